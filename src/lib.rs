@@ -1,0 +1,13 @@
+//! aescope: a terminal lab for two-layer autoencoders `x̂ = A σ(Bx)`.
+//!
+//! Layers: [`theory`] (closed forms and limits, pure f64), [`model`] (weights, activations,
+//! forward/backward in f32), [`data`] (seeded sources), [`train`] (optimizers, trainer, worker
+//! thread and its protocol), [`record`] (JSONL run records), [`config`] (presets), [`cli`].
+//! The engine never imports the UI.
+
+pub mod config;
+pub mod data;
+pub mod model;
+pub mod record;
+pub mod theory;
+pub mod train;

@@ -1,0 +1,5 @@
+//! The autoencoder `x̂ = A σ(Bx)`: weights, activations, minibatch forward and backward.
+
+pub mod activation;
+
+pub use activation::Activation;

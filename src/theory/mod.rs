@@ -1,0 +1,6 @@
+//! Closed forms and fundamental limits (THEORY.md). Pure f64 functions, no state.
+
+pub mod bounds;
+pub mod gaussian;
+pub mod hermite;
+pub mod spectrum;
