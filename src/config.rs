@@ -1,1 +1,505 @@
-//! (in progress)
+//! Presets: the TOML schema, built-in presets, `--set key=value` overrides and validation.
+//!
+//! A preset plus its overrides plus a seed fixes a run bit for bit; the fully resolved
+//! [`Config`] is the first line of every run record.
+
+use crate::data::{Basis, SourceKind, SourceSpec};
+use crate::model::Activation;
+use crate::train::optim::{OptKind, OptParams};
+use crate::train::schedule::Schedule;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use thiserror::Error;
+
+/// A configuration error, naming where it came from (file or `--set`), the key, the value and
+/// what is allowed.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("{origin}: cannot read: {source}")]
+    Io {
+        origin: String,
+        source: std::io::Error,
+    },
+    #[error("{origin}: {message}")]
+    Parse { origin: String, message: String },
+    #[error("{origin}: unknown key '{key}' (known keys: {known})")]
+    UnknownKey {
+        origin: String,
+        key: String,
+        known: String,
+    },
+    #[error("{origin}: {key} = {value}: {expected}")]
+    Invalid {
+        origin: String,
+        key: String,
+        value: String,
+        expected: String,
+    },
+    #[error("--set {arg}: expected key=value, e.g. --set train.lr=0.01")]
+    BadOverride { arg: String },
+    #[error(
+        "unknown preset '{name}': not a file, and not a built-in preset (built-in: {builtin})"
+    )]
+    UnknownPreset { name: String, builtin: String },
+}
+
+/// The data source (`[data]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DataConfig {
+    /// gaussian | powerlaw | sparse.
+    pub source: SourceKind,
+    /// Input dimension d ≥ 1.
+    pub d: usize,
+    /// Power-law exponent α ≥ 0 (powerlaw).
+    pub alpha: f64,
+    /// random | axis (powerlaw).
+    pub basis: Basis,
+    /// Sparsity level p ∈ (0, 1] (sparse).
+    pub p: f64,
+}
+
+impl Default for DataConfig {
+    fn default() -> Self {
+        DataConfig {
+            source: SourceKind::Gaussian,
+            d: 256,
+            alpha: 1.0,
+            basis: Basis::Random,
+            p: 0.1,
+        }
+    }
+}
+
+/// The autoencoder (`[model]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ModelConfig {
+    /// sign | relu | tanh | erf | linear.
+    pub activation: Activation,
+    /// Compression rate r = n/d > 0; n = round(r·d), at least 1.
+    pub rate: f64,
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        ModelConfig {
+            activation: Activation::Sign,
+            rate: 0.5,
+        }
+    }
+}
+
+/// How sign is trained through (`train.sign_grad`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SignGrad {
+    /// Straight-through estimator 1{|u| ≤ 1}.
+    Ste,
+    /// tanh(βu) relaxation, β annealed from `beta_start` to `beta_end`.
+    Tanh,
+}
+
+/// Where the decoder comes from (`train.decoder`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DecoderMode {
+    /// A is trained by the optimizer.
+    Learned,
+    /// A = A*(B) is refitted in closed form; only B trains.
+    Optimal,
+}
+
+/// Training by samples or on the exact population risk (`train.mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TrainMode {
+    /// Minibatches of fresh samples every step.
+    Sample,
+    /// Full-batch gradient descent on the exact risk (Gaussian data).
+    Population,
+}
+
+/// The optimizer and its schedule (`[train]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrainConfig {
+    pub mode: TrainMode,
+    pub optimizer: OptKind,
+    /// Initial learning rate > 0, for the risk R = (1/d) E‖x − x̂‖² (the 1/d normalization).
+    pub lr: f64,
+    /// Learning rate at the end of the budget (exp, cosine), > 0 and ≤ lr.
+    pub lr_final: f64,
+    pub schedule: Schedule,
+    /// Step budget ≥ 1.
+    pub steps: u64,
+    /// Minibatch size ≥ 1 (sample mode).
+    pub batch: usize,
+    /// Heavy-ball coefficient in [0, 1).
+    pub momentum: f64,
+    /// Adam decay rates in [0, 1).
+    pub beta1: f64,
+    pub beta2: f64,
+    /// Adam epsilon > 0.
+    pub eps: f64,
+    pub sign_grad: SignGrad,
+    /// tanh relaxation temperature: β from beta_start to beta_end (geometric), both > 0.
+    pub beta_start: f64,
+    pub beta_end: f64,
+    pub decoder: DecoderMode,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            mode: TrainMode::Sample,
+            optimizer: OptKind::Adam,
+            lr: 0.01,
+            lr_final: 0.0005,
+            schedule: Schedule::Cosine,
+            steps: 20_000,
+            batch: 256,
+            momentum: 0.9,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            sign_grad: SignGrad::Ste,
+            beta_start: 1.0,
+            beta_end: 30.0,
+            decoder: DecoderMode::Learned,
+        }
+    }
+}
+
+impl TrainConfig {
+    pub fn opt_params(&self) -> OptParams {
+        OptParams {
+            kind: self.optimizer,
+            momentum: self.momentum,
+            beta1: self.beta1,
+            beta2: self.beta2,
+            eps: self.eps,
+        }
+    }
+}
+
+/// Evaluation and reporting (`[eval]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EvalConfig {
+    /// Held-out validation samples ≥ 1.
+    pub val_size: usize,
+    /// Steps between reports (validation risk + a record line) ≥ 1.
+    pub every: u64,
+    /// EMA smoothing of the minibatch loss, in [0, 1).
+    pub ema: f64,
+}
+
+impl Default for EvalConfig {
+    fn default() -> Self {
+        EvalConfig {
+            val_size: 8192,
+            every: 500,
+            ema: 0.99,
+        }
+    }
+}
+
+/// A fully resolved run configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Preset name (for display).
+    pub name: String,
+    /// What the experiment shows.
+    pub description: String,
+    /// Seed of every random stream (init, data, validation set).
+    pub seed: u64,
+    pub data: DataConfig,
+    pub model: ModelConfig,
+    pub train: TrainConfig,
+    pub eval: EvalConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            name: "custom".into(),
+            description: String::new(),
+            seed: 1,
+            data: DataConfig::default(),
+            model: ModelConfig::default(),
+            train: TrainConfig::default(),
+            eval: EvalConfig::default(),
+        }
+    }
+}
+
+/// Presets compiled into the binary, so `aescope` works from any directory.
+pub const BUILTIN_PRESETS: &[(&str, &str)] = &[
+    ("sign-r0.5", include_str!("../presets/sign-r0.5.toml")),
+    ("sign-r2", include_str!("../presets/sign-r2.toml")),
+    ("relu-r0.5", include_str!("../presets/relu-r0.5.toml")),
+    ("linear-r0.5", include_str!("../presets/linear-r0.5.toml")),
+    ("sparse-sign", include_str!("../presets/sparse-sign.toml")),
+    ("powerlaw-sign", include_str!("../presets/powerlaw-sign.toml")),
+];
+
+/// The preset `cargo run --release` opens.
+pub const DEFAULT_PRESET: &str = "sign-r0.5";
+
+impl Config {
+    /// n = round(r·d), at least 1.
+    pub fn n(&self) -> usize {
+        n_for_rate(self.model.rate, self.data.d)
+    }
+
+    pub fn source_spec(&self) -> SourceSpec {
+        SourceSpec {
+            kind: self.data.source,
+            d: self.data.d,
+            alpha: self.data.alpha,
+            basis: self.data.basis,
+            p: self.data.p,
+        }
+    }
+
+    /// Parse TOML text (origin names the file in errors), apply overrides, validate.
+    pub fn from_toml(text: &str, origin: &str, overrides: &[String]) -> Result<Config, ConfigError> {
+        let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError::Parse {
+            origin: origin.to_string(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        check_keys(&table, origin)?;
+        for arg in overrides {
+            apply_override(&mut table, arg)?;
+        }
+        let cfg: Config = Config::deserialize(toml::Value::Table(table)).map_err(|e| {
+            ConfigError::Parse {
+                origin: origin.to_string(),
+                message: e.to_string().trim_end().to_string(),
+            }
+        })?;
+        cfg.validate(origin)?;
+        Ok(cfg)
+    }
+
+    /// Load a preset by path, or by built-in name (`sign-r0.5` or `sign-r0.5.toml`).
+    pub fn load(preset: &str, overrides: &[String]) -> Result<Config, ConfigError> {
+        let path = Path::new(preset);
+        if path.exists() {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+                origin: preset.to_string(),
+                source,
+            })?;
+            return Config::from_toml(&text, preset, overrides);
+        }
+        // Not file_stem: "sign-r0.5" has no extension, its ".5" is part of the name.
+        let stem = preset.strip_suffix(".toml").unwrap_or(preset);
+        let stem = stem.rsplit('/').next().unwrap_or(stem);
+        match BUILTIN_PRESETS.iter().find(|(name, _)| *name == stem) {
+            Some((name, text)) => Config::from_toml(text, &format!("preset {name}"), overrides),
+            None => Err(ConfigError::UnknownPreset {
+                name: preset.to_string(),
+                builtin: builtin_names(),
+            }),
+        }
+    }
+
+    /// Check every range; errors name the key, the value and what is allowed.
+    pub fn validate(&self, origin: &str) -> Result<(), ConfigError> {
+        let bad = |key: &str, value: String, expected: &str| ConfigError::Invalid {
+            origin: origin.to_string(),
+            key: key.to_string(),
+            value,
+            expected: expected.to_string(),
+        };
+        let t = &self.train;
+        let positive = [
+            ("model.rate", self.model.rate),
+            ("train.lr", t.lr),
+            ("train.lr_final", t.lr_final),
+            ("train.eps", t.eps),
+            ("train.beta_start", t.beta_start),
+            ("train.beta_end", t.beta_end),
+        ];
+        for (key, v) in positive {
+            if !v.is_finite() || v <= 0.0 {
+                return Err(bad(key, v.to_string(), "expected a finite number > 0"));
+            }
+        }
+        let unit = [
+            ("train.momentum", t.momentum),
+            ("train.beta1", t.beta1),
+            ("train.beta2", t.beta2),
+            ("eval.ema", self.eval.ema),
+        ];
+        for (key, v) in unit {
+            if !(0.0..1.0).contains(&v) {
+                return Err(bad(key, v.to_string(), "expected a number in [0, 1)"));
+            }
+        }
+        if !(self.data.p > 0.0 && self.data.p <= 1.0) {
+            return Err(bad("data.p", self.data.p.to_string(), "expected a number in (0, 1]"));
+        }
+        if !self.data.alpha.is_finite() || self.data.alpha < 0.0 {
+            return Err(bad("data.alpha", self.data.alpha.to_string(), "expected a finite number ≥ 0"));
+        }
+        let counts = [
+            ("data.d", self.data.d as u64),
+            ("train.batch", t.batch as u64),
+            ("train.steps", t.steps),
+            ("eval.val_size", self.eval.val_size as u64),
+            ("eval.every", self.eval.every),
+        ];
+        for (key, v) in counts {
+            if v == 0 {
+                return Err(bad(key, "0".into(), "expected an integer ≥ 1"));
+            }
+        }
+        // Guard allocations a typo could make absurd (d = 1e9 would be an OOM, not an error).
+        if self.data.d > 65_536 {
+            return Err(bad("data.d", self.data.d.to_string(), "expected an integer in 1..=65536"));
+        }
+        if self.n() > 65_536 {
+            return Err(bad(
+                "model.rate",
+                self.model.rate.to_string(),
+                &format!("r·d = {} neurons is too many (at most 65536)", self.n()),
+            ));
+        }
+        if t.lr_final > t.lr {
+            return Err(bad(
+                "train.lr_final",
+                t.lr_final.to_string(),
+                &format!("expected a number ≤ train.lr ({})", t.lr),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The resolved config as TOML (for `aescope presets show` and records).
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).unwrap_or_default()
+    }
+}
+
+/// n = round(r·d), at least 1.
+pub fn n_for_rate(rate: f64, d: usize) -> usize {
+    ((rate * d as f64).round() as usize).max(1)
+}
+
+fn builtin_names() -> String {
+    BUILTIN_PRESETS
+        .iter()
+        .map(|(n, _)| *n)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Every dotted key the schema knows, from the defaults.
+pub fn known_keys() -> Vec<String> {
+    let mut keys = Vec::new();
+    if let Ok(toml::Value::Table(t)) = toml::Value::try_from(Config::default()) {
+        collect_keys(&t, "", &mut keys);
+    }
+    keys
+}
+
+fn collect_keys(t: &toml::Table, prefix: &str, out: &mut Vec<String>) {
+    for (k, v) in t {
+        let key = format!("{prefix}{k}");
+        match v {
+            toml::Value::Table(sub) => collect_keys(sub, &format!("{key}."), out),
+            _ => out.push(key),
+        }
+    }
+}
+
+/// Reject unknown keys before serde does, so the message names the dotted key.
+fn check_keys(table: &toml::Table, origin: &str) -> Result<(), ConfigError> {
+    let known = known_keys();
+    let mut present = Vec::new();
+    collect_keys(table, "", &mut present);
+    for key in present {
+        let is_section = known.iter().any(|k| k.starts_with(&format!("{key}.")));
+        if !known.contains(&key) && !is_section {
+            return Err(ConfigError::UnknownKey {
+                origin: origin.to_string(),
+                key,
+                known: known.join(", "),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Apply `key=value`: the value is read as a TOML literal (number, bool, string), and as a
+/// bare string when it is not one (`--set model.activation=relu`).
+fn apply_override(table: &mut toml::Table, arg: &str) -> Result<(), ConfigError> {
+    let origin = format!("--set {arg}");
+    let Some((key, raw)) = arg.split_once('=') else {
+        return Err(ConfigError::BadOverride { arg: arg.into() });
+    };
+    let key = key.trim();
+    let raw = raw.trim();
+    let known = known_keys();
+    if !known.iter().any(|k| k == key) {
+        return Err(ConfigError::UnknownKey {
+            origin,
+            key: key.into(),
+            known: known.join(", "),
+        });
+    }
+    let value = parse_literal(raw);
+    let parts: Vec<&str> = key.split('.').collect();
+    let (last, sections) = parts.split_last().ok_or(ConfigError::BadOverride { arg: arg.into() })?;
+    let mut cur = table;
+    for s in sections {
+        let entry = cur
+            .entry(s.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        cur = match entry {
+            toml::Value::Table(t) => t,
+            other => {
+                return Err(ConfigError::Invalid {
+                    origin,
+                    key: s.to_string(),
+                    value: other.to_string(),
+                    expected: "expected a table".into(),
+                });
+            }
+        };
+    }
+    cur.insert(last.to_string(), value);
+    Ok(())
+}
+
+fn parse_literal(raw: &str) -> toml::Value {
+    let doc = format!("v = {raw}");
+    match doc.parse::<toml::Table>() {
+        Ok(mut t) => t.remove("v").unwrap_or_else(|| toml::Value::String(raw.into())),
+        Err(_) => toml::Value::String(raw.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_keys_are_dotted() {
+        let keys = known_keys();
+        assert!(keys.contains(&"train.lr".to_string()));
+        assert!(keys.contains(&"data.d".to_string()));
+        assert!(keys.contains(&"seed".to_string()));
+    }
+
+    #[test]
+    fn literal_parsing() {
+        assert_eq!(parse_literal("3"), toml::Value::Integer(3));
+        assert_eq!(parse_literal("relu"), toml::Value::String("relu".into()));
+        assert_eq!(parse_literal("\"relu\""), toml::Value::String("relu".into()));
+        assert!(matches!(parse_literal("nan"), toml::Value::Float(f) if f.is_nan()));
+    }
+}

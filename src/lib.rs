@@ -5,6 +5,7 @@
 //! thread and its protocol), [`record`] (JSONL run records), [`config`] (presets), [`cli`].
 //! The engine never imports the UI.
 
+pub mod cli;
 pub mod config;
 pub mod data;
 pub mod model;

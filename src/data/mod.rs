@@ -1,1 +1,165 @@
-//! (in progress)
+//! Seeded, reproducible data sources. Every source draws from its own RNG stream, so the same
+//! seed gives bit-identical batches whatever else the run does.
+
+mod gaussian;
+mod sparse;
+
+pub use gaussian::{power_law_spectrum, random_orthogonal};
+
+use ndarray::{Array2, ArrayViewMut2};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use rand_xoshiro::rand_core::SeedableRng;
+use serde::{Deserialize, Serialize};
+
+/// Which distribution x is drawn from (preset key `data.source`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    /// Isotropic Gaussian N(0, I_d).
+    Gaussian,
+    /// Gaussian N(0, Σ) with eigenvalues s_k ∝ k^(−α), normalized to Tr Σ = d.
+    Powerlaw,
+    /// Bernoulli–Gaussian: x_i = z_i g_i / √p, z_i ~ Bernoulli(p), g_i ~ N(0, 1).
+    Sparse,
+}
+
+/// Eigenbasis of the power-law covariance (preset key `data.basis`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Basis {
+    /// A uniformly random rotation Q: Σ = Q diag(s) Qᵀ.
+    Random,
+    /// Σ = diag(s).
+    Axis,
+}
+
+/// Everything that defines a source; validated by `config`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SourceSpec {
+    pub kind: SourceKind,
+    /// Input dimension d.
+    pub d: usize,
+    /// Power-law exponent α (powerlaw only).
+    pub alpha: f64,
+    /// Eigenbasis (powerlaw only).
+    pub basis: Basis,
+    /// Sparsity level p ∈ (0, 1] (sparse only).
+    pub p: f64,
+}
+
+/// The covariance of a source: its eigenvalues, descending, and eigenbasis when not the axes.
+#[derive(Debug, Clone)]
+pub struct CovarianceInfo {
+    /// Eigenvalues of Σ, descending, Tr = d.
+    pub spectrum: Vec<f64>,
+    /// Orthogonal d×d eigenbasis Q (columns), None when Σ is diagonal in the axes.
+    pub basis: Option<Array2<f64>>,
+}
+
+/// A seeded stream of samples.
+pub struct DataSource {
+    spec: SourceSpec,
+    rng: Xoshiro256PlusPlus,
+    /// √s_k per coordinate (powerlaw).
+    scale: Vec<f32>,
+    /// Qᵀ as f32 (powerlaw, random basis): rows of a batch are x = Q (√s ∘ z).
+    qt: Option<Array2<f32>>,
+    /// Q in f64, kept for the exact population layer.
+    q: Option<Array2<f64>>,
+    /// Scratch for the latent z of the random-basis source (batch×d).
+    z: Array2<f32>,
+}
+
+impl DataSource {
+    /// Build a source. The basis (if any) is drawn from `seed` too, so a preset and a seed fix
+    /// the distribution as well as the stream.
+    pub fn new(spec: &SourceSpec, seed: u64) -> Self {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let (scale, q) = match spec.kind {
+            SourceKind::Powerlaw => {
+                let s = power_law_spectrum(spec.d, spec.alpha);
+                let scale = s.iter().map(|v| v.sqrt() as f32).collect();
+                let q = (spec.basis == Basis::Random).then(|| random_orthogonal(spec.d, &mut rng));
+                (scale, q)
+            }
+            _ => (Vec::new(), None),
+        };
+        let qt = q.as_ref().map(|q| q.t().mapv(|v| v as f32));
+        DataSource {
+            spec: spec.clone(),
+            rng,
+            scale,
+            qt,
+            q,
+            z: Array2::zeros((0, 0)),
+        }
+    }
+
+    /// The same distribution (same basis) with an independent stream seeded by `seed`: the
+    /// validation set is drawn from a fork so that it never overlaps the training stream.
+    pub fn fork(&self, seed: u64) -> Self {
+        DataSource {
+            spec: self.spec.clone(),
+            rng: Xoshiro256PlusPlus::seed_from_u64(seed),
+            scale: self.scale.clone(),
+            qt: self.qt.clone(),
+            q: self.q.clone(),
+            z: Array2::zeros((0, 0)),
+        }
+    }
+
+    /// Input dimension d.
+    pub fn d(&self) -> usize {
+        self.spec.d
+    }
+
+    pub fn spec(&self) -> &SourceSpec {
+        &self.spec
+    }
+
+    /// Whether x is Gaussian (so the exact population risk of THEORY §3 applies).
+    pub fn is_gaussian(&self) -> bool {
+        self.spec.kind != SourceKind::Sparse
+    }
+
+    /// Σ of the source (all sources here have E x = 0).
+    pub fn covariance(&self) -> CovarianceInfo {
+        let spectrum = match self.spec.kind {
+            SourceKind::Powerlaw => power_law_spectrum(self.spec.d, self.spec.alpha),
+            _ => vec![1.0; self.spec.d],
+        };
+        CovarianceInfo {
+            spectrum,
+            basis: self.q.clone(),
+        }
+    }
+
+    /// Fill `x` (batch×d) with fresh samples.
+    pub fn fill(&mut self, mut x: ArrayViewMut2<f32>) {
+        match self.spec.kind {
+            SourceKind::Gaussian => gaussian::fill_standard(&mut self.rng, &mut x),
+            SourceKind::Sparse => sparse::fill(&mut self.rng, &mut x, self.spec.p),
+            SourceKind::Powerlaw => match &self.qt {
+                None => {
+                    gaussian::fill_standard(&mut self.rng, &mut x);
+                    gaussian::scale_columns(&mut x, &self.scale);
+                }
+                Some(qt) => {
+                    if self.z.dim() != x.dim() {
+                        self.z = Array2::zeros(x.dim());
+                    }
+                    gaussian::fill_standard(&mut self.rng, &mut self.z.view_mut());
+                    gaussian::scale_columns(&mut self.z.view_mut(), &self.scale);
+                    ndarray::linalg::general_mat_mul(1.0, &self.z, qt, 0.0, &mut x);
+                }
+            },
+        }
+    }
+
+    /// A fresh owned batch of `rows` samples.
+    pub fn sample(&mut self, rows: usize) -> Array2<f32> {
+        let mut x = Array2::zeros((rows, self.spec.d));
+        self.fill(x.view_mut());
+        x
+    }
+}

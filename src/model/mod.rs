@@ -3,3 +3,6 @@
 pub mod activation;
 
 pub use activation::Activation;
+pub mod autoencoder;
+
+pub use autoencoder::{Autoencoder, Grads, NeuronMap, Surrogate, Workspace};

@@ -1,1 +1,11 @@
-//! (in progress)
+//! Training: optimizers, schedules, the trainer, and the worker thread with its protocol.
+
+pub mod optim;
+pub mod protocol;
+pub mod schedule;
+pub mod trainer;
+pub mod worker;
+
+pub use protocol::{Command, Event};
+pub use trainer::Trainer;
+pub use worker::{WorkerHandle, WorkerOptions, spawn};

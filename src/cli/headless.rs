@@ -1,0 +1,155 @@
+//! `aescope run --headless`: the worker with a progress line on stderr and a summary on stdout.
+
+use super::RunArgs;
+use crate::config::Config;
+use crate::train::protocol::{Event, FinishReason, Metrics, Summary};
+use crate::train::{Command, WorkerOptions, spawn};
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+/// Plain progress lines (stderr not a terminal) at most this often.
+const PLAIN_EVERY: Duration = Duration::from_secs(1);
+
+pub(super) fn run(cfg: Config, args: &RunArgs) -> Result<i32> {
+    let name = cfg.name.clone();
+    let budget = cfg.train.steps;
+    let opts = WorkerOptions {
+        record: args.record.clone(),
+        exit_when_finished: true,
+        start_paused: false,
+    };
+    let worker = spawn(cfg, opts)?;
+    // Ctrl-C, SIGTERM and SIGHUP all end the run the same way: the worker writes the summary
+    // line and flushes the record before the process exits.
+    let quit = worker.commands.clone();
+    ctrlc::set_handler(move || {
+        let _ = quit.send(Command::Quit);
+    })
+    .context("installing the Ctrl-C handler")?;
+
+    let mut progress = Progress::new(budget);
+    let mut summary: Option<Summary> = None;
+    for ev in worker.events.iter() {
+        match ev {
+            Event::Metrics(m) => progress.update(&m),
+            Event::Error(e) => progress.message(&format!("warning: {e}")),
+            Event::Finished(s) => {
+                summary = Some(s);
+                break;
+            }
+            _ => {}
+        }
+    }
+    progress.finish();
+    worker.join();
+    let s = summary.context("the training thread ended without a summary")?;
+    if args.json {
+        let mut v = serde_json::to_value(&s)?;
+        if let serde_json::Value::Object(map) = &mut v {
+            map.insert("preset".into(), name.into());
+        }
+        println!("{v}");
+    } else {
+        print_summary(&name, &s);
+    }
+    Ok(match s.reason {
+        FinishReason::Completed => 0,
+        FinishReason::Interrupted => 130,
+        FinishReason::Diverged => {
+            eprintln!(
+                "error: training diverged (NaN/Inf) at step {}: lower train.lr (e.g. --set train.lr=...)",
+                s.steps
+            );
+            3
+        }
+    })
+}
+
+fn print_summary(name: &str, s: &Summary) {
+    println!(
+        "{name} · {} · d={} r={:.3} (n={}) · {}",
+        s.activation,
+        s.d,
+        s.r,
+        s.n,
+        match s.reason {
+            FinishReason::Completed => "completed",
+            FinishReason::Interrupted => "interrupted",
+            FinishReason::Diverged => "diverged",
+        }
+    );
+    println!(
+        "steps {} · samples {} · wall {:.1} s · {:.0} steps/s",
+        s.steps, s.samples, s.wall_s, s.steps_per_sec
+    );
+    println!(
+        "risk {:.6} ({}) · {} {:.6} · gap {:+.6}",
+        s.val_risk, s.risk_kind, s.limit_label, s.limit, s.gap
+    );
+    if let Some(p) = &s.record {
+        println!("record {}", p.display());
+    }
+}
+
+/// A progress bar with ETA on a terminal, else a plain line per second.
+struct Progress {
+    bar: Option<ProgressBar>,
+    last_plain: Option<Instant>,
+    budget: u64,
+}
+
+impl Progress {
+    fn new(budget: u64) -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::with_draw_target(Some(budget), ProgressDrawTarget::stderr_with_hz(5));
+            let style = ProgressStyle::with_template(
+                "{bar:30.cyan/blue} {pos}/{len} steps · {per_sec} · ETA {eta} · {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+            bar.set_style(style);
+            bar
+        });
+        Progress {
+            bar,
+            last_plain: None,
+            budget,
+        }
+    }
+
+    fn update(&mut self, m: &Metrics) {
+        let msg = format!(
+            "loss {:.4} · risk {} · limit {:.4} · lr {:.2e}",
+            m.loss_ema,
+            m.risk.map_or("–".to_string(), |r| format!("{r:.4}")),
+            m.limit,
+            m.lr
+        );
+        match &self.bar {
+            Some(bar) => {
+                bar.set_position(m.step);
+                bar.set_message(msg);
+            }
+            None => {
+                if self.last_plain.is_none_or(|t| t.elapsed() >= PLAIN_EVERY) {
+                    self.last_plain = Some(Instant::now());
+                    eprintln!("step {}/{} · {:.0} steps/s · {msg}", m.step, self.budget, m.steps_per_sec);
+                }
+            }
+        }
+    }
+
+    fn message(&self, text: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(text),
+            None => eprintln!("{text}"),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}

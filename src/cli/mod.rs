@@ -1,0 +1,112 @@
+//! The command line: `aescope [PRESET]` (the TUI), `run --headless`, `theory`, `presets`.
+
+mod headless;
+mod theory_table;
+
+use crate::config::{BUILTIN_PRESETS, Config, DEFAULT_PRESET};
+use anyhow::Result;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// aescope: a terminal lab for two-layer autoencoders x̂ = A σ(Bx), trained live against the
+/// fundamental limits of Shevchenko, Kögler, Hassani & Mondelli (ICML 2023).
+#[derive(Debug, Parser)]
+#[command(name = "aescope", version, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Cmd>,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Train a preset: in the TUI, or with --headless a progress line and a summary.
+    Run(RunArgs),
+    /// Print the limits at a list of rates: the activation's limit, the PCA bound, Shannon's D(r).
+    Theory(theory_table::TheoryArgs),
+    /// List the built-in presets, or print one (fully resolved, with overrides applied).
+    Presets {
+        /// A preset name or path to print; without it, list the built-in presets.
+        preset: Option<String>,
+        /// Override a field, e.g. --set train.lr=0.01 (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+    },
+}
+
+/// Options shared by the TUI and headless runs.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Preset: a TOML file, or a built-in name (see `aescope presets`). Default: sign-r0.5.
+    pub preset: Option<String>,
+    /// Train without the interface: progress on stderr, summary on stdout.
+    #[arg(long)]
+    pub headless: bool,
+    /// Step budget (overrides train.steps).
+    #[arg(long, value_name = "N")]
+    pub steps: Option<u64>,
+    /// Seed of init, data and validation streams (overrides seed).
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+    /// Write the run record (JSONL) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+    /// Override a preset field, e.g. --set model.rate=2 --set train.lr=0.01 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Print the final summary as one JSON object (headless).
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl RunArgs {
+    /// The validated config: preset, then --set, then --steps/--seed (validated the same way).
+    pub fn config(&self) -> Result<Config> {
+        let mut overrides = self.set.clone();
+        if let Some(steps) = self.steps {
+            overrides.push(format!("train.steps={steps}"));
+        }
+        if let Some(seed) = self.seed {
+            overrides.push(format!("seed={seed}"));
+        }
+        let preset = self.preset.as_deref().unwrap_or(DEFAULT_PRESET);
+        Ok(Config::load(preset, &overrides)?)
+    }
+}
+
+/// Parse arguments and run; the binary's `main` maps the error to a message and exit code.
+pub fn main() -> Result<i32> {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Cmd::Run(args)) => run(args),
+        Some(Cmd::Theory(args)) => theory_table::run(&args),
+        Some(Cmd::Presets { preset, set }) => presets(preset, &set),
+        None => run(cli.run),
+    }
+}
+
+fn run(args: RunArgs) -> Result<i32> {
+    let cfg = args.config()?;
+    if args.headless {
+        headless::run(cfg, &args)
+    } else {
+        anyhow::bail!("the interactive interface is not available in this build; use --headless")
+    }
+}
+
+fn presets(preset: Option<String>, set: &[String]) -> Result<i32> {
+    match preset {
+        Some(p) => {
+            let cfg = Config::load(&p, set)?;
+            print!("{}", cfg.to_toml());
+        }
+        None => {
+            for (name, text) in BUILTIN_PRESETS {
+                let cfg = Config::from_toml(text, name, &[])?;
+                println!("{name:<16} {}", cfg.description);
+            }
+        }
+    }
+    Ok(0)
+}

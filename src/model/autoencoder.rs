@@ -1,0 +1,287 @@
+//! Weights of `x̂ = A σ(Bx)` and the minibatch forward/backward pass (the training hot path).
+//!
+//! Batches are row-major `batch×d` (one sample a row), so the pass is five GEMMs:
+//! `U = X Bᵀ`, `X̂ = σ(U) Aᵀ`, `∂A = Eᵀ H`, `∂H = E A`, `∂B = ∂Uᵀ X`, with the elementwise work
+//! fused into one pass after each GEMM and every buffer owned by a reusable [`Workspace`].
+
+use super::activation::Activation;
+use ndarray::linalg::general_mat_mul;
+use ndarray::{Array2, ArrayView2, ArrayViewMut1, Axis, Zip};
+use rand::Rng;
+use rand_distr::StandardNormal;
+
+/// How the zero-almost-everywhere derivative of sign is replaced while training.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Surrogate {
+    /// The activation's own derivative (every activation except sign).
+    Exact,
+    /// Straight-through estimator: `∂sign(u)/∂u := 1{|u| ≤ 1}` on the pre-activation of a
+    /// unit-norm row (rows of B are kept at unit norm for sign, so u is already normalized).
+    Ste,
+    /// Train through `tanh(β u)` instead of `sign(u)`; the reported loss still uses sign.
+    Tanh { beta: f32 },
+}
+
+/// The autoencoder's weights.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Autoencoder {
+    /// Encoder, n×d. Rows unit-norm when σ = sign.
+    pub b: Array2<f32>,
+    /// Decoder, d×n.
+    pub a: Array2<f32>,
+    /// Hidden activation σ.
+    pub act: Activation,
+}
+
+/// Gradients of the minibatch loss, shaped like the weights.
+#[derive(Debug, Clone)]
+pub struct Grads {
+    /// ∂loss/∂A, d×n.
+    pub a: Array2<f32>,
+    /// ∂loss/∂B, n×d.
+    pub b: Array2<f32>,
+}
+
+impl Grads {
+    pub fn zeros(n: usize, d: usize) -> Self {
+        Grads {
+            a: Array2::zeros((d, n)),
+            b: Array2::zeros((n, d)),
+        }
+    }
+}
+
+/// Buffers of one forward/backward pass, reused across steps so the loop never allocates.
+#[derive(Debug, Clone, Default)]
+pub struct Workspace {
+    /// Pre-activation U (batch×n), then σ'(U) in place.
+    u: Array2<f32>,
+    /// Code H = σ(U) (batch×n), then ∂loss/∂U in place.
+    h: Array2<f32>,
+    /// Residual E = X̂ − X (batch×d).
+    e: Array2<f32>,
+    /// Residual of the true sign code when training through a relaxation (batch×d).
+    e_true: Array2<f32>,
+}
+
+impl Workspace {
+    fn ensure(&mut self, batch: usize, n: usize, d: usize) {
+        if self.u.dim() != (batch, n) {
+            self.u = Array2::zeros((batch, n));
+            self.h = Array2::zeros((batch, n));
+        }
+        if self.e.dim() != (batch, d) {
+            self.e = Array2::zeros((batch, d));
+        }
+    }
+
+    fn ensure_true(&mut self, batch: usize, d: usize) {
+        if self.e_true.dim() != (batch, d) {
+            self.e_true = Array2::zeros((batch, d));
+        }
+    }
+}
+
+/// How a resize maps new neurons to old ones: `map[j] = Some(i)` keeps old neuron i at
+/// position j, `None` is a new neuron.
+pub type NeuronMap = Vec<Option<usize>>;
+
+impl Autoencoder {
+    /// Random initialization: rows of B drawn i.i.d. N(0, I/d) (norm ≈ 1, so `Bx` is O(1) for
+    /// unit-variance data; exactly 1 for sign), A = 0 so that the initial risk is the data's
+    /// variance ("reconstructs nothing") and growing later adds neurons the same way.
+    pub fn new(n: usize, d: usize, act: Activation, rng: &mut impl Rng) -> Self {
+        let mut b = Array2::zeros((n, d));
+        for mut row in b.rows_mut() {
+            init_row(row.view_mut(), act, rng);
+        }
+        Autoencoder {
+            b,
+            a: Array2::zeros((d, n)),
+            act,
+        }
+    }
+
+    /// Number of hidden neurons n.
+    pub fn n(&self) -> usize {
+        self.b.nrows()
+    }
+
+    /// Input dimension d.
+    pub fn d(&self) -> usize {
+        self.b.ncols()
+    }
+
+    /// Rate r = n/d.
+    pub fn rate(&self) -> f64 {
+        self.n() as f64 / self.d() as f64
+    }
+
+    /// Rescale every row of B to unit norm (sign is scale invariant per row; this keeps the
+    /// straight-through window `|u| ≤ 1` meaningful). Zero rows are left alone.
+    pub fn normalize_rows(&mut self) {
+        for mut row in self.b.rows_mut() {
+            let norm = row.iter().map(|v| v * v).sum::<f32>().sqrt();
+            if norm > 0.0 {
+                row.mapv_inplace(|v| v / norm);
+            }
+        }
+    }
+
+    /// Minibatch loss `(1/(d·batch)) Σ‖x − x̂‖²` and its gradients.
+    ///
+    /// `x` is batch×d. Returns the loss of the *true* activation (for [`Surrogate::Tanh`] an
+    /// extra GEMM computes it), and fills `grads` with the gradient of the surrogate loss.
+    pub fn loss_and_grad(
+        &self,
+        x: ArrayView2<f32>,
+        surrogate: Surrogate,
+        ws: &mut Workspace,
+        grads: &mut Grads,
+    ) -> f64 {
+        let (batch, d) = x.dim();
+        let n = self.n();
+        ws.ensure(batch, n, d);
+        let act = self.act;
+
+        // U = X Bᵀ
+        general_mat_mul(1.0, &x, &self.b.t(), 0.0, &mut ws.u);
+        // H = σ(U), U ← σ'(U), fused.
+        match surrogate {
+            Surrogate::Exact => Zip::from(&mut ws.h).and(&mut ws.u).for_each(|h, u| {
+                let v = *u;
+                *h = act.eval(v);
+                *u = act.deriv(v);
+            }),
+            Surrogate::Ste => Zip::from(&mut ws.h).and(&mut ws.u).for_each(|h, u| {
+                let v = *u;
+                *h = if v >= 0.0 { 1.0 } else { -1.0 };
+                *u = if v.abs() <= 1.0 { 1.0 } else { 0.0 };
+            }),
+            Surrogate::Tanh { beta } => Zip::from(&mut ws.h).and(&mut ws.u).for_each(|h, u| {
+                let t = (beta * *u).tanh();
+                *h = t;
+                *u = beta * (1.0 - t * t);
+            }),
+        }
+        // E = H Aᵀ − X
+        ws.e.assign(&x);
+        general_mat_mul(1.0, &ws.h, &self.a.t(), -1.0, &mut ws.e);
+        let train_loss = sum_sq(&ws.e) / (d * batch) as f64;
+
+        let scale = 2.0 / (d * batch) as f32;
+        // ∂A = s Eᵀ H
+        general_mat_mul(scale, &ws.e.t(), &ws.h, 0.0, &mut grads.a);
+        let reported = match surrogate {
+            // The relaxed code is not the code the autoencoder transmits: measure the real one.
+            Surrogate::Tanh { .. } => {
+                ws.ensure_true(batch, d);
+                Some(self.true_loss(x, &mut ws.h, &mut ws.e_true))
+            }
+            _ => None,
+        };
+        // ∂H = s E A, then ∂U = ∂H ∘ σ'(U), fused into H's buffer.
+        general_mat_mul(scale, &ws.e, &self.a, 0.0, &mut ws.h);
+        Zip::from(&mut ws.h).and(&ws.u).for_each(|g, &du| *g *= du);
+        // ∂B = ∂Uᵀ X
+        general_mat_mul(1.0, &ws.h.t(), &x, 0.0, &mut grads.b);
+        reported.unwrap_or(train_loss)
+    }
+
+    /// Loss of the true activation on `x` (batch×d), using `h` (batch×n) and `e` (batch×d) as
+    /// scratch.
+    fn true_loss(&self, x: ArrayView2<f32>, h: &mut Array2<f32>, e: &mut Array2<f32>) -> f64 {
+        let (batch, d) = x.dim();
+        general_mat_mul(1.0, &x, &self.b.t(), 0.0, h);
+        let act = self.act;
+        h.mapv_inplace(|u| act.eval(u));
+        e.assign(&x);
+        general_mat_mul(1.0, h, &self.a.t(), -1.0, e);
+        sum_sq(e) / (d * batch) as f64
+    }
+
+    /// Sum over samples of `‖x − x̂‖²` with the true activation, f64-accumulated, evaluated in
+    /// chunks of `chunk` rows so a large validation set needs little memory.
+    pub fn sum_sq_error(&self, x: ArrayView2<f32>, chunk: usize, ws: &mut Workspace) -> f64 {
+        let d = self.d();
+        let n = self.n();
+        let act = self.act;
+        let mut total = 0.0;
+        for xc in x.axis_chunks_iter(Axis(0), chunk.max(1)) {
+            let rows = xc.nrows();
+            ws.ensure(rows, n, d);
+            general_mat_mul(1.0, &xc, &self.b.t(), 0.0, &mut ws.u);
+            ws.u.mapv_inplace(|u| act.eval(u));
+            ws.e.assign(&xc);
+            general_mat_mul(1.0, &ws.u, &self.a.t(), -1.0, &mut ws.e);
+            total += sum_sq(&ws.e);
+        }
+        total
+    }
+
+    /// Change the number of hidden neurons to `new_n` while training.
+    ///
+    /// Growing appends encoder rows drawn like the initialization and zero decoder columns, so
+    /// the function x ↦ x̂ is unchanged. Shrinking keeps the neurons with the largest decoder
+    /// column norms (the ones contributing most to x̂), in their original order. Returns the
+    /// map from new to old neurons, for carrying optimizer state over.
+    pub fn resize(&mut self, new_n: usize, rng: &mut impl Rng) -> NeuronMap {
+        let n = self.n();
+        let d = self.d();
+        let map: NeuronMap = if new_n >= n {
+            (0..new_n).map(|j| (j < n).then_some(j)).collect()
+        } else {
+            let norms: Vec<f32> = self
+                .a
+                .columns()
+                .into_iter()
+                .map(|c| c.iter().map(|v| v * v).sum())
+                .collect();
+            let mut order: Vec<usize> = (0..n).collect();
+            // Stable sort on descending norm: ties keep the lower index.
+            order.sort_by(|&i, &j| norms[j].total_cmp(&norms[i]));
+            let mut kept = order[..new_n].to_vec();
+            kept.sort_unstable();
+            kept.into_iter().map(Some).collect()
+        };
+        let mut b = Array2::zeros((new_n, d));
+        let mut a = Array2::zeros((d, new_n));
+        for (j, old) in map.iter().enumerate() {
+            match old {
+                Some(i) => {
+                    b.row_mut(j).assign(&self.b.row(*i));
+                    a.column_mut(j).assign(&self.a.column(*i));
+                }
+                None => {
+                    init_row(b.row_mut(j), self.act, rng);
+                }
+            }
+        }
+        self.b = b;
+        self.a = a;
+        map
+    }
+}
+
+/// Draw one encoder row N(0, I/d); unit norm for sign.
+fn init_row(mut row: ArrayViewMut1<f32>, act: Activation, rng: &mut impl Rng) {
+    let s = 1.0 / (row.len() as f32).sqrt();
+    row.mapv_inplace(|_| s * rng.sample::<f32, _>(StandardNormal));
+    if act.is_scale_invariant() {
+        let norm = row.dot(&row).sqrt();
+        if norm > 0.0 {
+            row /= norm;
+        }
+    }
+}
+
+/// Σ e² accumulated in f64 (the loss must not lose digits at d·batch ≈ 10⁵ terms).
+fn sum_sq(e: &Array2<f32>) -> f64 {
+    match e.as_slice_memory_order() {
+        Some(s) => s
+            .chunks(256)
+            .map(|c| c.iter().map(|v| v * v).sum::<f32>() as f64)
+            .sum(),
+        None => e.iter().map(|&v| (v as f64) * (v as f64)).sum(),
+    }
+}

@@ -1,0 +1,210 @@
+//! Optimizers (SGD, momentum, Adam) over a list of weight tensors, f32 or f64.
+
+use crate::model::NeuronMap;
+use ndarray::{Array2, Axis, Zip};
+use num_traits::Float;
+use serde::{Deserialize, Serialize};
+
+/// Which update rule (preset key `train.optimizer`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OptKind {
+    Sgd,
+    Momentum,
+    Adam,
+}
+
+impl OptKind {
+    pub const ALL: [OptKind; 3] = [OptKind::Sgd, OptKind::Momentum, OptKind::Adam];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            OptKind::Sgd => "sgd",
+            OptKind::Momentum => "momentum",
+            OptKind::Adam => "adam",
+        }
+    }
+}
+
+/// Hyper-parameters other than the learning rate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OptParams {
+    pub kind: OptKind,
+    /// Heavy-ball coefficient (momentum).
+    pub momentum: f64,
+    /// Adam's first- and second-moment decay rates.
+    pub beta1: f64,
+    pub beta2: f64,
+    /// Adam's denominator floor.
+    pub eps: f64,
+}
+
+/// Per-tensor state: momentum buffer / Adam first moment, and Adam second moment.
+#[derive(Debug, Clone)]
+struct Slot<T> {
+    m: Array2<T>,
+    v: Array2<T>,
+}
+
+/// Optimizer state for a fixed list of tensors (for the autoencoder: [A, B]).
+#[derive(Debug, Clone)]
+pub struct Optimizer<T> {
+    params: OptParams,
+    slots: Vec<Slot<T>>,
+    /// Adam's step counter, for bias correction.
+    t: u64,
+}
+
+impl<T: Float + 'static> Optimizer<T> {
+    /// State for tensors of the given shapes, all zero.
+    pub fn new(params: OptParams, shapes: &[(usize, usize)]) -> Self {
+        let slots = shapes
+            .iter()
+            .map(|&s| Slot {
+                m: Array2::zeros(s),
+                v: Array2::zeros(s),
+            })
+            .collect();
+        Optimizer { params, slots, t: 0 }
+    }
+
+    pub fn params(&self) -> &OptParams {
+        &self.params
+    }
+
+    /// Switch the update rule; state is reset (a momentum buffer is not an Adam moment).
+    pub fn set_kind(&mut self, kind: OptKind) {
+        if kind != self.params.kind {
+            self.params.kind = kind;
+            self.reset();
+        }
+    }
+
+    /// Zero all state.
+    pub fn reset(&mut self) {
+        for s in &mut self.slots {
+            s.m.fill(T::zero());
+            s.v.fill(T::zero());
+        }
+        self.t = 0;
+    }
+
+    /// One update `w ← w − lr · direction(g)` of every tensor; tensors and grads pair up with
+    /// the shapes given at construction.
+    pub fn step(&mut self, weights: &mut [&mut Array2<T>], grads: &[&Array2<T>], lr: f64) {
+        let lr_t = T::from(lr).unwrap_or_else(T::zero);
+        let p = self.params;
+        self.t += 1;
+        let one = T::one();
+        let (b1, b2) = (cast::<T>(p.beta1), cast::<T>(p.beta2));
+        let mu = cast::<T>(p.momentum);
+        // Bias corrections folded into the step size and the epsilon.
+        let bc1 = 1.0 - p.beta1.powf(self.t as f64);
+        let bc2 = 1.0 - p.beta2.powf(self.t as f64);
+        let adam_lr = cast::<T>(lr * bc2.sqrt() / bc1);
+        let adam_eps = cast::<T>(p.eps * bc2.sqrt());
+        for ((w, g), slot) in weights.iter_mut().zip(grads).zip(&mut self.slots) {
+            match p.kind {
+                OptKind::Sgd => Zip::from(&mut **w).and(*g).for_each(|w, &g| *w = *w - lr_t * g),
+                OptKind::Momentum => {
+                    Zip::from(&mut **w).and(*g).and(&mut slot.m).for_each(|w, &g, m| {
+                        *m = mu * *m + g;
+                        *w = *w - lr_t * *m;
+                    })
+                }
+                OptKind::Adam => Zip::from(&mut **w)
+                    .and(*g)
+                    .and(&mut slot.m)
+                    .and(&mut slot.v)
+                    .for_each(|w, &g, m, v| {
+                        *m = b1 * *m + (one - b1) * g;
+                        *v = b2 * *v + (one - b2) * g * g;
+                        *w = *w - adam_lr * *m / (v.sqrt() + adam_eps);
+                    }),
+            }
+        }
+    }
+
+    /// Carry state over a resize of the hidden layer: tensor `slot`'s neuron axis is `axis`;
+    /// kept neurons keep their state, new ones start at zero.
+    pub fn remap(&mut self, slot: usize, axis: Axis, map: &NeuronMap) {
+        let Some(s) = self.slots.get_mut(slot) else {
+            return;
+        };
+        s.m = remap_axis(&s.m, axis, map);
+        s.v = remap_axis(&s.v, axis, map);
+    }
+}
+
+/// Rebuild `x` along `axis` following `map` (None → zeros).
+pub fn remap_axis<T: Float + 'static>(x: &Array2<T>, axis: Axis, map: &NeuronMap) -> Array2<T> {
+    let mut shape = [x.nrows(), x.ncols()];
+    shape[axis.index()] = map.len();
+    let mut out = Array2::zeros((shape[0], shape[1]));
+    for (j, old) in map.iter().enumerate() {
+        if let Some(i) = old {
+            out.index_axis_mut(axis, j).assign(&x.index_axis(axis, *i));
+        }
+    }
+    out
+}
+
+fn cast<T: Float>(v: f64) -> T {
+    T::from(v).unwrap_or_else(T::zero)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    fn params(kind: OptKind) -> OptParams {
+        OptParams {
+            kind,
+            momentum: 0.9,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+        }
+    }
+
+    #[test]
+    fn sgd_step() {
+        let mut w = array![[1.0f64, 2.0]];
+        let g = array![[0.5f64, -1.0]];
+        let mut opt = Optimizer::new(params(OptKind::Sgd), &[(1, 2)]);
+        opt.step(&mut [&mut w], &[&g], 0.1);
+        assert_eq!(w, array![[0.95, 2.1]]);
+    }
+
+    #[test]
+    fn adam_first_step_moves_by_lr() {
+        // After bias correction Adam's first step is lr·sign(g).
+        let mut w = array![[0.0f64, 0.0]];
+        let g = array![[3.0f64, -0.01]];
+        let mut opt = Optimizer::new(params(OptKind::Adam), &[(1, 2)]);
+        opt.step(&mut [&mut w], &[&g], 0.01);
+        assert!((w[[0, 0]] + 0.01).abs() < 1e-9);
+        assert!((w[[0, 1]] - 0.01).abs() < 1e-7);
+    }
+
+    #[test]
+    fn momentum_accumulates() {
+        let mut w = array![[0.0f64]];
+        let g = array![[1.0f64]];
+        let mut opt = Optimizer::new(params(OptKind::Momentum), &[(1, 1)]);
+        opt.step(&mut [&mut w], &[&g], 1.0);
+        opt.step(&mut [&mut w], &[&g], 1.0);
+        assert!((w[[0, 0]] + 2.9).abs() < 1e-12);
+    }
+
+    #[test]
+    fn remap_keeps_state_of_kept_neurons() {
+        let mut opt = Optimizer::<f64>::new(params(OptKind::Momentum), &[(2, 3)]);
+        let mut w = Array2::zeros((2, 3));
+        let g = array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]];
+        opt.step(&mut [&mut w], &[&g], 1.0);
+        opt.remap(0, Axis(1), &vec![Some(2), None, Some(0)]);
+        assert_eq!(opt.slots[0].m, array![[3.0, 0.0, 1.0], [6.0, 0.0, 4.0]]);
+    }
+}

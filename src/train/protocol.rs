@@ -1,0 +1,138 @@
+//! The worker's channel protocol: `Command`s in, `Event`s out. The UI and the headless runner
+//! only ever talk to training through these types.
+
+use crate::config::DecoderMode;
+use crate::model::Activation;
+use crate::train::optim::OptKind;
+use crate::train::trainer::RiskKind;
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// What a consumer asks the worker to do. Applied between steps, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    Pause,
+    Resume,
+    TogglePause,
+    /// Run this many steps, then pause again (only while paused).
+    Step(u32),
+    /// Resize the hidden layer to n = round(r·d).
+    SetRate(f64),
+    /// Resize the hidden layer to exactly n neurons.
+    SetN(usize),
+    /// Multiply the learning rate by this factor (on top of the schedule).
+    ScaleLr(f64),
+    SetActivation(Activation),
+    SetOptimizer(OptKind),
+    SetDecoder(DecoderMode),
+    /// Restart from step 0; `None` draws a new seed.
+    Reset { seed: Option<u64> },
+    /// Ask for matrix snapshots (the UI sends this while a panel needs them).
+    WantSnapshots(bool),
+    /// Write a checkpoint of the weights to this path.
+    Save(PathBuf),
+    /// Finish the record and stop the thread.
+    Quit,
+}
+
+/// Why the worker paused.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "reason", rename_all = "lowercase")]
+pub enum PauseReason {
+    /// The user asked.
+    User,
+    /// The loss or a gradient became NaN/Inf; the offending update was not applied.
+    Diverged { step: u64, loss: f64 },
+}
+
+/// Metrics aggregated over the steps since the previous `Metrics` (about every 50 ms).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Metrics {
+    pub step: u64,
+    pub samples: u64,
+    /// Mean minibatch loss over the steps since the previous Metrics (true activation).
+    pub loss: f64,
+    /// Debiased EMA of the minibatch loss.
+    pub loss_ema: f64,
+    /// Last evaluated risk (None before the first evaluation).
+    pub risk: Option<f64>,
+    pub risk_kind: Option<RiskKind>,
+    /// The activation's limit at the current r.
+    pub limit: f64,
+    pub limit_label: String,
+    pub lr: f64,
+    pub r: f64,
+    pub n: usize,
+    pub d: usize,
+    pub grad_norm: f64,
+    pub steps_per_sec: f64,
+    pub activation: Activation,
+    pub optimizer: OptKind,
+    pub decoder: DecoderMode,
+    pub paused: bool,
+    pub elapsed_s: f64,
+}
+
+/// One report: a validation evaluation, also written to the run record.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub step: u64,
+    pub samples: u64,
+    /// Debiased EMA of the minibatch loss.
+    pub loss: f64,
+    pub val_risk: f64,
+    pub risk_kind: RiskKind,
+    pub limit: f64,
+    pub gap: f64,
+    pub lr: f64,
+    pub r: f64,
+    pub n: usize,
+    pub wall_s: f64,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FinishReason {
+    /// The step budget was reached.
+    Completed,
+    /// Quit before the budget (Ctrl-C, q, SIGHUP).
+    Interrupted,
+    /// Stopped on a NaN/Inf (headless runs cannot wait for a user to lower the rate).
+    Diverged,
+}
+
+/// The last line of a record and the headless summary.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    pub reason: FinishReason,
+    pub steps: u64,
+    pub samples: u64,
+    pub wall_s: f64,
+    pub val_risk: f64,
+    pub risk_kind: RiskKind,
+    pub limit: f64,
+    pub limit_label: String,
+    pub gap: f64,
+    pub r: f64,
+    pub n: usize,
+    pub d: usize,
+    pub activation: Activation,
+    pub steps_per_sec: f64,
+    pub record: Option<PathBuf>,
+}
+
+/// What the worker tells its consumer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    Metrics(Metrics),
+    Report(Report),
+    RateChanged { step: u64, n: usize, r: f64, limit: f64 },
+    Paused(PauseReason),
+    Resumed,
+    Saved(PathBuf),
+    /// A command could not be carried out (bad path, n out of range); training goes on.
+    Error(String),
+    /// The run ended (budget, quit, or headless divergence); the record is complete.
+    Finished(Summary),
+}

@@ -1,0 +1,294 @@
+//! The trainer: owns the model, the optimizer, the data streams and the validation set, and
+//! advances training one step at a time. The worker thread drives it; tests drive it directly.
+
+use crate::config::{Config, DecoderMode, SignGrad, n_for_rate};
+use crate::data::DataSource;
+use crate::model::{Activation, Autoencoder, Grads, Surrogate, Workspace};
+use crate::theory::bounds::{self, Limit};
+use crate::train::optim::{OptKind, Optimizer};
+use ndarray::{Array2, Axis};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use rand_xoshiro::rand_core::SeedableRng;
+use serde::Serialize;
+
+/// Rows per chunk when evaluating the validation set (bounds scratch memory).
+const EVAL_CHUNK: usize = 1024;
+
+/// Stream offsets, so init, training data and validation data never share a stream.
+const STREAM_TRAIN: u64 = 0x5eed_0001;
+const STREAM_VAL: u64 = 0x5eed_0002;
+
+/// Outcome of one step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum StepOutcome {
+    /// The step was applied; minibatch loss (true activation) before the update.
+    Applied { loss: f64, grad_norm: f64 },
+    /// Loss or gradient was NaN/Inf: the update was *not* applied, weights are unchanged.
+    Diverged { loss: f64, grad_norm: f64 },
+}
+
+/// What kind of number a reported risk is.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum RiskKind {
+    /// Closed form of THEORY §3 (Gaussian data).
+    Exact,
+    /// Mean over a fixed held-out set.
+    Validation { samples: usize },
+}
+
+impl std::fmt::Display for RiskKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RiskKind::Exact => f.write_str("exact"),
+            RiskKind::Validation { samples } => write!(f, "validation, {samples} samples"),
+        }
+    }
+}
+
+/// A risk evaluation of the current weights.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Evaluation {
+    /// Per-coordinate risk normalized by (1/d) E‖x‖² (1.0 = reconstructs nothing).
+    pub risk: f64,
+    pub kind: RiskKind,
+}
+
+/// Debiased exponential moving average (as TensorBoard smooths).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ema {
+    pub beta: f64,
+    acc: f64,
+    weight: f64,
+}
+
+impl Ema {
+    pub fn new(beta: f64) -> Self {
+        Ema {
+            beta,
+            acc: 0.0,
+            weight: 0.0,
+        }
+    }
+
+    pub fn push(&mut self, v: f64) {
+        self.acc = self.beta * self.acc + (1.0 - self.beta) * v;
+        self.weight = self.beta * self.weight + (1.0 - self.beta);
+    }
+
+    /// The debiased value; NaN before the first push.
+    pub fn value(&self) -> f64 {
+        if self.weight > 0.0 {
+            self.acc / self.weight
+        } else {
+            f64::NAN
+        }
+    }
+}
+
+/// Sample-mode training state.
+pub struct Trainer {
+    cfg: Config,
+    model: Autoencoder,
+    opt: Optimizer<f32>,
+    data: DataSource,
+    val: Array2<f32>,
+    batch: Array2<f32>,
+    ws: Workspace,
+    eval_ws: Workspace,
+    grads: Grads,
+    /// Draws encoder rows for init and growth.
+    init_rng: Xoshiro256PlusPlus,
+    step: u64,
+    samples: u64,
+    /// User multiplier on the scheduled learning rate (the +/− keys).
+    lr_mult: f64,
+    ema: Ema,
+}
+
+impl Trainer {
+    /// Everything from the config's seed; the config must be validated.
+    pub fn new(cfg: &Config) -> Self {
+        let seed = cfg.seed;
+        let mut init_rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let d = cfg.data.d;
+        let n = cfg.n();
+        let model = Autoencoder::new(n, d, cfg.model.activation, &mut init_rng);
+        let proto = DataSource::new(&cfg.source_spec(), seed);
+        let data = proto.fork(seed ^ STREAM_TRAIN);
+        let val = proto.fork(seed ^ STREAM_VAL).sample(cfg.eval.val_size);
+        let opt = Optimizer::new(cfg.train.opt_params(), &[(d, n), (n, d)]);
+        Trainer {
+            cfg: cfg.clone(),
+            model,
+            opt,
+            data,
+            val,
+            batch: Array2::zeros((cfg.train.batch, d)),
+            ws: Workspace::default(),
+            eval_ws: Workspace::default(),
+            grads: Grads::zeros(n, d),
+            init_rng,
+            step: 0,
+            samples: 0,
+            lr_mult: 1.0,
+            ema: Ema::new(cfg.eval.ema),
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    pub fn model(&self) -> &Autoencoder {
+        &self.model
+    }
+
+    /// Steps applied so far.
+    pub fn steps_done(&self) -> u64 {
+        self.step
+    }
+
+    /// Samples consumed so far.
+    pub fn samples(&self) -> u64 {
+        self.samples
+    }
+
+    /// Debiased EMA of the minibatch loss.
+    pub fn loss_ema(&self) -> f64 {
+        self.ema.value()
+    }
+
+    /// Current rate r = n/d.
+    pub fn rate(&self) -> f64 {
+        self.model.rate()
+    }
+
+    /// The learning rate the next step uses: the schedule times the user multiplier.
+    pub fn lr(&self) -> f64 {
+        let t = &self.cfg.train;
+        t.schedule.at(self.step, t.steps, t.lr, t.lr_final) * self.lr_mult
+    }
+
+    /// Multiply the learning rate (on top of the schedule) by `factor`.
+    pub fn scale_lr(&mut self, factor: f64) {
+        if factor.is_finite() && factor > 0.0 {
+            self.lr_mult *= factor;
+        }
+    }
+
+    /// Relaxation temperature β at the current step (tanh surrogate).
+    pub fn beta(&self) -> f64 {
+        let t = &self.cfg.train;
+        crate::train::schedule::Schedule::Exp.at(self.step, t.steps, t.beta_start, t.beta_end)
+    }
+
+    fn surrogate(&self) -> Surrogate {
+        match (self.model.act, self.cfg.train.sign_grad) {
+            (Activation::Sign, SignGrad::Ste) => Surrogate::Ste,
+            (Activation::Sign, SignGrad::Tanh) => Surrogate::Tanh {
+                beta: self.beta() as f32,
+            },
+            _ => Surrogate::Exact,
+        }
+    }
+
+    /// The reference limit at the current rate, for the current activation and data.
+    pub fn limit(&self) -> Limit {
+        bounds::limit(self.model.act, self.rate())
+    }
+
+    /// One step on a fresh minibatch. A non-finite loss or gradient leaves the weights as
+    /// they were, so the run can be resumed with a smaller learning rate.
+    pub fn step(&mut self) -> StepOutcome {
+        self.data.fill(self.batch.view_mut());
+        let surrogate = self.surrogate();
+        let loss = self
+            .model
+            .loss_and_grad(self.batch.view(), surrogate, &mut self.ws, &mut self.grads);
+        let grad_norm = (sum_sq(&self.grads.a) + sum_sq(&self.grads.b)).sqrt();
+        if !loss.is_finite() || !grad_norm.is_finite() {
+            return StepOutcome::Diverged { loss, grad_norm };
+        }
+        let lr = self.lr();
+        let learn_decoder = self.cfg.train.decoder == DecoderMode::Learned;
+        let Autoencoder { a, b, .. } = &mut self.model;
+        if learn_decoder {
+            self.opt.step(&mut [a, b], &[&self.grads.a, &self.grads.b], lr);
+        } else {
+            self.opt.step(&mut [b], &[&self.grads.b], lr);
+        }
+        if self.model.act.is_scale_invariant() {
+            self.model.normalize_rows();
+        }
+        self.step += 1;
+        self.samples += self.cfg.train.batch as u64;
+        self.ema.push(loss);
+        StepOutcome::Applied { loss, grad_norm }
+    }
+
+    /// Risk on the held-out validation set, with the true activation.
+    pub fn evaluate(&mut self) -> Evaluation {
+        let (rows, d) = self.val.dim();
+        let sse = self
+            .model
+            .sum_sq_error(self.val.view(), EVAL_CHUNK, &mut self.eval_ws);
+        Evaluation {
+            // Every source here has (1/d) E‖x‖² = 1, so the raw risk is already normalized.
+            risk: sse / (rows * d) as f64,
+            kind: RiskKind::Validation { samples: rows },
+        }
+    }
+
+    /// Resize the hidden layer to `n` neurons (see [`Autoencoder::resize`]); optimizer state
+    /// of kept neurons survives. Returns false when n is out of range (0 or > 65536).
+    pub fn set_n(&mut self, n: usize) -> bool {
+        if n == 0 || n > 65_536 {
+            return false;
+        }
+        if n == self.model.n() {
+            return true;
+        }
+        let map = self.model.resize(n, &mut self.init_rng);
+        self.opt.remap(0, Axis(1), &map);
+        self.opt.remap(1, Axis(0), &map);
+        self.grads = Grads::zeros(n, self.model.d());
+        self.cfg.model.rate = self.model.rate();
+        true
+    }
+
+    /// Resize to n = round(r·d).
+    pub fn set_rate(&mut self, r: f64) -> bool {
+        r.is_finite() && r > 0.0 && self.set_n(n_for_rate(r, self.model.d()))
+    }
+
+    /// Switch the activation. Weights are kept (rows renormalized for sign).
+    pub fn set_activation(&mut self, act: Activation) {
+        self.model.act = act;
+        self.cfg.model.activation = act;
+        if act.is_scale_invariant() {
+            self.model.normalize_rows();
+        }
+    }
+
+    /// Switch the optimizer (its state restarts).
+    pub fn set_optimizer(&mut self, kind: OptKind) {
+        self.opt.set_kind(kind);
+        self.cfg.train.optimizer = kind;
+    }
+
+    pub fn set_decoder(&mut self, mode: DecoderMode) {
+        self.cfg.train.decoder = mode;
+    }
+
+    /// Start over from step 0 with a new seed (same config otherwise, current n kept).
+    pub fn reset(&mut self, seed: u64) {
+        let mut cfg = self.cfg.clone();
+        cfg.seed = seed;
+        *self = Trainer::new(&cfg);
+    }
+}
+
+fn sum_sq(x: &Array2<f32>) -> f64 {
+    x.iter().map(|&v| (v as f64) * (v as f64)).sum()
+}

@@ -1,0 +1,404 @@
+//! The training thread. It owns the trainer and the run record, applies `Command`s between
+//! steps, and sends `Event`s throttled by wall time with `try_send`, so a slow consumer (a
+//! terminal over SSH) never slows training and memory never grows. It never prints.
+
+use crate::config::Config;
+use crate::record::{RecordError, Recorder};
+use crate::train::protocol::{Command, Event, FinishReason, Metrics, PauseReason, Report, Summary};
+use crate::train::trainer::{Evaluation, StepOutcome, Trainer};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError, bounded, unbounded};
+use serde_json::json;
+use std::path::PathBuf;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Interval between `Metrics` events.
+const METRICS_EVERY: Duration = Duration::from_millis(50);
+/// How long an idle (paused or finished) worker waits for a command before refreshing.
+const IDLE_POLL: Duration = Duration::from_millis(100);
+/// Capacity of the event channel: at 20 metrics/s this is over ten seconds of backlog.
+const EVENT_CAPACITY: usize = 256;
+
+/// How the worker is run.
+#[derive(Debug, Clone, Default)]
+pub struct WorkerOptions {
+    /// JSONL run record to write.
+    pub record: Option<PathBuf>,
+    /// Stop the thread when the budget is reached or the run diverges (headless); otherwise
+    /// stay, idle, answering commands until `Quit` (the TUI keeps the final state on screen).
+    pub exit_when_finished: bool,
+    /// Wait for `Resume` before the first step.
+    pub start_paused: bool,
+}
+
+/// The consumer's side of a running worker.
+pub struct WorkerHandle {
+    pub commands: Sender<Command>,
+    pub events: Receiver<Event>,
+    join: Option<JoinHandle<()>>,
+}
+
+impl WorkerHandle {
+    /// Wait for the thread to end (after `Quit`, or a finished headless run).
+    pub fn join(mut self) {
+        if let Some(j) = self.join.take() {
+            let _ = j.join();
+        }
+    }
+}
+
+/// Start training `cfg` on a new thread. The record file is created before the thread starts,
+/// so a bad path is an error here, not a lost run.
+pub fn spawn(cfg: Config, opts: WorkerOptions) -> Result<WorkerHandle, RecordError> {
+    let recorder = match &opts.record {
+        Some(path) => Some(Recorder::create(path, &cfg)?),
+        None => None,
+    };
+    let (cmd_tx, cmd_rx) = unbounded();
+    let (ev_tx, ev_rx) = bounded(EVENT_CAPACITY);
+    let join = std::thread::Builder::new()
+        .name("aescope-worker".into())
+        .spawn(move || {
+            let mut w = Worker::new(cfg, opts, recorder, ev_tx);
+            w.run(cmd_rx);
+        })
+        .map_err(|source| RecordError {
+            path: PathBuf::from("<worker thread>"),
+            source,
+        })?;
+    Ok(WorkerHandle {
+        commands: cmd_tx,
+        events: ev_rx,
+        join: Some(join),
+    })
+}
+
+struct Worker {
+    trainer: Trainer,
+    opts: WorkerOptions,
+    recorder: Option<Recorder>,
+    events: Sender<Event>,
+    paused: bool,
+    finished: bool,
+    /// Steps left of a `Step(k)` request while paused.
+    pending_steps: u32,
+    started: Instant,
+    last_metrics: Instant,
+    steps_at_last_metrics: u64,
+    loss_sum: f64,
+    loss_count: u64,
+    grad_norm: f64,
+    last_eval: Option<Evaluation>,
+}
+
+impl Worker {
+    fn new(cfg: Config, opts: WorkerOptions, recorder: Option<Recorder>, events: Sender<Event>) -> Self {
+        let now = Instant::now();
+        Worker {
+            trainer: Trainer::new(&cfg),
+            paused: opts.start_paused,
+            opts,
+            recorder,
+            events,
+            finished: false,
+            pending_steps: 0,
+            started: now,
+            last_metrics: now,
+            steps_at_last_metrics: 0,
+            loss_sum: 0.0,
+            loss_count: 0,
+            grad_norm: f64::NAN,
+            last_eval: None,
+        }
+    }
+
+    fn run(&mut self, commands: Receiver<Command>) {
+        self.send_metrics();
+        loop {
+            let idle = (self.paused && self.pending_steps == 0) || self.finished;
+            let first = if idle {
+                match commands.recv_timeout(IDLE_POLL) {
+                    Ok(c) => Some(c),
+                    Err(RecvTimeoutError::Timeout) => None,
+                    // The consumer is gone: close the record properly.
+                    Err(RecvTimeoutError::Disconnected) => Some(Command::Quit),
+                }
+            } else {
+                match commands.try_recv() {
+                    Ok(c) => Some(c),
+                    Err(TryRecvError::Empty) => None,
+                    Err(TryRecvError::Disconnected) => Some(Command::Quit),
+                }
+            };
+            let mut next = first;
+            while let Some(cmd) = next {
+                if cmd == Command::Quit {
+                    self.quit();
+                    return;
+                }
+                self.apply(cmd);
+                next = commands.try_recv().ok();
+            }
+            if !((self.paused && self.pending_steps == 0) || self.finished) && self.train_one() {
+                return;
+            }
+            if self.last_metrics.elapsed() >= METRICS_EVERY {
+                self.send_metrics();
+            }
+            self.record(|r| r.tick());
+        }
+    }
+
+    /// One step and whatever it triggers. Returns true when the thread should end.
+    fn train_one(&mut self) -> bool {
+        match self.trainer.step() {
+            StepOutcome::Applied { loss, grad_norm } => {
+                self.loss_sum += loss;
+                self.loss_count += 1;
+                self.grad_norm = grad_norm;
+            }
+            StepOutcome::Diverged { loss, .. } => {
+                let step = self.trainer.steps_done();
+                self.record(|r| r.event(step, "diverged", json!({ "loss": loss })));
+                if self.opts.exit_when_finished {
+                    self.finish(FinishReason::Diverged);
+                    return true;
+                }
+                self.paused = true;
+                self.pending_steps = 0;
+                self.emit(Event::Paused(PauseReason::Diverged { step, loss }));
+                self.send_metrics();
+                return false;
+            }
+        }
+        if self.pending_steps > 0 {
+            self.pending_steps -= 1;
+        }
+        let step = self.trainer.steps_done();
+        let budget = self.trainer.config().train.steps;
+        if step % self.trainer.config().eval.every == 0 || step == budget {
+            self.report();
+        }
+        if step >= budget {
+            self.finish(FinishReason::Completed);
+            return self.opts.exit_when_finished;
+        }
+        false
+    }
+
+    fn apply(&mut self, cmd: Command) {
+        let step = self.trainer.steps_done();
+        match cmd {
+            Command::Pause => self.set_paused(true),
+            Command::Resume => self.set_paused(false),
+            Command::TogglePause => self.set_paused(!self.paused),
+            Command::Step(k) => {
+                if self.paused {
+                    self.pending_steps = self.pending_steps.saturating_add(k);
+                }
+            }
+            Command::SetRate(r) => {
+                let d = self.trainer.model().d();
+                self.resize(crate::config::n_for_rate(r, d));
+            }
+            Command::SetN(n) => self.resize(n),
+            Command::ScaleLr(f) => {
+                self.trainer.scale_lr(f);
+                let lr = self.trainer.lr();
+                self.record(|r| r.event(step, "lr", json!({ "factor": f, "lr": lr })));
+            }
+            Command::SetActivation(a) => {
+                self.trainer.set_activation(a);
+                self.record(|r| r.event(step, "activation", json!(a)));
+                self.after_change();
+            }
+            Command::SetOptimizer(o) => {
+                self.trainer.set_optimizer(o);
+                self.record(|r| r.event(step, "optimizer", json!(o)));
+            }
+            Command::SetDecoder(m) => {
+                self.trainer.set_decoder(m);
+                self.record(|r| r.event(step, "decoder", json!(m)));
+            }
+            Command::Reset { seed } => {
+                let seed = seed.unwrap_or_else(|| self.trainer.config().seed.wrapping_add(1));
+                self.trainer.reset(seed);
+                self.finished = false;
+                self.started = Instant::now();
+                self.steps_at_last_metrics = 0;
+                self.record(|r| r.event(step, "reset", json!({ "seed": seed })));
+                self.after_change();
+            }
+            Command::WantSnapshots(_) => {}
+            Command::Save(path) => {
+                let ev = match crate::record::save_checkpoint(&path, &self.trainer) {
+                    Ok(()) => Event::Saved(path),
+                    Err(e) => Event::Error(e.to_string()),
+                };
+                self.emit(ev);
+            }
+            Command::Quit => {}
+        }
+        self.send_metrics();
+    }
+
+    fn resize(&mut self, n: usize) {
+        let step = self.trainer.steps_done();
+        if !self.trainer.set_n(n) {
+            self.emit(Event::Error(format!("cannot resize the hidden layer to n = {n} (allowed: 1..=65536)")));
+            return;
+        }
+        let r = self.trainer.rate();
+        let limit = self.trainer.limit().value;
+        self.record(|rec| rec.event(step, "rate", json!({ "n": n, "r": r, "limit": limit })));
+        self.emit(Event::RateChanged { step, n, r, limit });
+        self.after_change();
+    }
+
+    /// The last evaluation no longer describes the model: evaluate now.
+    fn after_change(&mut self) {
+        self.last_eval = Some(self.trainer.evaluate());
+    }
+
+    fn set_paused(&mut self, paused: bool) {
+        if paused == self.paused {
+            return;
+        }
+        self.paused = paused;
+        self.pending_steps = 0;
+        self.emit(if paused {
+            Event::Paused(PauseReason::User)
+        } else {
+            Event::Resumed
+        });
+    }
+
+    fn report(&mut self) {
+        let eval = self.trainer.evaluate();
+        let limit = self.trainer.limit().value;
+        let t = &self.trainer;
+        let report = Report {
+            step: t.steps_done(),
+            samples: t.samples(),
+            loss: t.loss_ema(),
+            val_risk: eval.risk,
+            risk_kind: eval.kind.clone(),
+            limit,
+            gap: eval.risk - limit,
+            lr: t.lr(),
+            r: t.rate(),
+            n: t.model().n(),
+            wall_s: self.started.elapsed().as_secs_f64(),
+        };
+        self.last_eval = Some(eval);
+        self.record(|r| r.report(&report));
+        self.emit(Event::Report(report));
+    }
+
+    fn summary(&mut self, reason: FinishReason) -> Summary {
+        let eval = match &self.last_eval {
+            Some(e) => e.clone(),
+            None => self.trainer.evaluate(),
+        };
+        let limit = self.trainer.limit();
+        let t = &self.trainer;
+        let wall = self.started.elapsed().as_secs_f64();
+        Summary {
+            reason,
+            steps: t.steps_done(),
+            samples: t.samples(),
+            wall_s: wall,
+            val_risk: eval.risk,
+            risk_kind: eval.kind,
+            limit: limit.value,
+            limit_label: limit.label.to_string(),
+            gap: eval.risk - limit.value,
+            r: t.rate(),
+            n: t.model().n(),
+            d: t.model().d(),
+            activation: t.model().act,
+            steps_per_sec: if wall > 0.0 { t.steps_done() as f64 / wall } else { 0.0 },
+            record: self.recorder.as_ref().map(|r| r.path().to_path_buf()),
+        }
+    }
+
+    fn finish(&mut self, reason: FinishReason) {
+        self.finished = true;
+        let summary = self.summary(reason);
+        self.record(|r| r.summary(&summary));
+        self.send_metrics();
+        // The summary must reach the consumer: wait for room rather than drop it.
+        let _ = self
+            .events
+            .send_timeout(Event::Finished(summary), Duration::from_secs(2));
+    }
+
+    fn quit(&mut self) {
+        if self.finished {
+            self.record(|r| r.flush());
+        } else {
+            if self.trainer.steps_done() > 0 {
+                // Evaluate the weights as they are now, so the summary is current.
+                self.last_eval = Some(self.trainer.evaluate());
+            }
+            self.finish(FinishReason::Interrupted);
+        }
+    }
+
+    fn send_metrics(&mut self) {
+        let now = Instant::now();
+        let dt = now.duration_since(self.last_metrics).as_secs_f64();
+        let t = &self.trainer;
+        let step = t.steps_done();
+        let steps = step.saturating_sub(self.steps_at_last_metrics);
+        let loss = if self.loss_count > 0 {
+            self.loss_sum / self.loss_count as f64
+        } else {
+            f64::NAN
+        };
+        let limit = t.limit();
+        let cfg = t.config();
+        let m = Metrics {
+            step,
+            samples: t.samples(),
+            loss,
+            loss_ema: t.loss_ema(),
+            risk: self.last_eval.as_ref().map(|e| e.risk),
+            risk_kind: self.last_eval.as_ref().map(|e| e.kind.clone()),
+            limit: limit.value,
+            limit_label: limit.label.to_string(),
+            lr: t.lr(),
+            r: t.rate(),
+            n: t.model().n(),
+            d: t.model().d(),
+            grad_norm: self.grad_norm,
+            steps_per_sec: if dt > 0.0 { steps as f64 / dt } else { 0.0 },
+            activation: t.model().act,
+            optimizer: cfg.train.optimizer,
+            decoder: cfg.train.decoder,
+            paused: self.paused,
+            elapsed_s: self.started.elapsed().as_secs_f64(),
+        };
+        self.last_metrics = now;
+        self.steps_at_last_metrics = step;
+        self.loss_sum = 0.0;
+        self.loss_count = 0;
+        self.emit(Event::Metrics(m));
+    }
+
+    /// Send without blocking; a full channel drops the event (the record on disk is complete).
+    fn emit(&self, ev: Event) {
+        let _ = self.events.try_send(ev);
+    }
+
+    /// Write to the record if there is one. A failing disk is reported once and the record is
+    /// closed, training goes on.
+    fn record(&mut self, f: impl FnOnce(&mut Recorder) -> Result<(), RecordError>) {
+        if let Some(rec) = self.recorder.as_mut()
+            && let Err(e) = f(rec)
+        {
+            self.recorder = None;
+            self.emit(Event::Error(e.to_string()));
+        }
+    }
+}
