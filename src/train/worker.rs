@@ -176,7 +176,7 @@ impl Worker {
         }
         let step = self.trainer.steps_done();
         let budget = self.trainer.config().train.steps;
-        if step % self.trainer.config().eval.every == 0 || step == budget {
+        if step.is_multiple_of(self.trainer.config().eval.every) || step == budget {
             self.report();
         }
         if step >= budget {
