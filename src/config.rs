@@ -15,7 +15,7 @@ use thiserror::Error;
 /// what is allowed.
 #[derive(Debug, Error)]
 pub enum ConfigError {
-    #[error("{origin}: cannot read: {source}")]
+    #[error("{origin}: cannot read the file")]
     Io {
         origin: String,
         source: std::io::Error,
@@ -37,9 +37,7 @@ pub enum ConfigError {
     },
     #[error("--set {arg}: expected key=value, e.g. --set train.lr=0.01")]
     BadOverride { arg: String },
-    #[error(
-        "unknown preset '{name}': not a file, and not a built-in preset (built-in: {builtin})"
-    )]
+    #[error("unknown preset '{name}': not a file, and not a built-in preset (built-in: {builtin})")]
     UnknownPreset { name: String, builtin: String },
 }
 
@@ -242,7 +240,10 @@ pub const BUILTIN_PRESETS: &[(&str, &str)] = &[
     ("relu-r0.5", include_str!("../presets/relu-r0.5.toml")),
     ("linear-r0.5", include_str!("../presets/linear-r0.5.toml")),
     ("sparse-sign", include_str!("../presets/sparse-sign.toml")),
-    ("powerlaw-sign", include_str!("../presets/powerlaw-sign.toml")),
+    (
+        "powerlaw-sign",
+        include_str!("../presets/powerlaw-sign.toml"),
+    ),
 ];
 
 /// The preset `cargo run --release` opens.
@@ -265,21 +266,35 @@ impl Config {
     }
 
     /// Parse TOML text (origin names the file in errors), apply overrides, validate.
-    pub fn from_toml(text: &str, origin: &str, overrides: &[String]) -> Result<Config, ConfigError> {
-        let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError::Parse {
-            origin: origin.to_string(),
-            message: e.to_string().trim_end().to_string(),
-        })?;
+    pub fn from_toml(
+        text: &str,
+        origin: &str,
+        overrides: &[String],
+    ) -> Result<Config, ConfigError> {
+        let mut table: toml::Table =
+            text.parse()
+                .map_err(|e: toml::de::Error| ConfigError::Parse {
+                    origin: origin.to_string(),
+                    message: e.to_string().trim_end().to_string(),
+                })?;
         check_keys(&table, origin)?;
         for arg in overrides {
             apply_override(&mut table, arg)?;
         }
-        let cfg: Config = Config::deserialize(toml::Value::Table(table)).map_err(|e| {
-            ConfigError::Parse {
+        // Errors in the merged config may come from the file or from an override: say both.
+        let with_sets: String;
+        let origin = if overrides.is_empty() {
+            origin
+        } else {
+            let sets: Vec<String> = overrides.iter().map(|o| format!("--set {o}")).collect();
+            with_sets = format!("{origin} with {}", sets.join(" "));
+            &with_sets
+        };
+        let cfg: Config =
+            Config::deserialize(toml::Value::Table(table)).map_err(|e| ConfigError::Parse {
                 origin: origin.to_string(),
                 message: e.to_string().trim_end().to_string(),
-            }
-        })?;
+            })?;
         cfg.validate(origin)?;
         Ok(cfg)
     }
@@ -340,10 +355,18 @@ impl Config {
             }
         }
         if !(self.data.p > 0.0 && self.data.p <= 1.0) {
-            return Err(bad("data.p", self.data.p.to_string(), "expected a number in (0, 1]"));
+            return Err(bad(
+                "data.p",
+                self.data.p.to_string(),
+                "expected a number in (0, 1]",
+            ));
         }
         if !self.data.alpha.is_finite() || self.data.alpha < 0.0 {
-            return Err(bad("data.alpha", self.data.alpha.to_string(), "expected a finite number ≥ 0"));
+            return Err(bad(
+                "data.alpha",
+                self.data.alpha.to_string(),
+                "expected a finite number ≥ 0",
+            ));
         }
         let counts = [
             ("data.d", self.data.d as u64),
@@ -359,7 +382,11 @@ impl Config {
         }
         // Guard allocations a typo could make absurd (d = 1e9 would be an OOM, not an error).
         if self.data.d > 65_536 {
-            return Err(bad("data.d", self.data.d.to_string(), "expected an integer in 1..=65536"));
+            return Err(bad(
+                "data.d",
+                self.data.d.to_string(),
+                "expected an integer in 1..=65536",
+            ));
         }
         if self.n() > 65_536 {
             return Err(bad(
@@ -453,7 +480,9 @@ fn apply_override(table: &mut toml::Table, arg: &str) -> Result<(), ConfigError>
     }
     let value = parse_literal(raw);
     let parts: Vec<&str> = key.split('.').collect();
-    let (last, sections) = parts.split_last().ok_or(ConfigError::BadOverride { arg: arg.into() })?;
+    let (last, sections) = parts
+        .split_last()
+        .ok_or(ConfigError::BadOverride { arg: arg.into() })?;
     let mut cur = table;
     for s in sections {
         let entry = cur
@@ -478,7 +507,9 @@ fn apply_override(table: &mut toml::Table, arg: &str) -> Result<(), ConfigError>
 fn parse_literal(raw: &str) -> toml::Value {
     let doc = format!("v = {raw}");
     match doc.parse::<toml::Table>() {
-        Ok(mut t) => t.remove("v").unwrap_or_else(|| toml::Value::String(raw.into())),
+        Ok(mut t) => t
+            .remove("v")
+            .unwrap_or_else(|| toml::Value::String(raw.into())),
         Err(_) => toml::Value::String(raw.into()),
     }
 }
@@ -499,7 +530,10 @@ mod tests {
     fn literal_parsing() {
         assert_eq!(parse_literal("3"), toml::Value::Integer(3));
         assert_eq!(parse_literal("relu"), toml::Value::String("relu".into()));
-        assert_eq!(parse_literal("\"relu\""), toml::Value::String("relu".into()));
+        assert_eq!(
+            parse_literal("\"relu\""),
+            toml::Value::String("relu".into())
+        );
         assert!(matches!(parse_literal("nan"), toml::Value::Float(f) if f.is_nan()));
     }
 }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use thiserror::Error;
 
 #[derive(Debug, Error)]
-#[error("run record {path}: {source}")]
+#[error("run record {}", path.display())]
 pub struct RecordError {
     pub path: PathBuf,
     pub source: std::io::Error,
@@ -59,7 +59,12 @@ impl Recorder {
     }
 
     /// A change made while training (rate, learning rate, activation, reset, ...).
-    pub fn event(&mut self, step: u64, what: &str, detail: serde_json::Value) -> Result<(), RecordError> {
+    pub fn event(
+        &mut self,
+        step: u64,
+        what: &str,
+        detail: serde_json::Value,
+    ) -> Result<(), RecordError> {
         self.line(&json!({ "type": "event", "step": step, "what": what, "detail": detail }))
     }
 

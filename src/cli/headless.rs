@@ -103,7 +103,8 @@ struct Progress {
 impl Progress {
     fn new(budget: u64) -> Self {
         let bar = std::io::stderr().is_terminal().then(|| {
-            let bar = ProgressBar::with_draw_target(Some(budget), ProgressDrawTarget::stderr_with_hz(5));
+            let bar =
+                ProgressBar::with_draw_target(Some(budget), ProgressDrawTarget::stderr_with_hz(5));
             let style = ProgressStyle::with_template(
                 "{bar:30.cyan/blue} {pos}/{len} steps · {per_sec} · ETA {eta} · {msg}",
             )
@@ -134,7 +135,10 @@ impl Progress {
             None => {
                 if self.last_plain.is_none_or(|t| t.elapsed() >= PLAIN_EVERY) {
                     self.last_plain = Some(Instant::now());
-                    eprintln!("step {}/{} · {:.0} steps/s · {msg}", m.step, self.budget, m.steps_per_sec);
+                    eprintln!(
+                        "step {}/{} · {:.0} steps/s · {msg}",
+                        m.step, self.budget, m.steps_per_sec
+                    );
                 }
             }
         }

@@ -42,9 +42,15 @@ pub(super) fn run(args: &TheoryArgs) -> Result<i32> {
         println!("{}", serde_json::Value::Array(v));
     } else {
         println!("activation: {act}");
-        println!("{:>8}  {:>10}  {:>10}  {:>10}  limit", "r", "limit", "PCA", "Shannon");
+        println!(
+            "{:>8}  {:>10}  {:>10}  {:>10}  limit",
+            "r", "limit", "PCA", "Shannon"
+        );
         for (r, lim, pca, sh) in rows {
-            println!("{r:>8.4}  {:>10.6}  {pca:>10.6}  {sh:>10.6}  {}", lim.value, lim.label);
+            println!(
+                "{r:>8.4}  {:>10.6}  {pca:>10.6}  {sh:>10.6}  {}",
+                lim.value, lim.label
+            );
         }
     }
     Ok(0)
@@ -88,8 +94,14 @@ mod tests {
 
     #[test]
     fn rate_lists() {
-        assert_eq!(parse_rates("0.5,1,2").unwrap_or_default(), vec![0.5, 1.0, 2.0]);
-        assert_eq!(parse_rates("0.5:2:0.5").unwrap_or_default(), vec![0.5, 1.0, 1.5, 2.0]);
+        assert_eq!(
+            parse_rates("0.5,1,2").unwrap_or_default(),
+            vec![0.5, 1.0, 2.0]
+        );
+        assert_eq!(
+            parse_rates("0.5:2:0.5").unwrap_or_default(),
+            vec![0.5, 1.0, 1.5, 2.0]
+        );
         assert!(parse_rates("0.5,-1").is_err());
         assert!(parse_rates("0.5,x").is_err());
         assert!(parse_rates("2:1:0.5").is_err());

@@ -8,7 +8,11 @@ use rand_distr::StandardNormal;
 pub(super) fn fill(rng: &mut impl Rng, x: &mut ArrayViewMut2<f32>, p: f64) {
     let inv = (1.0 / p.sqrt()) as f32;
     // Compare raw u64 draws against a threshold: exactly Bernoulli(p) up to 2⁻⁶⁴.
-    let threshold = if p >= 1.0 { u64::MAX } else { (p * u64::MAX as f64) as u64 };
+    let threshold = if p >= 1.0 {
+        u64::MAX
+    } else {
+        (p * u64::MAX as f64) as u64
+    };
     x.iter_mut().for_each(|v| {
         let keep = rng.random::<u64>() <= threshold;
         let g: f32 = rng.sample(StandardNormal);

@@ -119,7 +119,9 @@ impl FromStr for Activation {
             .iter()
             .copied()
             .find(|a| a.name() == s)
-            .ok_or_else(|| format!("unknown activation '{s}' (expected sign, relu, tanh, erf or linear)"))
+            .ok_or_else(|| {
+                format!("unknown activation '{s}' (expected sign, relu, tanh, erf or linear)")
+            })
     }
 }
 

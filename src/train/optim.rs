@@ -65,7 +65,11 @@ impl<T: Float + 'static> Optimizer<T> {
                 v: Array2::zeros(s),
             })
             .collect();
-        Optimizer { params, slots, t: 0 }
+        Optimizer {
+            params,
+            slots,
+            t: 0,
+        }
     }
 
     pub fn params(&self) -> &OptParams {
@@ -105,12 +109,17 @@ impl<T: Float + 'static> Optimizer<T> {
         let adam_eps = cast::<T>(p.eps * bc2.sqrt());
         for ((w, g), slot) in weights.iter_mut().zip(grads).zip(&mut self.slots) {
             match p.kind {
-                OptKind::Sgd => Zip::from(&mut **w).and(*g).for_each(|w, &g| *w = *w - lr_t * g),
+                OptKind::Sgd => Zip::from(&mut **w)
+                    .and(*g)
+                    .for_each(|w, &g| *w = *w - lr_t * g),
                 OptKind::Momentum => {
-                    Zip::from(&mut **w).and(*g).and(&mut slot.m).for_each(|w, &g, m| {
-                        *m = mu * *m + g;
-                        *w = *w - lr_t * *m;
-                    })
+                    Zip::from(&mut **w)
+                        .and(*g)
+                        .and(&mut slot.m)
+                        .for_each(|w, &g, m| {
+                            *m = mu * *m + g;
+                            *w = *w - lr_t * *m;
+                        })
                 }
                 OptKind::Adam => Zip::from(&mut **w)
                     .and(*g)

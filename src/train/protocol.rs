@@ -26,7 +26,9 @@ pub enum Command {
     SetOptimizer(OptKind),
     SetDecoder(DecoderMode),
     /// Restart from step 0; `None` draws a new seed.
-    Reset { seed: Option<u64> },
+    Reset {
+        seed: Option<u64>,
+    },
     /// Ask for matrix snapshots (the UI sends this while a panel needs them).
     WantSnapshots(bool),
     /// Write a checkpoint of the weights to this path.
@@ -127,7 +129,12 @@ pub struct Summary {
 pub enum Event {
     Metrics(Metrics),
     Report(Report),
-    RateChanged { step: u64, n: usize, r: f64, limit: f64 },
+    RateChanged {
+        step: u64,
+        n: usize,
+        r: f64,
+        limit: f64,
+    },
     Paused(PauseReason),
     Resumed,
     Saved(PathBuf),

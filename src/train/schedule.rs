@@ -25,7 +25,9 @@ impl Schedule {
         match self {
             Schedule::Constant => start,
             Schedule::Exp => start * (end / start).powf(frac),
-            Schedule::Cosine => end + 0.5 * (start - end) * (1.0 + (std::f64::consts::PI * frac).cos()),
+            Schedule::Cosine => {
+                end + 0.5 * (start - end) * (1.0 + (std::f64::consts::PI * frac).cos())
+            }
         }
     }
 }

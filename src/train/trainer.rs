@@ -203,9 +203,9 @@ impl Trainer {
     pub fn step(&mut self) -> StepOutcome {
         self.data.fill(self.batch.view_mut());
         let surrogate = self.surrogate();
-        let loss = self
-            .model
-            .loss_and_grad(self.batch.view(), surrogate, &mut self.ws, &mut self.grads);
+        let loss =
+            self.model
+                .loss_and_grad(self.batch.view(), surrogate, &mut self.ws, &mut self.grads);
         let grad_norm = (sum_sq(&self.grads.a) + sum_sq(&self.grads.b)).sqrt();
         if !loss.is_finite() || !grad_norm.is_finite() {
             return StepOutcome::Diverged { loss, grad_norm };
@@ -214,7 +214,8 @@ impl Trainer {
         let learn_decoder = self.cfg.train.decoder == DecoderMode::Learned;
         let Autoencoder { a, b, .. } = &mut self.model;
         if learn_decoder {
-            self.opt.step(&mut [a, b], &[&self.grads.a, &self.grads.b], lr);
+            self.opt
+                .step(&mut [a, b], &[&self.grads.a, &self.grads.b], lr);
         } else {
             self.opt.step(&mut [b], &[&self.grads.b], lr);
         }

@@ -92,7 +92,12 @@ struct Worker {
 }
 
 impl Worker {
-    fn new(cfg: Config, opts: WorkerOptions, recorder: Option<Recorder>, events: Sender<Event>) -> Self {
+    fn new(
+        cfg: Config,
+        opts: WorkerOptions,
+        recorder: Option<Recorder>,
+        events: Sender<Event>,
+    ) -> Self {
         let now = Instant::now();
         Worker {
             trainer: Trainer::new(&cfg),
@@ -245,7 +250,9 @@ impl Worker {
     fn resize(&mut self, n: usize) {
         let step = self.trainer.steps_done();
         if !self.trainer.set_n(n) {
-            self.emit(Event::Error(format!("cannot resize the hidden layer to n = {n} (allowed: 1..=65536)")));
+            self.emit(Event::Error(format!(
+                "cannot resize the hidden layer to n = {n} (allowed: 1..=65536)"
+            )));
             return;
         }
         let r = self.trainer.rate();
@@ -317,7 +324,11 @@ impl Worker {
             n: t.model().n(),
             d: t.model().d(),
             activation: t.model().act,
-            steps_per_sec: if wall > 0.0 { t.steps_done() as f64 / wall } else { 0.0 },
+            steps_per_sec: if wall > 0.0 {
+                t.steps_done() as f64 / wall
+            } else {
+                0.0
+            },
             record: self.recorder.as_ref().map(|r| r.path().to_path_buf()),
         }
     }

@@ -1,0 +1,184 @@
+//! The worker driven headless through its channel protocol.
+
+use aescope::config::Config;
+use aescope::train::protocol::{FinishReason, PauseReason};
+use aescope::train::{Command, Event, WorkerHandle, WorkerOptions, spawn};
+use std::time::{Duration, Instant};
+
+fn cfg(overrides: &[&str]) -> Config {
+    let mut o: Vec<String> = vec!["data.d=32".into(), "eval.val_size=256".into()];
+    o.extend(overrides.iter().map(|s| s.to_string()));
+    Config::load("sign-r0.5", &o).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn start(c: Config, record: Option<std::path::PathBuf>, paused: bool) -> WorkerHandle {
+    let opts = WorkerOptions {
+        record,
+        exit_when_finished: false,
+        start_paused: paused,
+    };
+    spawn(c, opts).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Wait (at most 10 s) for an event matching `pred`.
+fn wait_for(w: &WorkerHandle, what: &str, pred: impl Fn(&Event) -> bool) -> Event {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match w.events.recv_timeout(left) {
+            Ok(ev) if pred(&ev) => return ev,
+            Ok(_) => {}
+            Err(_) => panic!("no {what} within 10 s"),
+        }
+    }
+}
+
+fn metrics_step(ev: &Event) -> Option<u64> {
+    match ev {
+        Event::Metrics(m) => Some(m.step),
+        _ => None,
+    }
+}
+
+#[test]
+fn paused_worker_steps_on_request_and_stays_paused() {
+    let w = start(cfg(&[]), None, true);
+    std::thread::sleep(Duration::from_millis(150));
+    w.commands.send(Command::Step(3)).ok();
+    wait_for(&w, "step 3", |e| metrics_step(e) == Some(3));
+    std::thread::sleep(Duration::from_millis(300));
+    // Still at 3: nothing trains while paused.
+    while let Ok(ev) = w.events.try_recv() {
+        if let Some(s) = metrics_step(&ev) {
+            assert_eq!(s, 3);
+        }
+    }
+    w.commands.send(Command::Resume).ok();
+    wait_for(&w, "resumed", |e| matches!(e, Event::Resumed));
+    wait_for(&w, "progress", |e| metrics_step(e).is_some_and(|s| s > 50));
+    w.commands.send(Command::Pause).ok();
+    wait_for(&w, "paused", |e| {
+        matches!(e, Event::Paused(PauseReason::User))
+    });
+    w.commands.send(Command::Quit).ok();
+    wait_for(
+        &w,
+        "finish",
+        |e| matches!(e, Event::Finished(s) if s.reason == FinishReason::Interrupted),
+    );
+    w.join();
+}
+
+#[test]
+fn rate_and_learning_rate_change_live() {
+    let w = start(cfg(&[]), None, false);
+    w.commands.send(Command::SetRate(1.0)).ok();
+    let ev = wait_for(&w, "rate change", |e| {
+        matches!(e, Event::RateChanged { .. })
+    });
+    let Event::RateChanged { n, r, limit, .. } = ev else {
+        unreachable!()
+    };
+    assert_eq!(n, 32);
+    assert_eq!(r, 1.0);
+    assert!((limit - (1.0 - 2.0 / std::f64::consts::PI)).abs() < 1e-12);
+    wait_for(
+        &w,
+        "metrics at n = 32",
+        |e| matches!(e, Event::Metrics(m) if m.n == 32),
+    );
+
+    w.commands.send(Command::Pause).ok();
+    let Event::Metrics(m0) = wait_for(
+        &w,
+        "paused metrics",
+        |e| matches!(e, Event::Metrics(m) if m.paused),
+    ) else {
+        unreachable!()
+    };
+    w.commands.send(Command::ScaleLr(1.25)).ok();
+    let Event::Metrics(m1) = wait_for(
+        &w,
+        "lr change",
+        |e| matches!(e, Event::Metrics(m) if m.step == m0.step && (m.lr - m0.lr * 1.25).abs() < 1e-12 * m0.lr.max(1e-300) + 1e-15),
+    ) else {
+        unreachable!()
+    };
+    assert!(m1.lr > m0.lr);
+    w.commands.send(Command::SetN(0)).ok();
+    wait_for(
+        &w,
+        "error for n = 0",
+        |e| matches!(e, Event::Error(msg) if msg.contains("n = 0")),
+    );
+    w.commands.send(Command::Quit).ok();
+    wait_for(&w, "finish", |e| matches!(e, Event::Finished(_)));
+    w.join();
+}
+
+#[test]
+fn divergence_pauses_with_a_message() {
+    let c = cfg(&[
+        "train.optimizer=sgd",
+        "train.lr=1e30",
+        "train.lr_final=1e30",
+        "model.activation=linear",
+    ]);
+    let w = start(c, None, false);
+    let ev = wait_for(&w, "divergence", |e| {
+        matches!(e, Event::Paused(PauseReason::Diverged { .. }))
+    });
+    assert!(matches!(ev, Event::Paused(PauseReason::Diverged { .. })));
+    // Lower the rate and resume: training continues from finite weights.
+    w.commands.send(Command::ScaleLr(1e-33)).ok();
+    w.commands.send(Command::Resume).ok();
+    wait_for(&w, "resumed", |e| matches!(e, Event::Resumed));
+    w.commands.send(Command::Quit).ok();
+    wait_for(&w, "finish", |e| matches!(e, Event::Finished(_)));
+    w.join();
+}
+
+#[test]
+fn finished_run_stays_until_quit_and_record_is_complete() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join("run.jsonl");
+    let w = start(
+        cfg(&["train.steps=300", "eval.every=100"]),
+        Some(path.clone()),
+        false,
+    );
+    wait_for(
+        &w,
+        "finish",
+        |e| matches!(e, Event::Finished(s) if s.reason == FinishReason::Completed && s.steps == 300),
+    );
+    // Still answering: a reset starts over.
+    w.commands.send(Command::Reset { seed: Some(7) }).ok();
+    wait_for(
+        &w,
+        "the reset run to finish",
+        |e| matches!(e, Event::Finished(s) if s.steps == 300),
+    );
+    w.commands.send(Command::Quit).ok();
+    w.join();
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let kinds: Vec<String> = text
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap_or_default()["type"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect();
+    assert_eq!(kinds[0], "config");
+    assert!(
+        kinds.iter().filter(|k| *k == "report").count() >= 6,
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&"event".to_string()),
+        "the reset is recorded"
+    );
+    assert_eq!(kinds.last().map(String::as_str), Some("summary"));
+}
