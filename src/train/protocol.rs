@@ -29,10 +29,14 @@ pub enum Command {
     Reset {
         seed: Option<u64>,
     },
-    /// Ask for matrix snapshots (the UI sends this while a panel needs them).
-    WantSnapshots(bool),
-    /// Write a checkpoint of the weights to this path.
+    /// Ask for matrix snapshots of this view (the UI sends it when the shown view changes);
+    /// `None` stops them.
+    WantSnapshots(Option<SnapshotRequest>),
+    /// Write a checkpoint of the weights (JSON) to this path.
     Save(PathBuf),
+    /// Export the current matrices (A, B, B̃B̃ᵀ, its eigenvalues) as .npy and .csv files into
+    /// this directory (created if missing).
+    Export(PathBuf),
     /// Finish the record and stop the thread.
     Quit,
 }
@@ -73,6 +77,79 @@ pub struct Metrics {
     pub decoder: DecoderMode,
     pub paused: bool,
     pub elapsed_s: f64,
+    /// R*(B): the best risk any decoder achieves with the current encoder (exact for
+    /// Gaussian data, least squares on the validation set otherwise), when computed.
+    pub best_risk: Option<f64>,
+    /// The configured step budget.
+    pub budget: u64,
+}
+
+/// Which matrix the heatmap shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatrixView {
+    /// G = B̃B̃ᵀ (n×n, rows of B normalized): → I for r ≤ 1.
+    Gram,
+    /// AᵀA (n×n).
+    DecoderGram,
+    /// BA (n×n).
+    EncoderDecoder,
+    /// A − βBᵀ (d×n), β the least-squares scale: → 0 when A aligns with Bᵀ.
+    Alignment,
+}
+
+impl MatrixView {
+    pub const ALL: [MatrixView; 4] = [
+        MatrixView::Gram,
+        MatrixView::DecoderGram,
+        MatrixView::EncoderDecoder,
+        MatrixView::Alignment,
+    ];
+
+    /// Panel title.
+    pub fn title(self) -> &'static str {
+        match self {
+            MatrixView::Gram => "Gram B̃B̃ᵀ",
+            MatrixView::DecoderGram => "AᵀA",
+            MatrixView::EncoderDecoder => "BA",
+            MatrixView::Alignment => "A − βBᵀ",
+        }
+    }
+}
+
+/// What snapshots to compute and how large a matrix to send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SnapshotRequest {
+    pub view: MatrixView,
+    /// Downsample (block mean and block max-abs) to at most this many rows and columns.
+    pub max_side: usize,
+}
+
+/// Matrices and spectra of the current weights, a few times a second at most.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    pub step: u64,
+    pub view: MatrixView,
+    /// Shape of the full matrix before downsampling (rows, cols).
+    pub full_shape: (usize, usize),
+    /// Block means, at most max_side × max_side.
+    pub mean: ndarray::Array2<f32>,
+    /// Per block, the entry of largest magnitude (sign kept): isolated large entries stay
+    /// visible.
+    pub max_abs: ndarray::Array2<f32>,
+    /// Smallest and largest entry of the full matrix.
+    pub range: (f32, f32),
+    /// Eigenvalues of G = B̃B̃ᵀ, descending (n values).
+    pub eigenvalues: Vec<f64>,
+    /// The target spectrum of THEORY §5 at this (n, d), descending.
+    pub target: Vec<f64>,
+    /// max_i |λ_i − t_i|.
+    pub spectrum_distance: f64,
+    /// Least-squares β and ‖A − βBᵀ‖/‖A‖.
+    pub alignment_beta: f64,
+    pub alignment_rel: f64,
+    pub n: usize,
+    pub d: usize,
 }
 
 /// One report: a validation evaluation, also written to the run record.
@@ -138,6 +215,9 @@ pub enum Event {
     Paused(PauseReason),
     Resumed,
     Saved(PathBuf),
+    /// Export finished: the files written.
+    Exported(Vec<PathBuf>),
+    Snapshot(Box<Snapshot>),
     /// A command could not be carried out (bad path, n out of range); training goes on.
     Error(String),
     /// The run ended (budget, quit, or headless divergence); the record is complete.

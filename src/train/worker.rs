@@ -234,7 +234,7 @@ impl Worker {
                 self.record(|r| r.event(step, "reset", json!({ "seed": seed })));
                 self.after_change();
             }
-            Command::WantSnapshots(_) => {}
+            Command::WantSnapshots(_) | Command::Export(_) => {}
             Command::Save(path) => {
                 let ev = match crate::record::save_checkpoint(&path, &self.trainer) {
                     Ok(()) => Event::Saved(path),
@@ -389,6 +389,8 @@ impl Worker {
             decoder: cfg.train.decoder,
             paused: self.paused,
             elapsed_s: self.started.elapsed().as_secs_f64(),
+            best_risk: None,
+            budget: cfg.train.steps,
         };
         self.last_metrics = now;
         self.steps_at_last_metrics = step;
