@@ -100,7 +100,7 @@ pub fn pca_bound_spectrum(spectrum: &[f64], n: usize) -> f64 {
 /// piecewise-linear interpolation between integer code sizes.
 fn pca_sorted(s: &[f64], n: f64) -> f64 {
     let trace: f64 = s.iter().sum();
-    if !(trace > 0.0) || n >= s.len() as f64 {
+    if trace.is_nan() || trace <= 0.0 || n >= s.len() as f64 {
         return 0.0;
     }
     let whole = n.floor() as usize;
@@ -169,7 +169,7 @@ fn validated_descending(spectrum: &[f64]) -> Result<Vec<f64>, TheoryError> {
         s.push(value.max(0.0));
     }
     s.sort_by(|a, b| b.total_cmp(a));
-    if !(s[0] > 0.0) {
+    if s[0] <= 0.0 {
         return Err(TheoryError::ZeroTrace);
     }
     Ok(s)

@@ -14,7 +14,7 @@ pub fn marchenko_pastur_support(y: f64) -> (f64, f64) {
 /// `min(1, 1/y)`; the rest is the atom at 0 ([`marchenko_pastur_atom`]).
 /// `y ≤ 0` (a point mass at 1, no density) and NaN give 0.
 pub fn marchenko_pastur_density(lambda: f64, y: f64) -> f64 {
-    if !(y > 0.0) || !(lambda > 0.0) {
+    if y.is_nan() || lambda.is_nan() || y <= 0.0 || lambda <= 0.0 {
         return 0.0;
     }
     let (lo, hi) = marchenko_pastur_support(y);
@@ -107,7 +107,7 @@ pub fn histogram(values: &[f64], lo: f64, hi: f64, bins: usize) -> Vec<f64> {
 /// edges disappear and the density `(2/π) sin²θ / λ(θ)` has an elementary antiderivative.
 pub fn marchenko_pastur_bin_masses(y: f64, lo: f64, hi: f64, bins: usize) -> Vec<f64> {
     let mut m = vec![0.0; bins];
-    if bins == 0 || !(lo.is_finite() && hi.is_finite() && hi > lo) || !(y >= 0.0) {
+    if bins == 0 || !(lo.is_finite() && hi.is_finite() && hi > lo) || y.is_nan() || y < 0.0 {
         return m;
     }
     if y == 0.0 || y.is_infinite() {
