@@ -2,7 +2,7 @@
 //! advances training one step at a time. The worker thread drives it; tests drive it directly.
 
 use crate::config::{Config, DecoderMode, SignGrad, n_for_rate};
-use crate::data::DataSource;
+use crate::data::{DataSource, SourceKind};
 use crate::model::{Activation, Autoencoder, Grads, Surrogate, Workspace};
 use crate::theory::bounds::{self, Limit};
 use crate::train::optim::{OptKind, Optimizer};
@@ -104,6 +104,8 @@ pub struct Trainer {
     /// User multiplier on the scheduled learning rate (the +/− keys).
     lr_mult: f64,
     ema: Ema,
+    /// Eigenvalues of Σ when the data is not isotropic (for the water-filling limit).
+    spectrum: Option<Vec<f64>>,
 }
 
 impl Trainer {
@@ -118,6 +120,8 @@ impl Trainer {
         let data = proto.fork(seed ^ STREAM_TRAIN);
         let val = proto.fork(seed ^ STREAM_VAL).sample(cfg.eval.val_size);
         let opt = Optimizer::new(cfg.train.opt_params(), &[(d, n), (n, d)]);
+        let spectrum =
+            (cfg.data.source == SourceKind::Powerlaw).then(|| data.covariance().spectrum);
         Trainer {
             cfg: cfg.clone(),
             model,
@@ -133,6 +137,7 @@ impl Trainer {
             samples: 0,
             lr_mult: 1.0,
             ema: Ema::new(cfg.eval.ema),
+            spectrum,
         }
     }
 
@@ -193,9 +198,14 @@ impl Trainer {
         }
     }
 
-    /// The reference limit at the current rate, for the current activation and data.
+    /// The reference limit at the current rate, for the current activation and data: the
+    /// isotropic limit, or reverse water-filling over the covariance spectrum (THEORY §4).
     pub fn limit(&self) -> Limit {
-        bounds::limit(self.model.act, self.rate())
+        match &self.spectrum {
+            Some(s) => bounds::limit_for_spectrum(self.model.act, s, self.model.n() as f64)
+                .unwrap_or_else(|_| bounds::limit(self.model.act, self.rate())),
+            None => bounds::limit(self.model.act, self.rate()),
+        }
     }
 
     /// One step on a fresh minibatch. A non-finite loss or gradient leaves the weights as

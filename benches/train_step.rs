@@ -1,0 +1,68 @@
+//! Steps per second of the sample-mode training step (fresh N(0, I) batch, forward, backward,
+//! update), on the configurations of shared/bench/README.md. Compare with
+//! `python3 shared/bench/torch_ref.py --d D --r R --batch B --act sign --threads T`.
+//!
+//! Run: `cargo bench --bench train_step` (add `-- --quick` for fewer repetitions).
+
+use aescope::config::Config;
+use aescope::train::Trainer;
+use std::time::Instant;
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let configs = [
+        (256usize, 0.5f64, 64usize),
+        (784, 0.5, 256),
+        (784, 2.0, 256),
+        (2048, 1.0, 512),
+    ];
+    println!(
+        "{:>6} {:>5} {:>6} {:>12} {:>12} {:>10}",
+        "d", "r", "batch", "steps/s", "GEMM GF/s", "ms/step"
+    );
+    for (d, r, batch) in configs {
+        let overrides = vec![
+            format!("data.d={d}"),
+            format!("model.rate={r}"),
+            format!("train.batch={batch}"),
+            "train.optimizer=sgd".to_string(),
+            "train.lr=0.05".to_string(),
+            "train.lr_final=0.05".to_string(),
+            "eval.val_size=16".to_string(),
+        ];
+        let cfg = match Config::load("sign-r0.5", &overrides) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("{e}");
+                return;
+            }
+        };
+        let mut t = Trainer::new(&cfg);
+        let n = cfg.n();
+        for _ in 0..5 {
+            t.step();
+        }
+        // Enough steps for ~1 s per repetition.
+        let t0 = Instant::now();
+        t.step();
+        let per = t0.elapsed().as_secs_f64().max(1e-6);
+        let steps = ((if quick { 0.3 } else { 1.0 }) / per).ceil() as usize;
+        let reps = if quick { 3 } else { 5 };
+        let mut rates: Vec<f64> = (0..reps)
+            .map(|_| {
+                let t0 = Instant::now();
+                for _ in 0..steps {
+                    t.step();
+                }
+                steps as f64 / t0.elapsed().as_secs_f64()
+            })
+            .collect();
+        rates.sort_by(f64::total_cmp);
+        let med = rates[rates.len() / 2];
+        let gflops = 10.0 * (batch * n * d) as f64 * med / 1e9;
+        println!(
+            "{d:>6} {r:>5} {batch:>6} {med:>12.1} {gflops:>12.1} {:>10.3}",
+            1e3 / med
+        );
+    }
+}
