@@ -2,8 +2,8 @@
 //!
 //! Layers: [`theory`] (closed forms and limits, pure f64), [`model`] (weights, activations,
 //! forward/backward in f32), [`data`] (seeded sources), [`train`] (optimizers, trainer, worker
-//! thread and its protocol), [`record`] (JSONL run records), [`config`] (presets), [`cli`].
-//! The engine never imports the UI.
+//! thread and its protocol), [`record`] (JSONL run records), [`config`] (presets), [`ui`]
+//! (the terminal interface), [`cli`]. The engine never imports the UI.
 
 pub mod cli;
 pub mod config;
@@ -12,3 +12,4 @@ pub mod model;
 pub mod record;
 pub mod theory;
 pub mod train;
+pub mod ui;

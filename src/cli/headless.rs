@@ -67,7 +67,8 @@ pub(super) fn run(cfg: Config, args: &RunArgs) -> Result<i32> {
     })
 }
 
-fn print_summary(name: &str, s: &Summary) {
+/// The human-readable summary (also printed when the interface closes).
+pub(super) fn print_summary(name: &str, s: &Summary) {
     println!(
         "{name} · {} · d={} r={:.3} (n={}) · {}",
         s.activation,

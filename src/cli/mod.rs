@@ -2,6 +2,7 @@
 
 mod headless;
 mod theory_table;
+mod tui;
 
 use crate::config::{BUILTIN_PRESETS, Config, DEFAULT_PRESET};
 use anyhow::Result;
@@ -58,6 +59,15 @@ pub struct RunArgs {
     /// Print the final summary as one JSON object (headless).
     #[arg(long)]
     pub json: bool,
+    /// Colour depth of the interface (default: detected from COLORTERM and TERM).
+    #[arg(long, value_enum, value_name = "DEPTH")]
+    pub colors: Option<tui::ColorArg>,
+    /// Draw chart lines with dots instead of Braille (for fonts without Braille).
+    #[arg(long)]
+    pub dot_marker: bool,
+    /// Leave the interface when the run finishes (for measurements and scripts).
+    #[arg(long, hide = true)]
+    pub exit_when_done: bool,
 }
 
 impl RunArgs {
@@ -91,7 +101,7 @@ fn run(args: RunArgs) -> Result<i32> {
     if args.headless {
         headless::run(cfg, &args)
     } else {
-        anyhow::bail!("the interactive interface is not available in this build; use --headless")
+        tui::run(cfg, &args)
     }
 }
 

@@ -1,0 +1,53 @@
+//! `aescope [PRESET]`: the interactive interface, and what it prints once the terminal is back.
+
+use super::RunArgs;
+use super::headless::print_summary;
+use crate::config::Config;
+use crate::ui::theme::ColorMode;
+use crate::ui::{Ending, UiOptions};
+use anyhow::Result;
+use clap::ValueEnum;
+
+/// `--colors`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorArg {
+    /// 24-bit RGB.
+    Truecolor,
+    /// The xterm 256-colour palette.
+    #[value(name = "256")]
+    Ansi256,
+    /// The 16 named ANSI colours.
+    #[value(name = "16")]
+    Ansi16,
+}
+
+impl From<ColorArg> for ColorMode {
+    fn from(c: ColorArg) -> ColorMode {
+        match c {
+            ColorArg::Truecolor => ColorMode::TrueColor,
+            ColorArg::Ansi256 => ColorMode::Ansi256,
+            ColorArg::Ansi16 => ColorMode::Ansi16,
+        }
+    }
+}
+
+pub(super) fn run(cfg: Config, args: &RunArgs) -> Result<i32> {
+    let name = cfg.name.clone();
+    let opts = UiOptions {
+        colors: args.colors.map(ColorMode::from),
+        dot_marker: args.dot_marker,
+        record: args.record.clone(),
+        exit_when_done: args.exit_when_done,
+    };
+    let outcome = crate::ui::run(cfg, opts)?;
+    match outcome.ending {
+        // The terminal may be gone: print nothing.
+        Ending::Signal | Ending::TerminalGone => Ok(130),
+        Ending::Quit => {
+            if let Some(s) = &outcome.summary {
+                print_summary(&name, s);
+            }
+            Ok(0)
+        }
+    }
+}

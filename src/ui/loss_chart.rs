@@ -1,0 +1,397 @@
+//! The risk panel: the smoothed minibatch loss, the evaluated risk, and the reference lines
+//! (the activation's limit, PCA, Shannon, R*(B)) as step functions of the training step, each
+//! labelled with its current value.
+
+use super::app::{AppState, Status};
+use super::history::{HistoryView, smooth};
+use super::theme::Theme;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph, Widget};
+
+/// A reference line ready to draw.
+struct RefLine {
+    label: String,
+    value: f64,
+    color: Color,
+    points: Vec<(f64, f64)>,
+    bold: bool,
+}
+
+/// The panel, with its border and titles.
+pub fn render(app: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    let block = Block::bordered()
+        .border_style(theme.border_style())
+        .title(title(app, theme))
+        .title_bottom(status_line(app.status.as_ref(), theme));
+    let inner = block.inner(area);
+    block.render(area, buf);
+    if app.metrics.is_none() {
+        Paragraph::new("waiting for the first metrics…")
+            .style(Style::default().fg(theme.dim))
+            .render(inner, buf);
+        return;
+    }
+    if inner.width < 20 || inner.height < 5 {
+        return;
+    }
+    draw_chart(app, theme, inner, buf);
+}
+
+fn title(app: &AppState, theme: &Theme) -> Line<'static> {
+    let kind = app
+        .metrics
+        .as_ref()
+        .and_then(|m| m.risk_kind.as_ref())
+        .map_or_else(|| "risk".to_string(), |k| format!("risk ({k})"));
+    let smoothing = match app.smoothing() {
+        0.0 => "raw".to_string(),
+        b => format!("EMA {b}"),
+    };
+    let mut spans = vec![
+        Span::styled(" Risk ", theme.title_style()),
+        Span::styled(
+            format!("━ loss {smoothing} "),
+            Style::default().fg(theme.loss),
+        ),
+        Span::styled(format!("• {kind} "), Style::default().fg(theme.risk)),
+        Span::styled(
+            match app.history {
+                HistoryView::Full => "· full history ",
+                HistoryView::Recent => "· recent ",
+            },
+            Style::default().fg(theme.dim),
+        ),
+    ];
+    if app.log_scale {
+        spans.push(Span::styled("· log ", Style::default().fg(theme.dim)));
+    }
+    Line::from(spans)
+}
+
+/// The last message (saved, exported, an error) in the panel's bottom border.
+pub fn status_line(status: Option<&Status>, theme: &Theme) -> Line<'static> {
+    match status {
+        Some(s) => Line::from(Span::styled(
+            format!(" {} ", s.text),
+            Style::default().fg(if s.error { theme.error } else { theme.ok }),
+        )),
+        None => Line::default(),
+    }
+}
+
+fn draw_chart(app: &AppState, theme: &Theme, inner: Rect, buf: &mut Buffer) {
+    let log = app.log_scale;
+    let ty = |y: f64| -> Option<f64> {
+        if !y.is_finite() {
+            None
+        } else if log {
+            (y > 0.0).then(|| y.log10())
+        } else {
+            Some(y)
+        }
+    };
+    let transform = |pts: &[(f64, f64)]| -> Vec<(f64, f64)> {
+        pts.iter()
+            .filter_map(|&(x, y)| ty(y).map(|y| (x, y)))
+            .collect()
+    };
+
+    let view = app.history;
+    let loss_pts = app.loss.points(view);
+    let step = app.metrics.as_ref().map_or(0, |m| m.step) as f64;
+    let x_lo = match view {
+        HistoryView::Full => 0.0,
+        HistoryView::Recent => loss_pts.first().map_or(0.0, |p| p.x - p.weight),
+    };
+    let x_hi = step.max(x_lo + 1.0);
+    let in_range = |x: f64| x >= x_lo && x <= x_hi;
+    let loss = transform(&smooth(&loss_pts, app.smoothing()));
+    let risk: Vec<(f64, f64)> = transform(
+        &app.risk
+            .points(HistoryView::Full)
+            .iter()
+            .filter(|p| in_range(p.x))
+            .map(|p| (p.x, p.y))
+            .collect::<Vec<_>>(),
+    );
+
+    let mut refs: Vec<RefLine> = Vec::new();
+    let mut add = |line: &super::history::StepLine, label: &str, color: Color, bold: bool| {
+        if let Some(v) = line.last() {
+            refs.push(RefLine {
+                label: label.to_string(),
+                value: v,
+                color,
+                points: transform(&line.polyline(x_lo, x_hi)),
+                bold,
+            });
+        }
+    };
+    add(&app.limit, &app.limit_label, theme.limit, true);
+    add(&app.pca, "PCA", theme.pca, false);
+    add(&app.shannon, "Shannon D(r)", theme.shannon, false);
+    let best: Vec<(f64, f64)> = transform(
+        &app.best
+            .points(view)
+            .iter()
+            .filter(|p| in_range(p.x))
+            .map(|p| (p.x, p.y))
+            .collect::<Vec<_>>(),
+    );
+    if let Some(b) = app.best.last() {
+        refs.push(RefLine {
+            label: "R*(B)".to_string(),
+            value: b.y,
+            color: theme.best,
+            points: best,
+            bold: false,
+        });
+    }
+
+    let ys = loss
+        .iter()
+        .chain(&risk)
+        .chain(refs.iter().flat_map(|r| &r.points))
+        .map(|p| p.1);
+    let (y_lo, y_hi) = bounds(ys, log);
+
+    let n_labels = ((inner.height.saturating_sub(2)) / 3).clamp(2, 6) as usize;
+    let y_labels: Vec<Span> = (0..n_labels)
+        .map(|i| {
+            let v = y_lo + (y_hi - y_lo) * i as f64 / (n_labels - 1) as f64;
+            Span::raw(tick(
+                if log { 10f64.powf(v) } else { v },
+                y_hi - y_lo,
+                n_labels,
+                log,
+            ))
+        })
+        .collect();
+    let x_labels: Vec<Span> = [x_lo, (x_lo + x_hi) / 2.0, x_hi]
+        .iter()
+        .map(|&x| Span::raw(step_label(x)))
+        .collect();
+    let graph = graph_area(
+        inner,
+        y_labels.iter().map(Span::width).max().unwrap_or(0) as u16,
+        x_labels.first().map_or(0, Span::width) as u16,
+    );
+
+    let mut datasets: Vec<Dataset> = refs
+        .iter()
+        .map(|r| {
+            Dataset::default()
+                .data(&r.points)
+                .graph_type(GraphType::Line)
+                .marker(theme.marker)
+                .style(Style::default().fg(r.color))
+        })
+        .collect();
+    datasets.push(
+        Dataset::default()
+            .data(&loss)
+            .graph_type(GraphType::Line)
+            .marker(theme.marker)
+            .style(Style::default().fg(theme.loss)),
+    );
+    datasets.push(
+        Dataset::default()
+            .data(&risk)
+            .graph_type(GraphType::Scatter)
+            .marker(Marker::Dot)
+            .style(Style::default().fg(theme.risk)),
+    );
+    let axis_style = Style::default().fg(theme.border);
+    Chart::new(datasets)
+        .x_axis(
+            Axis::default()
+                .bounds([x_lo, x_hi])
+                .labels(x_labels)
+                .style(axis_style),
+        )
+        .y_axis(
+            Axis::default()
+                .bounds([y_lo, y_hi])
+                .labels(y_labels)
+                .style(axis_style),
+        )
+        .render(inner, buf);
+
+    label_lines(&refs, graph, (y_lo, y_hi), log, theme, buf);
+}
+
+/// Write each reference line's name and value on its row, at the left of the graph where the
+/// curves are usually above the lines; rows already taken push a label to a neighbour row.
+fn label_lines(
+    refs: &[RefLine],
+    graph: Rect,
+    (lo, hi): (f64, f64),
+    log: bool,
+    theme: &Theme,
+    buf: &mut Buffer,
+) {
+    let mut taken: Vec<u16> = Vec::new();
+    for r in refs {
+        let text = format!(" {} {} ", r.label, value_text(r.value));
+        let shown = if log {
+            (r.value > 0.0).then(|| r.value.log10())
+        } else {
+            Some(r.value)
+        };
+        let Some(v) = shown else {
+            continue;
+        };
+        let Some(want) = row_of(v, lo, hi, graph, theme.marker) else {
+            continue;
+        };
+        let candidates = [0i32, -1, 1, -2, 2];
+        let row = candidates
+            .iter()
+            .map(|d| want as i32 + d)
+            .filter(|&y| y >= graph.top() as i32 && y < graph.bottom() as i32)
+            .map(|y| y as u16)
+            .find(|y| !taken.contains(y));
+        let Some(row) = row else {
+            continue;
+        };
+        taken.push(row);
+        let mut style = Style::default().fg(r.color);
+        if r.bold {
+            style = style.add_modifier(Modifier::BOLD);
+        }
+        let x = graph.left() + 1;
+        let width = graph.right().saturating_sub(x);
+        buf.set_stringn(x, row, &text, width as usize, style);
+    }
+}
+
+/// "0.6817", or scientific for tiny values.
+fn value_text(v: f64) -> String {
+    if v != 0.0 && v.abs() < 1e-3 {
+        format!("{v:.2e}")
+    } else {
+        format!("{v:.4}")
+    }
+}
+
+/// The terminal row the chart draws value `v` on (the same rounding as ratatui's canvas).
+fn row_of(v: f64, lo: f64, hi: f64, graph: Rect, marker: Marker) -> Option<u16> {
+    if !(v >= lo && v <= hi) || graph.height == 0 {
+        return None;
+    }
+    let per_cell = match marker {
+        Marker::Braille => 4.0,
+        Marker::HalfBlock | Marker::Quadrant => 2.0,
+        _ => 1.0,
+    };
+    let res = graph.height as f64 * per_cell;
+    let y = ((hi - v) * (res - 1.0) / (hi - lo)).round();
+    Some(graph.top() + (y / per_cell) as u16)
+}
+
+/// The plotting area of ratatui's `Chart` inside `inner`, for x labels (left-aligned), y
+/// labels, no axis titles and no legend: mirrors `Chart::layout`, so labels land on the
+/// lines. Tests check it against the drawn chart.
+pub fn graph_area(inner: Rect, y_label_width: u16, first_x_label_width: u16) -> Rect {
+    let left = y_label_width
+        .max(first_x_label_width.saturating_sub(1))
+        .min(inner.width / 3);
+    let x = inner.left() + left + 1;
+    Rect {
+        x,
+        y: inner.top(),
+        width: inner.right().saturating_sub(x),
+        height: inner.height.saturating_sub(2),
+    }
+}
+
+/// Axis bounds around the finite values, padded; log10 values when `log`.
+fn bounds(ys: impl Iterator<Item = f64>, log: bool) -> (f64, f64) {
+    let (lo, hi) = ys
+        .filter(|y| y.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| {
+            (a.min(y), b.max(y))
+        });
+    if !lo.is_finite() {
+        return if log { (-1.0, 0.0) } else { (0.0, 1.0) };
+    }
+    let span = hi - lo;
+    let pad = if span > 1e-12 {
+        0.06 * span
+    } else {
+        (0.1 * hi.abs()).max(0.05)
+    };
+    let lo = if !log && lo >= 0.0 {
+        (lo - pad).max(0.0)
+    } else {
+        lo - pad
+    };
+    (lo, hi + pad)
+}
+
+/// A tick label: as many decimals as the spacing of the ticks needs.
+fn tick(v: f64, span: f64, n: usize, log: bool) -> String {
+    if log {
+        return if !(1e-3..100.0).contains(&v) {
+            format!("{v:.1e}")
+        } else {
+            let decimals = (2 - v.log10().floor() as i32).clamp(0, 5) as usize;
+            format!("{v:.decimals$}")
+        };
+    }
+    let step = span / (n.max(2) - 1) as f64;
+    let decimals = if step > 0.0 {
+        (1 - step.log10().floor() as i32).clamp(0, 6) as usize
+    } else {
+        3
+    };
+    format!("{v:.decimals$}")
+}
+
+/// Steps on the x axis: 12400, 1.2M.
+fn step_label(x: f64) -> String {
+    let x = x.max(0.0);
+    if x < 1e5 {
+        format!("{x:.0}")
+    } else if x < 1e6 {
+        format!("{:.0}k", x / 1e3)
+    } else {
+        format!("{:.2}M", x / 1e6)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_have_enough_decimals() {
+        assert_eq!(tick(0.5, 0.5, 5, false), "0.50");
+        assert_eq!(tick(0.68, 0.01, 5, false), "0.6800");
+        assert_eq!(tick(0.0625, 0.0, 5, true), "0.0625");
+        assert_eq!(tick(2.0, 0.0, 5, true), "2.00");
+    }
+
+    #[test]
+    fn bounds_pad_and_handle_flat_or_empty() {
+        let (lo, hi) = bounds([0.5, 1.0].into_iter(), false);
+        assert!(lo < 0.5 && hi > 1.0);
+        let (lo, hi) = bounds([0.7].into_iter(), false);
+        assert!(lo < 0.7 && hi > 0.7);
+        assert_eq!(bounds(std::iter::empty(), false), (0.0, 1.0));
+        let (lo, _) = bounds([0.0, 1.0].into_iter(), false);
+        assert_eq!(lo, 0.0);
+    }
+
+    #[test]
+    fn rows_follow_canvas_rounding() {
+        let g = Rect::new(0, 0, 10, 10);
+        assert_eq!(row_of(1.0, 0.0, 1.0, g, Marker::Braille), Some(0));
+        assert_eq!(row_of(0.0, 0.0, 1.0, g, Marker::Braille), Some(9));
+        assert_eq!(row_of(2.0, 0.0, 1.0, g, Marker::Braille), None);
+    }
+}

@@ -1,0 +1,301 @@
+//! The UI thread: one `select!` over the worker's events, the input thread's key presses and
+//! the signal handler, with a frame deadline. It sleeps until something arrives, drains
+//! everything pending before drawing, and draws at most 25 times a second, only after a
+//! change: a slow terminal costs the UI frames, never the worker steps.
+
+use super::app::{AppState, Effect, Status};
+use super::layout;
+use super::terminal::{Term, TerminalGuard};
+use super::theme::{ColorMode, Theme};
+use super::{export, heatmap};
+use crate::config::Config;
+use crate::record::RecordError;
+use crate::train::protocol::{Command, Event, Summary};
+use crate::train::{WorkerHandle, WorkerOptions, spawn};
+use crossbeam_channel::{Receiver, RecvTimeoutError, bounded, select};
+use crossterm::event::{self as ct, Event as Input};
+use ratatui::layout::Rect;
+use std::io::{self, IsTerminal};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+use thiserror::Error;
+
+/// Shortest time between two frames (25 per second at most).
+const FRAME: Duration = Duration::from_millis(40);
+/// How often the input thread checks whether the UI is gone.
+const INPUT_POLL: Duration = Duration::from_millis(200);
+/// How long to wait for the worker to finish its record after Quit.
+const SHUTDOWN: Duration = Duration::from_secs(10);
+
+/// How the interface is set up.
+#[derive(Debug, Clone, Default)]
+pub struct UiOptions {
+    /// Colour depth; detected from the environment when None.
+    pub colors: Option<ColorMode>,
+    /// Dots instead of Braille in the charts (fonts without Braille).
+    pub dot_marker: bool,
+    /// Run record to write.
+    pub record: Option<PathBuf>,
+    /// Leave as soon as the run finishes (for measurements and scripts).
+    pub exit_when_done: bool,
+}
+
+/// Why the interface ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// The user quit (or the run finished with `exit_when_done`).
+    Quit,
+    /// SIGHUP, SIGTERM or SIGINT.
+    Signal,
+    /// The terminal stopped delivering input (closed).
+    TerminalGone,
+}
+
+/// The end of a session: how, and the worker's summary when it sent one.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub ending: Ending,
+    pub summary: Option<Summary>,
+}
+
+/// What can keep the interface from running.
+#[derive(Debug, Error)]
+pub enum UiError {
+    #[error(
+        "the interactive interface needs a terminal, and stdout is not one: use `aescope run --headless` (e.g. when piping or in scripts)"
+    )]
+    NotATerminal,
+    #[error(transparent)]
+    Record(#[from] RecordError),
+    #[error("terminal: {0}")]
+    Io(#[from] io::Error),
+    #[error("installing the signal handler: {0}")]
+    Signal(#[from] ctrlc::Error),
+    #[error("the training thread stopped unexpectedly")]
+    WorkerGone,
+}
+
+/// Train `cfg` in the interface until the user quits or a signal arrives. The worker's record
+/// is complete when this returns, on every path.
+pub fn run(cfg: Config, opts: UiOptions) -> Result<Outcome, UiError> {
+    if !io::stdout().is_terminal() {
+        return Err(UiError::NotATerminal);
+    }
+    let theme = Theme::new(
+        opts.colors.unwrap_or_else(ColorMode::detect),
+        opts.dot_marker,
+    );
+    let mut app = AppState::new(&cfg, opts.record.clone());
+    let worker = spawn(
+        cfg,
+        WorkerOptions {
+            record: opts.record.clone(),
+            exit_when_finished: false,
+            start_paused: false,
+        },
+    )?;
+    // SIGHUP (terminal closed), SIGTERM and SIGINT: the worker closes its record even if the
+    // UI thread is stuck on a dead terminal, and the UI loop ends.
+    let (sig_tx, sig_rx) = bounded::<()>(1);
+    let quit = worker.commands.clone();
+    let handler = ctrlc::set_handler(move || {
+        let _ = quit.send(Command::Quit);
+        let _ = sig_tx.try_send(());
+    });
+    let ended = match handler {
+        Ok(()) => session(&mut app, &theme, &worker, &sig_rx, opts.exit_when_done),
+        Err(e) => Err(e.into()),
+    };
+    let by_signal = sig_rx.try_recv().is_ok();
+    shutdown(worker, &mut app);
+    let ending = match ended {
+        _ if by_signal => Ending::Signal,
+        Ok(e) => e,
+        Err(e) => return Err(e),
+    };
+    Ok(Outcome {
+        ending,
+        summary: app.finished,
+    })
+}
+
+/// The terminal part: set up, loop, restore (the guard restores on every path).
+fn session(
+    app: &mut AppState,
+    theme: &Theme,
+    worker: &WorkerHandle,
+    signal: &Receiver<()>,
+    exit_when_done: bool,
+) -> Result<Ending, UiError> {
+    let mut guard = TerminalGuard::enter()?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let input = spawn_input(stop.clone())?;
+    let result = match guard.terminal() {
+        Some(term) => event_loop(term, app, theme, worker, &input, signal, exit_when_done),
+        None => Ok(Ending::TerminalGone),
+    };
+    stop.store(true, Ordering::SeqCst);
+    result
+}
+
+#[allow(clippy::too_many_arguments)]
+fn event_loop(
+    term: &mut Term,
+    app: &mut AppState,
+    theme: &Theme,
+    worker: &WorkerHandle,
+    input: &Receiver<Input>,
+    signal: &Receiver<()>,
+    exit_when_done: bool,
+) -> Result<Ending, UiError> {
+    let mut next_frame = Instant::now();
+    let mut pending_draw = true;
+    loop {
+        let wait = if pending_draw {
+            next_frame.saturating_duration_since(Instant::now())
+        } else {
+            Duration::from_secs(3600)
+        };
+        let mut quit = false;
+        select! {
+            recv(worker.events) -> ev => {
+                let Ok(ev) = ev else {
+                    return Err(UiError::WorkerGone);
+                };
+                app.on_event(ev);
+                for ev in worker.events.try_iter() {
+                    app.on_event(ev);
+                }
+            }
+            recv(input) -> ev => {
+                let Ok(ev) = ev else {
+                    return Ok(Ending::TerminalGone);
+                };
+                quit |= on_input(ev, term, app, worker)?;
+                for ev in input.try_iter() {
+                    quit |= on_input(ev, term, app, worker)?;
+                }
+            }
+            recv(signal) -> _ => return Ok(Ending::Signal),
+            default(wait) => {}
+        }
+        if quit {
+            return Ok(Ending::Quit);
+        }
+        pending_draw |= app.take_dirty();
+        if pending_draw && Instant::now() >= next_frame {
+            draw(term, app, theme, worker)?;
+            pending_draw = false;
+            next_frame = Instant::now() + FRAME;
+            if exit_when_done && app.finished.is_some() {
+                return Ok(Ending::Quit);
+            }
+        }
+    }
+}
+
+/// Draw a frame, then ask for snapshots that fit the heatmap panel as it is now.
+fn draw(
+    term: &mut Term,
+    app: &mut AppState,
+    theme: &Theme,
+    worker: &WorkerHandle,
+) -> Result<(), UiError> {
+    let mut side = None;
+    term.draw(|f| {
+        layout::draw(f, app, theme);
+        side = layout::areas_for(app, theme, f.area()).map(|a| heatmap::max_side(a.heatmap));
+    })?;
+    if let Some(cmd) = side.and_then(|s| app.set_heatmap_side(s)) {
+        let _ = worker.commands.send(cmd);
+    }
+    Ok(())
+}
+
+/// One terminal event. Returns true when the user quits.
+fn on_input(
+    ev: Input,
+    term: &mut Term,
+    app: &mut AppState,
+    worker: &WorkerHandle,
+) -> Result<bool, UiError> {
+    match ev {
+        Input::Key(key) => {
+            for effect in app.on_key(&key, SystemTime::now()) {
+                match effect {
+                    Effect::Send(cmd) => {
+                        let _ = worker.commands.send(cmd);
+                    }
+                    Effect::WriteSeries(dir) => {
+                        app.status = Some(match export::write_series(app, &dir) {
+                            Ok(path) => Status {
+                                text: format!("series written to {}", path.display()),
+                                error: false,
+                            },
+                            Err(e) => Status {
+                                text: format!(
+                                    "cannot write the series into {}: {e}",
+                                    dir.display()
+                                ),
+                                error: true,
+                            },
+                        });
+                    }
+                    Effect::Quit => return Ok(true),
+                }
+            }
+        }
+        Input::Resize(w, h) => {
+            // A full redraw: resize() clears the screen and forgets the previous frame, without
+            // the cursor-position round trip of clear() (slow over SSH).
+            term.resize(Rect::new(0, 0, w, h))?;
+            app.mark_dirty();
+        }
+        _ => {}
+    }
+    Ok(false)
+}
+
+/// Forward terminal events into a channel until `stop` is set or the terminal fails.
+fn spawn_input(stop: Arc<AtomicBool>) -> io::Result<Receiver<Input>> {
+    let (tx, rx) = bounded(64);
+    std::thread::Builder::new()
+        .name("aescope-input".into())
+        .spawn(move || {
+            while !stop.load(Ordering::SeqCst) {
+                match ct::poll(INPUT_POLL) {
+                    Ok(true) => match ct::read() {
+                        Ok(ev) => {
+                            if tx.send(ev).is_err() {
+                                break;
+                            }
+                        }
+                        Err(_) => break,
+                    },
+                    Ok(false) => {}
+                    Err(_) => break,
+                }
+            }
+        })?;
+    Ok(rx)
+}
+
+/// Stop the worker and wait (bounded) until it has written its summary and ended.
+fn shutdown(worker: WorkerHandle, app: &mut AppState) {
+    let _ = worker.commands.send(Command::Quit);
+    let deadline = Instant::now() + SHUTDOWN;
+    loop {
+        match worker.events.recv_deadline(deadline) {
+            Ok(ev @ Event::Finished(_)) => app.on_event(ev),
+            Ok(_) => {}
+            Err(RecvTimeoutError::Disconnected) => {
+                worker.join();
+                return;
+            }
+            // Leave the thread; the process is ending anyway.
+            Err(RecvTimeoutError::Timeout) => return,
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! The spectrum panel: a histogram of the eigenvalues of G = B̃B̃ᵀ against the target spectrum
+//! of the minimizer (THEORY §5) and the Marchenko–Pastur law of a random initialization with
+//! ratio y = n/d, all as masses per bin so they compare directly.
+
+use super::app::AppState;
+use super::loss_chart::graph_area;
+use super::theme::Theme;
+use crate::theory::spectrum::{
+    histogram, marchenko_pastur_bin_masses, marchenko_pastur_support, target_spectrum,
+};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph, Widget};
+
+pub fn render(app: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    let snap = app.snapshot.as_ref();
+    let title = Line::from(vec![
+        Span::styled(" Spectrum of B̃B̃ᵀ ", theme.title_style()),
+        Span::styled("┃ eigenvalues ", Style::default().fg(theme.histogram)),
+        Span::styled("─ MP at init ", Style::default().fg(theme.mp)),
+        Span::styled("│ target ", Style::default().fg(theme.target)),
+    ]);
+    let mut bottom = Vec::new();
+    if let Some(s) = snap {
+        bottom.push(format!("max|λ−t| {:.3}", s.spectrum_distance));
+        bottom.push(format!("‖A−βBᵀ‖/‖A‖ {:.3}", s.alignment_rel));
+    }
+    let (n, d) = match (snap, &app.metrics) {
+        (Some(s), _) => (s.n, s.d),
+        (None, Some(m)) => (m.n, m.d),
+        (None, None) => (0, 0),
+    };
+    if d > 0 {
+        bottom.push(format!("y=n/d {:.2}", n as f64 / d as f64));
+    }
+    let block = Block::bordered()
+        .border_style(theme.border_style())
+        .title(title)
+        .title_bottom(Span::styled(
+            format!(" {} ", bottom.join(" · ")),
+            Style::default().fg(theme.dim),
+        ));
+    let inner = block.inner(area);
+    block.render(area, buf);
+    if d == 0 || n == 0 {
+        Paragraph::new("waiting for the first metrics…")
+            .style(Style::default().fg(theme.dim))
+            .render(inner, buf);
+        return;
+    }
+    if inner.width < 12 || inner.height < 4 {
+        return;
+    }
+    let eigs = snap.map(|s| s.eigenvalues.as_slice());
+    draw(eigs, n, d, theme, inner, buf);
+}
+
+/// The chart itself: histogram bars, the MP law as a line, the target's atoms as full-height
+/// bars.
+fn draw(eigs: Option<&[f64]>, n: usize, d: usize, theme: &Theme, inner: Rect, buf: &mut Buffer) {
+    let y = n as f64 / d as f64;
+    let target = target_spectrum(n, d);
+    let eig_max = eigs
+        .into_iter()
+        .flatten()
+        .copied()
+        .filter(|x| x.is_finite())
+        .fold(0.0f64, f64::max);
+    let t_max = target.iter().copied().fold(0.0f64, f64::max);
+    let hi = (eig_max.max(marchenko_pastur_support(y).1).max(t_max) * 1.08).max(1.5);
+
+    // Bins as fine as the marker draws: two Braille columns a cell.
+    let x_labels = [0.0, hi / 2.0, hi].map(|x| Span::raw(format!("{x:.1}")));
+    let probe = graph_area(inner, 4, x_labels[0].width() as u16);
+    let per_cell = if theme.marker == Marker::Braille {
+        2
+    } else {
+        1
+    };
+    let bins = (probe.width as usize * per_cell).max(1);
+    let width = hi / bins as f64;
+    let centre = |i: usize| (i as f64 + 0.5) * width;
+
+    let mp = marchenko_pastur_bin_masses(y, 0.0, hi, bins);
+    let hist = eigs.map(|e| histogram(e, 0.0, hi, bins));
+    let top = hist
+        .iter()
+        .flatten()
+        .chain(&mp)
+        .copied()
+        .fold(0.0f64, f64::max)
+        .max(1e-3)
+        * 1.1;
+    let top = top
+        .min(1.0)
+        .max(hist.iter().flatten().copied().fold(0.0, f64::max));
+
+    let hist_pts: Vec<(f64, f64)> = hist
+        .iter()
+        .flatten()
+        .enumerate()
+        .filter(|(_, m)| **m > 0.0)
+        .map(|(i, m)| (centre(i), *m))
+        .collect();
+    let mp_pts: Vec<(f64, f64)> = mp
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (centre(i), *m))
+        .collect();
+    let mut atoms: Vec<f64> = target.clone();
+    atoms.dedup();
+    let target_pts: Vec<(f64, f64)> = atoms.iter().map(|&t| (t, top)).collect();
+
+    let datasets = vec![
+        Dataset::default()
+            .data(&target_pts)
+            .graph_type(GraphType::Bar)
+            .marker(theme.marker)
+            .style(Style::default().fg(theme.target)),
+        Dataset::default()
+            .data(&hist_pts)
+            .graph_type(GraphType::Bar)
+            .marker(theme.marker)
+            .style(Style::default().fg(theme.histogram)),
+        Dataset::default()
+            .data(&mp_pts)
+            .graph_type(GraphType::Line)
+            .marker(theme.marker)
+            .style(Style::default().fg(theme.mp)),
+    ];
+    let axis_style = Style::default().fg(theme.border);
+    Chart::new(datasets)
+        .x_axis(
+            Axis::default()
+                .bounds([0.0, hi])
+                .labels(x_labels)
+                .style(axis_style),
+        )
+        .y_axis(
+            Axis::default()
+                .bounds([0.0, top])
+                .labels([Span::raw("0"), Span::raw(format!("{top:.2}"))])
+                .style(axis_style),
+        )
+        .render(inner, buf);
+    if eigs.is_none() {
+        let msg = " waiting for a snapshot… ";
+        let x = inner.right().saturating_sub(msg.chars().count() as u16 + 1);
+        buf.set_string(x, inner.top(), msg, Style::default().fg(theme.dim));
+    }
+}

@@ -1,0 +1,90 @@
+//! Raw mode and the alternate screen, restored on every way out: normal return and errors
+//! (the guard's `Drop`), panics (a hook that restores the terminal *before* the message
+//! prints, so the message is readable), and a terminal that has gone away (SIGHUP: restoring
+//! fails quietly instead of panicking in a destructor).
+
+use crossterm::cursor::{Hide, Show};
+use crossterm::execute;
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use std::io::{self, Stdout};
+use std::sync::Once;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// The terminal type the UI draws on.
+pub type Term = Terminal<CrosstermBackend<Stdout>>;
+
+/// Whether the UI currently owns the terminal (the panic hook restores only then).
+static ACTIVE: AtomicBool = AtomicBool::new(false);
+static HOOK: Once = Once::new();
+
+/// Owns the terminal in raw mode on the alternate screen; dropping it gives it back.
+pub struct TerminalGuard {
+    terminal: Option<Term>,
+}
+
+impl TerminalGuard {
+    /// Enter raw mode and the alternate screen. On failure the terminal is left as found.
+    pub fn enter() -> io::Result<TerminalGuard> {
+        install_panic_hook();
+        enable_raw_mode()?;
+        ACTIVE.store(true, Ordering::SeqCst);
+        // From here on a failure must undo raw mode: restore() runs on every error path.
+        let setup = || -> io::Result<Term> {
+            execute!(io::stdout(), EnterAlternateScreen, Hide)?;
+            Terminal::new(CrosstermBackend::new(io::stdout()))
+        };
+        match setup() {
+            Ok(terminal) => Ok(TerminalGuard {
+                terminal: Some(terminal),
+            }),
+            Err(e) => {
+                restore();
+                Err(e)
+            }
+        }
+    }
+
+    pub fn terminal(&mut self) -> Option<&mut Term> {
+        self.terminal.as_mut()
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        if let Some(mut t) = self.terminal.take() {
+            // ratatui's Terminal shows a hidden cursor when dropped and prints to stderr if
+            // that fails, which panics when the terminal is gone: show it here and, if the
+            // terminal cannot be written to, do not run its destructor.
+            if t.show_cursor().is_ok() {
+                drop(t);
+            } else {
+                std::mem::forget(t);
+            }
+        }
+        restore();
+    }
+}
+
+/// Leave raw mode and the alternate screen, show the cursor; errors are ignored (there is no
+/// better place to report them, and the terminal may be gone).
+pub fn restore() {
+    if ACTIVE.swap(false, Ordering::SeqCst) {
+        let _ = disable_raw_mode();
+        let _ = execute!(io::stdout(), LeaveAlternateScreen, Show);
+    }
+}
+
+/// Chain a hook that restores the terminal before the previous hook prints the panic.
+fn install_panic_hook() {
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            restore();
+            previous(info);
+        }));
+    });
+}
