@@ -5,6 +5,7 @@ use super::app::{AppState, RunState};
 use super::theme::Theme;
 use crate::data::SourceKind;
 use crate::train::protocol::FinishReason;
+use crate::train::trainer::RiskKind;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
@@ -17,10 +18,20 @@ const SEP: &str = " · ";
 const SEP_WIDTH: usize = 3;
 
 /// The header's lines at this width.
+/// Progress and numbers start lines of their own when that costs no extra line; on narrow
+/// terminals they run on.
 pub fn lines(app: &AppState, theme: &Theme, width: u16) -> Vec<Line<'static>> {
     let (status, numbers) = items(app, theme);
-    let mut out = wrap(status, width, theme);
-    out.extend(wrap(numbers, width, theme));
+    let mut grouped = wrap(status.clone(), width, theme);
+    grouped.extend(wrap(numbers.clone(), width, theme));
+    let mut all = status;
+    all.extend(numbers);
+    let run_on = wrap(all, width, theme);
+    let mut out = if grouped.len() <= run_on.len() {
+        grouped
+    } else {
+        run_on
+    };
     out.truncate(MAX_LINES);
     out
 }
@@ -74,7 +85,7 @@ fn items(app: &AppState, theme: &Theme) -> (Vec<Item>, Vec<Item>) {
             let kind = m
                 .risk_kind
                 .as_ref()
-                .map_or_else(String::new, |k| format!(" ({k})"));
+                .map_or_else(String::new, |k| format!(" ({})", kind_short(k)));
             numbers.push(vec![
                 label("risk "),
                 Span::styled(format!("{risk:.4}"), bold.fg(theme.risk)),
@@ -116,6 +127,14 @@ fn items(app: &AppState, theme: &Theme) -> (Vec<Item>, Vec<Item>) {
         ),
     ]);
     (status, numbers)
+}
+
+/// "exact" or "val": the full description is in the risk panel's title.
+pub fn kind_short(k: &RiskKind) -> &'static str {
+    match k {
+        RiskKind::Exact => "exact",
+        RiskKind::Validation { .. } => "val",
+    }
 }
 
 fn state_badge(s: RunState, theme: &Theme) -> Span<'static> {

@@ -5,6 +5,7 @@
 use super::app::{AppState, Status};
 use super::history::{HistoryView, smooth};
 use super::theme::Theme;
+use crate::train::trainer::RiskKind;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
@@ -46,7 +47,13 @@ fn title(app: &AppState, theme: &Theme) -> Line<'static> {
         .metrics
         .as_ref()
         .and_then(|m| m.risk_kind.as_ref())
-        .map_or_else(|| "risk".to_string(), |k| format!("risk ({k})"));
+        .map_or_else(
+            || "risk".to_string(),
+            |k| match k {
+                RiskKind::Exact => "exact risk".to_string(),
+                RiskKind::Validation { samples } => format!("val risk ({samples})"),
+            },
+        );
     let smoothing = match app.smoothing() {
         0.0 => "raw".to_string(),
         b => format!("EMA {b}"),

@@ -17,10 +17,16 @@ use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph, Widget
 
 pub fn render(app: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let snap = app.snapshot.as_ref();
+    // The legend is the title; narrow panels get the short one.
+    let (name, mp) = if area.width >= 46 {
+        (" Spectrum B̃B̃ᵀ ", "─ MP init ")
+    } else {
+        (" B̃B̃ᵀ ", "─ MP ")
+    };
     let title = Line::from(vec![
-        Span::styled(" Spectrum of B̃B̃ᵀ ", theme.title_style()),
-        Span::styled("┃ eigenvalues ", Style::default().fg(theme.histogram)),
-        Span::styled("─ MP at init ", Style::default().fg(theme.mp)),
+        Span::styled(name, theme.title_style()),
+        Span::styled("┃ eigs ", Style::default().fg(theme.histogram)),
+        Span::styled(mp, Style::default().fg(theme.mp)),
         Span::styled("│ target ", Style::default().fg(theme.target)),
     ]);
     let mut bottom = Vec::new();
