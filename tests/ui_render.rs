@@ -241,7 +241,8 @@ fn identity_cells(th: &Theme) -> (Buffer, u16, u16) {
     app.on_event(Event::Snapshot(Box::new(snapshot(100, Array2::eye(4)))));
     let buf = heatmap_buffer(&app, th);
     let x0 = 1 + (18 - 12) / 2;
-    let y0 = 1 + (7 - 6) / 2;
+    // 7 image rows, 6 used: (7 − 6) / 2 = 0 rows of margin.
+    let y0 = 1;
     (buf, x0, y0)
 }
 
