@@ -395,6 +395,29 @@ impl Config {
                 &format!("r·d = {} neurons is too many (at most 65536)", self.n()),
             ));
         }
+        let needs_closed_form = [
+            (t.mode == TrainMode::Population, "train.mode", "population"),
+            (t.decoder == DecoderMode::Optimal, "train.decoder", "optimal"),
+        ];
+        for (on, key, value) in needs_closed_form {
+            if !on {
+                continue;
+            }
+            if self.data.source == SourceKind::Sparse {
+                return Err(bad(
+                    key,
+                    value.into(),
+                    "needs Gaussian data (data.source = gaussian or powerlaw): sparse data has no closed-form risk",
+                ));
+            }
+            if self.model.activation == Activation::Tanh {
+                return Err(bad(
+                    key,
+                    value.into(),
+                    "needs an activation with a closed-form risk (sign, relu, erf, linear), not tanh",
+                ));
+            }
+        }
         if t.lr_final > t.lr {
             return Err(bad(
                 "train.lr_final",

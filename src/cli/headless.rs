@@ -86,8 +86,10 @@ fn print_summary(name: &str, s: &Summary) {
     );
     println!(
         "risk {:.6} ({}) · {} {:.6} · gap {:+.6}",
-        s.val_risk, s.risk_kind, s.limit_label, s.limit, s.gap
+        s.risk, s.risk_kind, s.limit_label, s.limit, s.gap
     );
+    let best = s.best_risk.map_or(String::new(), |b| format!(" · best decoder R*(B) {b:.6}"));
+    println!("validation risk {:.6}{best}", s.val_risk);
     if let Some(p) = &s.record {
         println!("record {}", p.display());
     }

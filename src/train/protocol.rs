@@ -157,10 +157,15 @@ pub struct Snapshot {
 pub struct Report {
     pub step: u64,
     pub samples: u64,
-    /// Debiased EMA of the minibatch loss.
+    /// Debiased EMA of the minibatch loss (population mode: of the exact risk).
     pub loss: f64,
-    pub val_risk: f64,
+    /// Exact risk where a closed form exists, else the validation risk; `risk_kind` says which.
+    pub risk: f64,
     pub risk_kind: RiskKind,
+    /// Risk on the held-out validation set.
+    pub val_risk: f64,
+    /// R*(B), the best risk for the current encoder.
+    pub best_risk: Option<f64>,
     pub limit: f64,
     pub gap: f64,
     pub lr: f64,
@@ -188,8 +193,11 @@ pub struct Summary {
     pub steps: u64,
     pub samples: u64,
     pub wall_s: f64,
-    pub val_risk: f64,
+    /// Exact risk where a closed form exists, else the validation risk.
+    pub risk: f64,
     pub risk_kind: RiskKind,
+    pub val_risk: f64,
+    pub best_risk: Option<f64>,
     pub limit: f64,
     pub limit_label: String,
     pub gap: f64,
