@@ -487,7 +487,7 @@ fn population_gradient_descent_reaches_the_sign_limit() {
                 gb.view_mut(),
             )
             .unwrap();
-        if step % 50 == 0 {
+        if step % 50 == 0 || (step < 50 && step % 10 == 0) {
             println!("step {step}: R = {last:.6}");
         }
         a.scaled_add(-eta, &ga);
@@ -499,7 +499,8 @@ fn population_gradient_descent_reaches_the_sign_limit() {
     let eig = symmetric_eigenvalues(g.view()).unwrap();
     let (beta, rel) = alignment(a.view(), b.view()).unwrap();
     println!(
-        "GD: R = {last:.6} after {steps} steps (limit {limit:.6}); Gram eigenvalues in [{:.3}, {:.3}]; β = {beta:.4} (√(2/π) = {:.4}), rel = {rel:.2e}",
+        "GD: R = {last:.10} after {steps} steps (limit {limit:.10}, gap {:.1e}); Gram eigenvalues in [{:.3}, {:.3}]; β = {beta:.4} (√(2/π) = {:.4}), rel = {rel:.2e}",
+        last - limit,
         eig[n - 1],
         eig[0],
         (2.0 / PI).sqrt()

@@ -1,7 +1,9 @@
 //! Feature diagnostics of a learned autoencoder (THEORY §4–5): the normalized Gram matrix of the
 //! encoder, its spectrum, and how well the decoder aligns with the encoder's transpose.
 
-use crate::theory::gaussian::{GaussianError, check_finite, check_shape, gemm_symmetric, mat_ref};
+use crate::theory::gaussian::{
+    GaussianError, check_finite, check_shape, clear_upper_simd_state, gemm_symmetric, mat_ref,
+};
 use faer::Side;
 use ndarray::{Array2, ArrayView2, Zip};
 
@@ -38,9 +40,9 @@ pub fn symmetric_eigenvalues(g: ArrayView2<'_, f64>) -> Result<Vec<f64>, Gaussia
     let n = g.nrows();
     check_shape("symmetric matrix", g, (n, n))?;
     check_finite("symmetric matrix", g)?;
-    let mut values = mat_ref(g)
-        .self_adjoint_eigenvalues(Side::Lower)
-        .map_err(|_| GaussianError::Eigen)?;
+    let values = mat_ref(g).self_adjoint_eigenvalues(Side::Lower);
+    clear_upper_simd_state();
+    let mut values = values.map_err(|_| GaussianError::Eigen)?;
     values.sort_by(|x, y| y.total_cmp(x));
     Ok(values)
 }

@@ -37,7 +37,9 @@ fn spd_solve(
     let mut ridge = 0.0;
     loop {
         let shifted = Mat::from_fn(n, n, |i, j| m[[i, j]] + if i == j { ridge } else { 0.0 });
-        if let Ok(llt) = Llt::new(shifted.as_ref(), Side::Lower) {
+        let factor = Llt::new(shifted.as_ref(), Side::Lower);
+        bridge::clear_upper_simd_state();
+        if let Ok(llt) = factor {
             let l = llt.L();
             let min_pivot = (0..n)
                 .map(|k| l[(k, k)] * l[(k, k)])
@@ -45,6 +47,7 @@ fn spd_solve(
             if min_pivot >= MIN_RELATIVE_PIVOT * (max_diag + ridge) {
                 let mut x = rhs.as_standard_layout().into_owned();
                 llt.solve_in_place(mat_mut(x.view_mut()));
+                bridge::clear_upper_simd_state();
                 if x.iter().all(|v| v.is_finite()) {
                     return Ok((x, ridge));
                 }
@@ -140,6 +143,7 @@ pub fn ridge_least_squares_decoder(
         -1.0,
         par.faer(),
     );
+    bridge::clear_upper_simd_state();
     let mse = resid.iter().map(|r| r * r).sum::<f64>() / (samples * d) as f64;
     Ok((at.t().as_standard_layout().into_owned(), mse))
 }

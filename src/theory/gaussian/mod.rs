@@ -15,7 +15,7 @@ mod error;
 mod grad;
 mod kernels;
 
-pub use bridge::Parallelism;
+pub use bridge::{Parallelism, clear_upper_simd_state};
 pub use covariance::Covariance;
 pub use decoder::{optimal_decoder, ridge_least_squares_decoder};
 pub use error::GaussianError;
