@@ -134,6 +134,15 @@ impl Trainer {
         let opt = Optimizer::new(cfg.train.opt_params(), &[(d, n), (n, d)]);
         let spectrum =
             (cfg.data.source == SourceKind::Powerlaw).then(|| data.covariance().spectrum);
+        let cov = population::covariance_of(&proto);
+        if cfg.train.decoder == DecoderMode::Optimal
+            && let Some(cov) = &cov
+        {
+            // Validation guarantees a closed form here; a failure leaves A = 0 to learn from.
+            let _ = population::refit_decoder(&mut model, cov);
+        }
+        let pop = (cfg.train.mode == TrainMode::Population)
+            .then(|| PopulationEngine::new(&model, cfg.train.opt_params()));
         Trainer {
             cfg: cfg.clone(),
             model,
