@@ -244,6 +244,18 @@ pub const BUILTIN_PRESETS: &[(&str, &str)] = &[
         "powerlaw-sign",
         include_str!("../presets/powerlaw-sign.toml"),
     ),
+    (
+        "sign-population-r0.5",
+        include_str!("../presets/sign-population-r0.5.toml"),
+    ),
+    (
+        "sign-population-r2",
+        include_str!("../presets/sign-population-r2.toml"),
+    ),
+    (
+        "relu-population-r0.5",
+        include_str!("../presets/relu-population-r0.5.toml"),
+    ),
 ];
 
 /// The preset `cargo run --release` opens.
@@ -397,7 +409,11 @@ impl Config {
         }
         let needs_closed_form = [
             (t.mode == TrainMode::Population, "train.mode", "population"),
-            (t.decoder == DecoderMode::Optimal, "train.decoder", "optimal"),
+            (
+                t.decoder == DecoderMode::Optimal,
+                "train.decoder",
+                "optimal",
+            ),
         ];
         for (on, key, value) in needs_closed_form {
             if !on {

@@ -20,7 +20,10 @@ pub fn covariance_of(data: &DataSource) -> Option<Covariance> {
                 None => Covariance::Diagonal(info.spectrum),
                 Some(q) => {
                     // Σ = Q diag(s) Qᵀ.
-                    let scaled = &q * &ndarray::Array1::from(info.spectrum).view().insert_axis(Axis(0));
+                    let scaled = &q
+                        * &ndarray::Array1::from(info.spectrum)
+                            .view()
+                            .insert_axis(Axis(0));
                     Covariance::Full(scaled.dot(&q.t()))
                 }
             })
@@ -107,14 +110,26 @@ impl PopulationEngine {
             self.ga.view_mut(),
             self.gb.view_mut(),
         )?;
-        let gnorm = (self.ga.iter().chain(self.gb.iter()).map(|g| g * g).sum::<f64>()).sqrt();
+        let gnorm = (self
+            .ga
+            .iter()
+            .chain(self.gb.iter())
+            .map(|g| g * g)
+            .sum::<f64>())
+        .sqrt();
         if !risk.is_finite() || !gnorm.is_finite() {
             return Ok((risk, gnorm, false));
         }
         match decoder {
-            DecoderMode::Learned => self.opt.step(&mut [&mut self.a, &mut self.b], &[&self.ga, &self.gb], lr),
+            DecoderMode::Learned => {
+                self.opt
+                    .step(&mut [&mut self.a, &mut self.b], &[&self.ga, &self.gb], lr)
+            }
             // At A = A*(B), ∂R*/∂B = ∂R/∂B (envelope theorem): step B only.
-            DecoderMode::Optimal => self.opt.step(&mut [&mut self.b], &[&self.gb], lr),
+            DecoderMode::Optimal => {
+                self.opt.begin_step();
+                self.opt.update(1, &mut self.b, &self.gb, lr);
+            }
         }
         if act.is_scale_invariant() {
             for mut row in self.b.rows_mut() {

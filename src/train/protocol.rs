@@ -184,6 +184,8 @@ pub enum FinishReason {
     Interrupted,
     /// Stopped on a NaN/Inf (headless runs cannot wait for a user to lower the rate).
     Diverged,
+    /// The training thread hit an internal error (a bug); the record was closed cleanly.
+    Failed,
 }
 
 /// The last line of a record and the headless summary.

@@ -62,7 +62,9 @@ pub fn snapshot(model: &Autoencoder, step: u64, req: SnapshotRequest) -> Snapsho
     let (mean, max_abs) = downsample(m.view(), req.max_side.max(1));
     let range = m
         .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        });
     let (n, d) = (model.n(), model.d());
     let target = spectrum::target_spectrum(n, d);
     Snapshot {
@@ -95,7 +97,9 @@ pub fn downsample(m: ArrayView2<f64>, max_side: usize) -> (Array2<f32>, Array2<f
             let (c0, c1) = (j * cols / bc, (j + 1) * cols / bc);
             let block = m.slice(ndarray::s![r0..r1, c0..c1]);
             let sum: f64 = block.iter().sum();
-            let top = block.iter().fold(0.0f64, |acc, &v| if v.abs() > acc.abs() { v } else { acc });
+            let top = block
+                .iter()
+                .fold(0.0f64, |acc, &v| if v.abs() > acc.abs() { v } else { acc });
             mean[[i, j]] = (sum / block.len().max(1) as f64) as f32;
             peak[[i, j]] = top as f32;
         }
@@ -111,10 +115,14 @@ pub fn export(model: &Autoencoder, dir: &Path) -> std::io::Result<Vec<PathBuf>> 
     let eig = Array1::from(diag.eigenvalues.clone());
     let mut written = Vec::new();
     for (name, m) in [("A", &diag.a), ("B", &diag.b), ("gram", &diag.gram)] {
-        written.push(write_npy(&dir.join(format!("{name}.npy")), |w| m.write_npy(w))?);
+        written.push(write_npy(&dir.join(format!("{name}.npy")), |w| {
+            m.write_npy(w)
+        })?);
         written.push(write_csv(&dir.join(format!("{name}.csv")), m.view())?);
     }
-    written.push(write_npy(&dir.join("eigenvalues.npy"), |w| eig.write_npy(w))?);
+    written.push(write_npy(&dir.join("eigenvalues.npy"), |w| {
+        eig.write_npy(w)
+    })?);
     let col = eig.view().insert_axis(ndarray::Axis(1));
     written.push(write_csv(&dir.join("eigenvalues.csv"), col)?);
     Ok(written)
@@ -146,7 +154,12 @@ mod tests {
 
     #[test]
     fn downsample_block_mean_and_peak() {
-        let m = array![[1.0, 3.0, 0.0, 0.0], [1.0, 3.0, 0.0, -5.0], [0.0, 0.0, 2.0, 2.0], [0.0, 0.0, 2.0, 2.0]];
+        let m = array![
+            [1.0, 3.0, 0.0, 0.0],
+            [1.0, 3.0, 0.0, -5.0],
+            [0.0, 0.0, 2.0, 2.0],
+            [0.0, 0.0, 2.0, 2.0]
+        ];
         let (mean, peak) = downsample(m.view(), 2);
         assert_eq!(mean, array![[2.0f32, -1.25], [0.0, 2.0]]);
         assert_eq!(peak, array![[3.0f32, -5.0], [0.0, 2.0]]);

@@ -6,8 +6,8 @@ use crate::data::{DataSource, SourceKind};
 use crate::model::{Activation, Autoencoder, Grads, Surrogate, Workspace};
 use crate::theory::bounds::{self, Limit};
 use crate::theory::gaussian::{self, Covariance};
-use crate::train::population::{self, PopulationEngine};
 use crate::train::optim::{OptKind, Optimizer};
+use crate::train::population::{self, PopulationEngine};
 use ndarray::{Array2, Axis};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::SeedableRng;
@@ -264,17 +264,22 @@ impl Trainer {
     fn sample_step(&mut self, lr: f64, decoder: DecoderMode) -> (f64, f64, bool) {
         self.data.fill(self.batch.view_mut());
         let surrogate = self.surrogate();
-        let loss = self
-            .model
-            .loss_and_grad(self.batch.view(), surrogate, &mut self.ws, &mut self.grads);
+        let loss =
+            self.model
+                .loss_and_grad(self.batch.view(), surrogate, &mut self.ws, &mut self.grads);
         let grad_norm = (sum_sq(&self.grads.a) + sum_sq(&self.grads.b)).sqrt();
         if !loss.is_finite() || !grad_norm.is_finite() {
             return (loss, grad_norm, false);
         }
         let Autoencoder { a, b, .. } = &mut self.model;
         match decoder {
-            DecoderMode::Learned => self.opt.step(&mut [a, b], &[&self.grads.a, &self.grads.b], lr),
-            DecoderMode::Optimal => self.opt.step(&mut [b], &[&self.grads.b], lr),
+            DecoderMode::Learned => self
+                .opt
+                .step(&mut [a, b], &[&self.grads.a, &self.grads.b], lr),
+            DecoderMode::Optimal => {
+                self.opt.begin_step();
+                self.opt.update(1, b, &self.grads.b, lr);
+            }
         }
         if self.model.act.is_scale_invariant() {
             self.model.normalize_rows();
@@ -297,7 +302,10 @@ impl Trainer {
             .sum_sq_error(self.val.view(), EVAL_CHUNK, &mut self.eval_ws);
         // Every source here has (1/d) E‖x‖² = 1, so the raw risk is already normalized.
         let val_risk = sse / (rows * d) as f64;
-        let exact = self.cov.as_ref().and_then(|cov| population::exact_risks(&self.model, cov));
+        let exact = self
+            .cov
+            .as_ref()
+            .and_then(|cov| population::exact_risks(&self.model, cov));
         match exact {
             Some((risk, best)) => Evaluation {
                 risk,
@@ -318,7 +326,9 @@ impl Trainer {
     fn best_risk_on_validation(&self) -> Option<f64> {
         let x = self.val.mapv(f64::from);
         let act = self.model.act;
-        let h = x.dot(&self.model.b.mapv(f64::from).t()).mapv(|u| act.eval_f64(u));
+        let h = x
+            .dot(&self.model.b.mapv(f64::from).t())
+            .mapv(|u| act.eval_f64(u));
         gaussian::ridge_least_squares_decoder(h.view(), x.view(), 1e-6 * x.nrows() as f64)
             .ok()
             .map(|(_, mse)| mse)
@@ -352,7 +362,8 @@ impl Trainer {
     /// Switch the activation. Weights are kept (rows renormalized for sign). Refused when the
     /// mode needs a closed form the activation lacks.
     pub fn set_activation(&mut self, act: Activation) -> Result<(), String> {
-        let needs_closed_form = self.pop.is_some() || self.cfg.train.decoder == DecoderMode::Optimal;
+        let needs_closed_form =
+            self.pop.is_some() || self.cfg.train.decoder == DecoderMode::Optimal;
         if needs_closed_form && !population::has_closed_form(act) {
             return Err(format!(
                 "{act} has no closed-form risk: population mode and the optimal decoder need sign, relu, erf or linear"
@@ -382,10 +393,15 @@ impl Trainer {
     pub fn set_decoder(&mut self, mode: DecoderMode) -> Result<(), String> {
         if mode == DecoderMode::Optimal {
             let Some(cov) = &self.cov else {
-                return Err("the optimal decoder needs Gaussian data (source gaussian or powerlaw)".into());
+                return Err(
+                    "the optimal decoder needs Gaussian data (source gaussian or powerlaw)".into(),
+                );
             };
             if !population::has_closed_form(self.model.act) {
-                return Err(format!("the optimal decoder needs a closed form; {} has none", self.model.act));
+                return Err(format!(
+                    "the optimal decoder needs a closed form; {} has none",
+                    self.model.act
+                ));
             }
             population::refit_decoder(&mut self.model, cov).map_err(|e| e.to_string())?;
             if let Some(pop) = &mut self.pop {

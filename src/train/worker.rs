@@ -65,7 +65,21 @@ pub fn spawn(cfg: Config, opts: WorkerOptions) -> Result<WorkerHandle, RecordErr
         .name("aescope-worker".into())
         .spawn(move || {
             let mut w = Worker::new(cfg, opts, recorder, ev_tx);
-            w.run(cmd_rx);
+            // A bug must not cost the user the run record: close it and report.
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.run(cmd_rx)));
+            if let Err(panic) = outcome {
+                let msg = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".into());
+                let step = w.trainer.steps_done();
+                w.record(|r| r.event(step, "internal error", json!(msg)));
+                w.emit(Event::Error(format!(
+                    "internal error in the training thread: {msg}"
+                )));
+                w.finish(FinishReason::Failed);
+            }
         })
         .map_err(|source| RecordError {
             path: PathBuf::from("<worker thread>"),
