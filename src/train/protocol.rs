@@ -172,6 +172,21 @@ pub struct Report {
     pub r: f64,
     pub n: usize,
     pub wall_s: f64,
+    /// What the encoder has learned (THEORY §4–5).
+    pub features: Features,
+}
+
+/// Feature diagnostics of the current weights, reported with every evaluation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Features {
+    /// max_i |λ_i − t_i| between the eigenvalues of B̃B̃ᵀ and the target spectrum.
+    pub spectrum_distance: f64,
+    /// Smallest and largest eigenvalue of B̃B̃ᵀ.
+    pub eig_min: f64,
+    pub eig_max: f64,
+    /// Least-squares β of A ≈ βBᵀ and the relative residual ‖A − βBᵀ‖/‖A‖.
+    pub alignment_beta: f64,
+    pub alignment_rel: f64,
 }
 
 /// How a run ended.

@@ -4,7 +4,7 @@
 use crate::model::Autoencoder;
 use crate::theory::diagnostics;
 use crate::theory::spectrum;
-use crate::train::protocol::{MatrixView, Snapshot, SnapshotRequest};
+use crate::train::protocol::{Features, MatrixView, Snapshot, SnapshotRequest};
 use ndarray::{Array1, Array2, ArrayView2};
 use ndarray_npy::WriteNpyExt;
 use std::fs::File;
@@ -41,6 +41,18 @@ impl Diagnostics {
             alignment_rel,
             a,
             b,
+        }
+    }
+
+    /// The summary that goes into reports and the run record.
+    pub fn features(&self, n: usize, d: usize) -> Features {
+        let target = spectrum::target_spectrum(n, d);
+        Features {
+            spectrum_distance: spectrum::spectrum_distance(&self.eigenvalues, &target),
+            eig_min: self.eigenvalues.last().copied().unwrap_or(f64::NAN),
+            eig_max: self.eigenvalues.first().copied().unwrap_or(f64::NAN),
+            alignment_beta: self.beta,
+            alignment_rel: self.alignment_rel,
         }
     }
 

@@ -341,6 +341,7 @@ impl Worker {
         let eval = self.trainer.evaluate();
         let limit = self.trainer.limit().value;
         let t = &self.trainer;
+        let features = snapshot::Diagnostics::of(t.model()).features(t.model().n(), t.model().d());
         let report = Report {
             step: t.steps_done(),
             samples: t.samples(),
@@ -355,6 +356,7 @@ impl Worker {
             r: t.rate(),
             n: t.model().n(),
             wall_s: self.started.elapsed().as_secs_f64(),
+            features,
         };
         self.last_eval = Some(eval);
         self.record(|r| r.report(&report));
