@@ -203,6 +203,34 @@ impl Default for EvalConfig {
     }
 }
 
+/// Rate sweeps (`[sweep]`, used by `aescope sweep`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SweepConfig {
+    /// Rates: a comma list ("0.25,0.5,1") or a range "start:stop:step" (stop included).
+    pub rates: String,
+    /// Seeds per rate ≥ 1 (seed, seed + 1, …): error bars across seeds.
+    pub seeds: u32,
+    /// Stop a run early once the risk has converged (else run the full train.steps).
+    pub until_converged: bool,
+    /// Convergence: relative change of the risk over `window` steps below `tol` (> 0).
+    pub tol: f64,
+    /// Window of the convergence test, in steps ≥ 1.
+    pub window: u64,
+}
+
+impl Default for SweepConfig {
+    fn default() -> Self {
+        SweepConfig {
+            rates: "0.25,0.5,1,2,4".into(),
+            seeds: 1,
+            until_converged: false,
+            tol: 1e-5,
+            window: 100,
+        }
+    }
+}
+
 /// A fully resolved run configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -217,6 +245,7 @@ pub struct Config {
     pub model: ModelConfig,
     pub train: TrainConfig,
     pub eval: EvalConfig,
+    pub sweep: SweepConfig,
 }
 
 impl Default for Config {
@@ -229,6 +258,7 @@ impl Default for Config {
             model: ModelConfig::default(),
             train: TrainConfig::default(),
             eval: EvalConfig::default(),
+            sweep: SweepConfig::default(),
         }
     }
 }
@@ -243,6 +273,18 @@ pub const BUILTIN_PRESETS: &[(&str, &str)] = &[
     (
         "powerlaw-sign",
         include_str!("../presets/powerlaw-sign.toml"),
+    ),
+    (
+        "sign-population-r0.5",
+        include_str!("../presets/sign-population-r0.5.toml"),
+    ),
+    (
+        "sign-population-r2",
+        include_str!("../presets/sign-population-r2.toml"),
+    ),
+    (
+        "relu-population-r0.5",
+        include_str!("../presets/relu-population-r0.5.toml"),
     ),
 ];
 
@@ -395,6 +437,51 @@ impl Config {
                 &format!("r·d = {} neurons is too many (at most 65536)", self.n()),
             ));
         }
+        let needs_closed_form = [
+            (t.mode == TrainMode::Population, "train.mode", "population"),
+            (
+                t.decoder == DecoderMode::Optimal,
+                "train.decoder",
+                "optimal",
+            ),
+        ];
+        for (on, key, value) in needs_closed_form {
+            if !on {
+                continue;
+            }
+            if self.data.source == SourceKind::Sparse {
+                return Err(bad(
+                    key,
+                    value.into(),
+                    "needs Gaussian data (data.source = gaussian or powerlaw): sparse data has no closed-form risk",
+                ));
+            }
+            if self.model.activation == Activation::Tanh {
+                return Err(bad(
+                    key,
+                    value.into(),
+                    "needs an activation with a closed-form risk (sign, relu, erf, linear), not tanh",
+                ));
+            }
+        }
+        if let Err(e) = parse_rates(&self.sweep.rates) {
+            return Err(bad("sweep.rates", format!("{:?}", self.sweep.rates), &e));
+        }
+        if self.sweep.seeds == 0 || self.sweep.window == 0 {
+            let (key, v) = if self.sweep.seeds == 0 {
+                ("sweep.seeds", 0)
+            } else {
+                ("sweep.window", 0)
+            };
+            return Err(bad(key, v.to_string(), "expected an integer ≥ 1"));
+        }
+        if !self.sweep.tol.is_finite() || self.sweep.tol <= 0.0 {
+            return Err(bad(
+                "sweep.tol",
+                self.sweep.tol.to_string(),
+                "expected a finite number > 0",
+            ));
+        }
         if t.lr_final > t.lr {
             return Err(bad(
                 "train.lr_final",
@@ -408,6 +495,41 @@ impl Config {
     /// The resolved config as TOML (for `aescope presets show` and records).
     pub fn to_toml(&self) -> String {
         toml::to_string(self).unwrap_or_default()
+    }
+}
+
+/// Rates from `0.25,0.5,1` or `start:stop:step` (stop included up to rounding). Every rate
+/// must be a finite number > 0; the message says what is wrong.
+pub fn parse_rates(s: &str) -> Result<Vec<f64>, String> {
+    let num = |t: &str| -> Result<f64, String> {
+        let v: f64 = t
+            .trim()
+            .parse()
+            .map_err(|_| format!("'{t}' is not a number"))?;
+        if !v.is_finite() || v <= 0.0 {
+            return Err(format!("{v} is not allowed (expected finite rates > 0)"));
+        }
+        Ok(v)
+    };
+    if s.contains(':') {
+        let parts: Vec<&str> = s.split(':').collect();
+        let [a, b, step] = parts.as_slice() else {
+            return Err(format!("'{s}': expected start:stop:step"));
+        };
+        let (a, b, step) = (num(a)?, num(b)?, num(step)?);
+        if b < a {
+            return Err(format!("'{s}': stop {b} is below start {a}"));
+        }
+        let count = ((b - a) / step + 1e-9).floor() as usize + 1;
+        if count > 100_000 {
+            return Err(format!("'{s}' gives {count} rates (at most 100000)"));
+        }
+        // Round to 12 digits so 0.1:4:0.1 gives 0.3, not 0.30000000000000004.
+        Ok((0..count)
+            .map(|i| ((a + i as f64 * step) * 1e12).round() / 1e12)
+            .collect())
+    } else {
+        s.split(',').map(num).collect()
     }
 }
 
@@ -524,6 +646,20 @@ mod tests {
         assert!(keys.contains(&"train.lr".to_string()));
         assert!(keys.contains(&"data.d".to_string()));
         assert!(keys.contains(&"seed".to_string()));
+    }
+
+    #[test]
+    fn rate_lists() {
+        assert_eq!(parse_rates("0.5,1,2"), Ok(vec![0.5, 1.0, 2.0]));
+        assert_eq!(parse_rates("0.5:2:0.5"), Ok(vec![0.5, 1.0, 1.5, 2.0]));
+        assert_eq!(
+            parse_rates("0.1:4:0.1").map(|v| (v.len(), v[2])),
+            Ok((40, 0.3))
+        );
+        assert!(parse_rates("0.5,-1").is_err());
+        assert!(parse_rates("0.5,x").is_err());
+        assert!(parse_rates("2:1:0.5").is_err());
+        assert!(parse_rates("nan").is_err());
     }
 
     #[test]

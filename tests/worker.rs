@@ -182,3 +182,59 @@ fn finished_run_stays_until_quit_and_record_is_complete() {
     );
     assert_eq!(kinds.last().map(String::as_str), Some("summary"));
 }
+
+#[test]
+fn snapshots_and_exports_on_request() {
+    use aescope::train::protocol::{MatrixView, SnapshotRequest};
+    let w = start(cfg(&[]), None, false);
+    w.commands
+        .send(Command::WantSnapshots(Some(SnapshotRequest {
+            view: MatrixView::Gram,
+            max_side: 8,
+        })))
+        .ok();
+    let Event::Snapshot(s) = wait_for(&w, "snapshot", |e| matches!(e, Event::Snapshot(_))) else {
+        unreachable!()
+    };
+    assert_eq!(s.full_shape, (16, 16));
+    assert_eq!(s.mean.dim(), (8, 8));
+    assert_eq!(s.eigenvalues.len(), 16);
+    assert!(
+        (s.eigenvalues.iter().sum::<f64>() - 16.0).abs() < 1e-6,
+        "trace of G is n"
+    );
+    assert!(s.range.1 <= 1.0 + 1e-6);
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    w.commands
+        .send(Command::Export(dir.path().join("export")))
+        .ok();
+    let Event::Exported(files) = wait_for(&w, "export", |e| matches!(e, Event::Exported(_))) else {
+        unreachable!()
+    };
+    for name in [
+        "A.npy",
+        "B.npy",
+        "gram.npy",
+        "eigenvalues.npy",
+        "A.csv",
+        "gram.csv",
+    ] {
+        assert!(
+            files.iter().any(|f| f.ends_with(name) && f.exists()),
+            "{name} missing"
+        );
+    }
+    let a: ndarray::Array2<f64> =
+        ndarray_npy::read_npy(dir.path().join("export/A.npy")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(a.dim(), (32, 16));
+    w.commands
+        .send(Command::Export("/proc/no/such/dir".into()))
+        .ok();
+    wait_for(
+        &w,
+        "export error",
+        |e| matches!(e, Event::Error(m) if m.contains("/proc/no/such/dir")),
+    );
+    w.commands.send(Command::Quit).ok();
+    w.join();
+}

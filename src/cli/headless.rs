@@ -57,6 +57,7 @@ pub(super) fn run(cfg: Config, args: &RunArgs) -> Result<i32> {
     Ok(match s.reason {
         FinishReason::Completed => 0,
         FinishReason::Interrupted => 130,
+        FinishReason::Failed => 4,
         FinishReason::Diverged => {
             eprintln!(
                 "error: training diverged (NaN/Inf) at step {}: lower train.lr (e.g. --set train.lr=...)",
@@ -79,6 +80,7 @@ pub(super) fn print_summary(name: &str, s: &Summary) {
             FinishReason::Completed => "completed",
             FinishReason::Interrupted => "interrupted",
             FinishReason::Diverged => "diverged",
+            FinishReason::Failed => "failed",
         }
     );
     println!(
@@ -87,8 +89,12 @@ pub(super) fn print_summary(name: &str, s: &Summary) {
     );
     println!(
         "risk {:.6} ({}) · {} {:.6} · gap {:+.6}",
-        s.val_risk, s.risk_kind, s.limit_label, s.limit, s.gap
+        s.risk, s.risk_kind, s.limit_label, s.limit, s.gap
     );
+    let best = s
+        .best_risk
+        .map_or(String::new(), |b| format!(" · best decoder R*(B) {b:.6}"));
+    println!("validation risk {:.6}{best}", s.val_risk);
     if let Some(p) = &s.record {
         println!("record {}", p.display());
     }

@@ -1,8 +1,9 @@
 //! `aescope theory`: the limits at a list of rates.
 
+use crate::config::parse_rates;
 use crate::model::Activation;
 use crate::theory::bounds;
-use anyhow::{Result, bail};
+use anyhow::Result;
 use clap::Args;
 use serde_json::json;
 
@@ -24,7 +25,7 @@ pub(super) fn run(args: &TheoryArgs) -> Result<i32> {
         .act
         .parse()
         .map_err(|e: String| anyhow::anyhow!("--act: {e}"))?;
-    let rates = parse_rates(&args.rates)?;
+    let rates = parse_rates(&args.rates).map_err(|e| anyhow::anyhow!("--rates: {e}"))?;
     let rows: Vec<_> = rates
         .iter()
         .map(|&r| {
@@ -54,57 +55,4 @@ pub(super) fn run(args: &TheoryArgs) -> Result<i32> {
         }
     }
     Ok(0)
-}
-
-/// `0.25,0.5,1` or `start:stop:step` (inclusive of stop up to rounding). Every rate must be a
-/// finite number > 0.
-pub fn parse_rates(s: &str) -> Result<Vec<f64>> {
-    let num = |t: &str| -> Result<f64> {
-        let v: f64 = t
-            .trim()
-            .parse()
-            .map_err(|_| anyhow::anyhow!("--rates: '{t}' is not a number"))?;
-        if !v.is_finite() || v <= 0.0 {
-            bail!("--rates: {v} is not allowed (expected finite rates > 0)");
-        }
-        Ok(v)
-    };
-    if s.contains(':') {
-        let parts: Vec<&str> = s.split(':').collect();
-        let [a, b, step] = parts.as_slice() else {
-            bail!("--rates: '{s}': expected start:stop:step");
-        };
-        let (a, b, step) = (num(a)?, num(b)?, num(step)?);
-        if b < a {
-            bail!("--rates: '{s}': stop {b} is below start {a}");
-        }
-        let count = ((b - a) / step + 1e-9).floor() as usize + 1;
-        if count > 100_000 {
-            bail!("--rates: '{s}' gives {count} rates (at most 100000)");
-        }
-        Ok((0..count).map(|i| a + i as f64 * step).collect())
-    } else {
-        s.split(',').map(num).collect()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rate_lists() {
-        assert_eq!(
-            parse_rates("0.5,1,2").unwrap_or_default(),
-            vec![0.5, 1.0, 2.0]
-        );
-        assert_eq!(
-            parse_rates("0.5:2:0.5").unwrap_or_default(),
-            vec![0.5, 1.0, 1.5, 2.0]
-        );
-        assert!(parse_rates("0.5,-1").is_err());
-        assert!(parse_rates("0.5,x").is_err());
-        assert!(parse_rates("2:1:0.5").is_err());
-        assert!(parse_rates("nan").is_err());
-    }
 }

@@ -1,8 +1,10 @@
 //! Training: optimizers, schedules, the trainer, and the worker thread with its protocol.
 
 pub mod optim;
+pub mod population;
 pub mod protocol;
 pub mod schedule;
+pub mod snapshot;
 pub mod trainer;
 pub mod worker;
 

@@ -96,41 +96,49 @@ impl<T: Float + 'static> Optimizer<T> {
     /// One update `w ← w − lr · direction(g)` of every tensor; tensors and grads pair up with
     /// the shapes given at construction.
     pub fn step(&mut self, weights: &mut [&mut Array2<T>], grads: &[&Array2<T>], lr: f64) {
-        let lr_t = T::from(lr).unwrap_or_else(T::zero);
-        let p = self.params;
+        self.begin_step();
+        for (slot, (w, g)) in weights.iter_mut().zip(grads).enumerate() {
+            self.update(slot, w, g, lr);
+        }
+    }
+
+    /// Start a step (Adam's bias correction counts steps, not tensor updates).
+    pub fn begin_step(&mut self) {
         self.t += 1;
+    }
+
+    /// Update the tensor of slot `slot` (index into the shapes given at construction); the
+    /// other slots are untouched (e.g. only B when the decoder is refitted in closed form).
+    pub fn update(&mut self, slot: usize, w: &mut Array2<T>, g: &Array2<T>, lr: f64) {
+        let p = self.params;
+        let Some(slot) = self.slots.get_mut(slot) else {
+            return;
+        };
+        let lr_t = cast::<T>(lr);
         let one = T::one();
         let (b1, b2) = (cast::<T>(p.beta1), cast::<T>(p.beta2));
         let mu = cast::<T>(p.momentum);
         // Bias corrections folded into the step size and the epsilon.
-        let bc1 = 1.0 - p.beta1.powf(self.t as f64);
-        let bc2 = 1.0 - p.beta2.powf(self.t as f64);
+        let t = self.t.max(1) as f64;
+        let bc1 = 1.0 - p.beta1.powf(t);
+        let bc2 = 1.0 - p.beta2.powf(t);
         let adam_lr = cast::<T>(lr * bc2.sqrt() / bc1);
         let adam_eps = cast::<T>(p.eps * bc2.sqrt());
-        for ((w, g), slot) in weights.iter_mut().zip(grads).zip(&mut self.slots) {
-            match p.kind {
-                OptKind::Sgd => Zip::from(&mut **w)
-                    .and(*g)
-                    .for_each(|w, &g| *w = *w - lr_t * g),
-                OptKind::Momentum => {
-                    Zip::from(&mut **w)
-                        .and(*g)
-                        .and(&mut slot.m)
-                        .for_each(|w, &g, m| {
-                            *m = mu * *m + g;
-                            *w = *w - lr_t * *m;
-                        })
-                }
-                OptKind::Adam => Zip::from(&mut **w)
-                    .and(*g)
-                    .and(&mut slot.m)
-                    .and(&mut slot.v)
-                    .for_each(|w, &g, m, v| {
-                        *m = b1 * *m + (one - b1) * g;
-                        *v = b2 * *v + (one - b2) * g * g;
-                        *w = *w - adam_lr * *m / (v.sqrt() + adam_eps);
-                    }),
-            }
+        match p.kind {
+            OptKind::Sgd => Zip::from(w).and(g).for_each(|w, &g| *w = *w - lr_t * g),
+            OptKind::Momentum => Zip::from(w).and(g).and(&mut slot.m).for_each(|w, &g, m| {
+                *m = mu * *m + g;
+                *w = *w - lr_t * *m;
+            }),
+            OptKind::Adam => Zip::from(w)
+                .and(g)
+                .and(&mut slot.m)
+                .and(&mut slot.v)
+                .for_each(|w, &g, m, v| {
+                    *m = b1 * *m + (one - b1) * g;
+                    *v = b2 * *v + (one - b2) * g * g;
+                    *w = *w - adam_lr * *m / (v.sqrt() + adam_eps);
+                }),
         }
     }
 

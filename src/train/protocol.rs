@@ -157,16 +157,36 @@ pub struct Snapshot {
 pub struct Report {
     pub step: u64,
     pub samples: u64,
-    /// Debiased EMA of the minibatch loss.
+    /// Debiased EMA of the minibatch loss (population mode: of the exact risk).
     pub loss: f64,
-    pub val_risk: f64,
+    /// Exact risk where a closed form exists, else the validation risk; `risk_kind` says which.
+    pub risk: f64,
     pub risk_kind: RiskKind,
+    /// Risk on the held-out validation set.
+    pub val_risk: f64,
+    /// R*(B), the best risk for the current encoder.
+    pub best_risk: Option<f64>,
     pub limit: f64,
     pub gap: f64,
     pub lr: f64,
     pub r: f64,
     pub n: usize,
     pub wall_s: f64,
+    /// What the encoder has learned (THEORY §4–5).
+    pub features: Features,
+}
+
+/// Feature diagnostics of the current weights, reported with every evaluation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Features {
+    /// max_i |λ_i − t_i| between the eigenvalues of B̃B̃ᵀ and the target spectrum.
+    pub spectrum_distance: f64,
+    /// Smallest and largest eigenvalue of B̃B̃ᵀ.
+    pub eig_min: f64,
+    pub eig_max: f64,
+    /// Least-squares β of A ≈ βBᵀ and the relative residual ‖A − βBᵀ‖/‖A‖.
+    pub alignment_beta: f64,
+    pub alignment_rel: f64,
 }
 
 /// How a run ended.
@@ -179,6 +199,8 @@ pub enum FinishReason {
     Interrupted,
     /// Stopped on a NaN/Inf (headless runs cannot wait for a user to lower the rate).
     Diverged,
+    /// The training thread hit an internal error (a bug); the record was closed cleanly.
+    Failed,
 }
 
 /// The last line of a record and the headless summary.
@@ -188,8 +210,11 @@ pub struct Summary {
     pub steps: u64,
     pub samples: u64,
     pub wall_s: f64,
-    pub val_risk: f64,
+    /// Exact risk where a closed form exists, else the validation risk.
+    pub risk: f64,
     pub risk_kind: RiskKind,
+    pub val_risk: f64,
+    pub best_risk: Option<f64>,
     pub limit: f64,
     pub limit_label: String,
     pub gap: f64,

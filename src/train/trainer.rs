@@ -1,11 +1,13 @@
 //! The trainer: owns the model, the optimizer, the data streams and the validation set, and
 //! advances training one step at a time. The worker thread drives it; tests drive it directly.
 
-use crate::config::{Config, DecoderMode, SignGrad, n_for_rate};
+use crate::config::{Config, DecoderMode, SignGrad, TrainMode, n_for_rate};
 use crate::data::{DataSource, SourceKind};
 use crate::model::{Activation, Autoencoder, Grads, Surrogate, Workspace};
 use crate::theory::bounds::{self, Limit};
+use crate::theory::gaussian::{self, Covariance};
 use crate::train::optim::{OptKind, Optimizer};
+use crate::train::population::{self, PopulationEngine};
 use ndarray::{Array2, Axis};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::SeedableRng;
@@ -46,12 +48,18 @@ impl std::fmt::Display for RiskKind {
     }
 }
 
-/// A risk evaluation of the current weights.
+/// A risk evaluation of the current weights. All risks are per coordinate and normalized by
+/// (1/d) E‖x‖² (1.0 = reconstructs nothing).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Evaluation {
-    /// Per-coordinate risk normalized by (1/d) E‖x‖² (1.0 = reconstructs nothing).
+    /// The best estimate of the population risk: exact where THEORY §3 applies.
     pub risk: f64,
     pub kind: RiskKind,
+    /// Mean over the held-out validation set (always computed).
+    pub val_risk: f64,
+    /// R*(B): the best risk of any decoder for the current encoder (exact for Gaussian data,
+    /// ridge least squares on the validation set otherwise).
+    pub best_risk: Option<f64>,
 }
 
 /// Debiased exponential moving average (as TensorBoard smooths).
@@ -106,6 +114,10 @@ pub struct Trainer {
     ema: Ema,
     /// Eigenvalues of Σ when the data is not isotropic (for the water-filling limit).
     spectrum: Option<Vec<f64>>,
+    /// Σ when the data is Gaussian (exact risk, optimal decoder, population mode).
+    cov: Option<Covariance>,
+    /// Full-batch GD on the exact risk (`train.mode = "population"`).
+    pop: Option<PopulationEngine>,
 }
 
 impl Trainer {
@@ -115,13 +127,22 @@ impl Trainer {
         let mut init_rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         let d = cfg.data.d;
         let n = cfg.n();
-        let model = Autoencoder::new(n, d, cfg.model.activation, &mut init_rng);
+        let mut model = Autoencoder::new(n, d, cfg.model.activation, &mut init_rng);
         let proto = DataSource::new(&cfg.source_spec(), seed);
         let data = proto.fork(seed ^ STREAM_TRAIN);
         let val = proto.fork(seed ^ STREAM_VAL).sample(cfg.eval.val_size);
         let opt = Optimizer::new(cfg.train.opt_params(), &[(d, n), (n, d)]);
         let spectrum =
             (cfg.data.source == SourceKind::Powerlaw).then(|| data.covariance().spectrum);
+        let cov = population::covariance_of(&proto);
+        if cfg.train.decoder == DecoderMode::Optimal
+            && let Some(cov) = &cov
+        {
+            // Validation guarantees a closed form here; a failure leaves A = 0 to learn from.
+            let _ = population::refit_decoder(&mut model, cov);
+        }
+        let pop = (cfg.train.mode == TrainMode::Population)
+            .then(|| PopulationEngine::new(&model, cfg.train.opt_params()));
         Trainer {
             cfg: cfg.clone(),
             model,
@@ -138,6 +159,8 @@ impl Trainer {
             lr_mult: 1.0,
             ema: Ema::new(cfg.eval.ema),
             spectrum,
+            cov,
+            pop,
         }
     }
 
@@ -208,9 +231,37 @@ impl Trainer {
         }
     }
 
-    /// One step on a fresh minibatch. A non-finite loss or gradient leaves the weights as
-    /// they were, so the run can be resumed with a smaller learning rate.
+    /// One step: a fresh minibatch (sample mode) or full-batch GD on the exact risk
+    /// (population mode). A non-finite loss or gradient leaves the weights as they were, so
+    /// the run can be resumed with a smaller learning rate.
     pub fn step(&mut self) -> StepOutcome {
+        let lr = self.lr();
+        let decoder = self.cfg.train.decoder;
+        let (loss, grad_norm, applied) = match (&mut self.pop, &self.cov) {
+            (Some(pop), Some(cov)) => match pop.step(self.model.act, cov, lr, decoder) {
+                Ok((risk, g, ok)) => {
+                    if ok {
+                        pop.write_to(&mut self.model);
+                    }
+                    (risk, g, ok)
+                }
+                Err(_) => (f64::NAN, f64::NAN, false),
+            },
+            _ => self.sample_step(lr, decoder),
+        };
+        if !applied {
+            return StepOutcome::Diverged { loss, grad_norm };
+        }
+        self.step += 1;
+        if self.pop.is_none() {
+            self.samples += self.cfg.train.batch as u64;
+        }
+        self.ema.push(loss);
+        StepOutcome::Applied { loss, grad_norm }
+    }
+
+    /// Sample mode: (loss, gradient norm, applied).
+    fn sample_step(&mut self, lr: f64, decoder: DecoderMode) -> (f64, f64, bool) {
         self.data.fill(self.batch.view_mut());
         let surrogate = self.surrogate();
         let loss =
@@ -218,37 +269,69 @@ impl Trainer {
                 .loss_and_grad(self.batch.view(), surrogate, &mut self.ws, &mut self.grads);
         let grad_norm = (sum_sq(&self.grads.a) + sum_sq(&self.grads.b)).sqrt();
         if !loss.is_finite() || !grad_norm.is_finite() {
-            return StepOutcome::Diverged { loss, grad_norm };
+            return (loss, grad_norm, false);
         }
-        let lr = self.lr();
-        let learn_decoder = self.cfg.train.decoder == DecoderMode::Learned;
         let Autoencoder { a, b, .. } = &mut self.model;
-        if learn_decoder {
-            self.opt
-                .step(&mut [a, b], &[&self.grads.a, &self.grads.b], lr);
-        } else {
-            self.opt.step(&mut [b], &[&self.grads.b], lr);
+        match decoder {
+            DecoderMode::Learned => self
+                .opt
+                .step(&mut [a, b], &[&self.grads.a, &self.grads.b], lr),
+            DecoderMode::Optimal => {
+                self.opt.begin_step();
+                self.opt.update(1, b, &self.grads.b, lr);
+            }
         }
         if self.model.act.is_scale_invariant() {
             self.model.normalize_rows();
         }
-        self.step += 1;
-        self.samples += self.cfg.train.batch as u64;
-        self.ema.push(loss);
-        StepOutcome::Applied { loss, grad_norm }
+        if decoder == DecoderMode::Optimal
+            && let Some(cov) = &self.cov
+            && population::refit_decoder(&mut self.model, cov).is_err()
+        {
+            return (loss, grad_norm, false);
+        }
+        (loss, grad_norm, true)
     }
 
-    /// Risk on the held-out validation set, with the true activation.
+    /// The risk of the current weights: exact where a closed form exists (Gaussian data, not
+    /// tanh), else the validation estimate; with the validation risk and R*(B) beside it.
     pub fn evaluate(&mut self) -> Evaluation {
         let (rows, d) = self.val.dim();
         let sse = self
             .model
             .sum_sq_error(self.val.view(), EVAL_CHUNK, &mut self.eval_ws);
-        Evaluation {
-            // Every source here has (1/d) E‖x‖² = 1, so the raw risk is already normalized.
-            risk: sse / (rows * d) as f64,
-            kind: RiskKind::Validation { samples: rows },
+        // Every source here has (1/d) E‖x‖² = 1, so the raw risk is already normalized.
+        let val_risk = sse / (rows * d) as f64;
+        let exact = self
+            .cov
+            .as_ref()
+            .and_then(|cov| population::exact_risks(&self.model, cov));
+        match exact {
+            Some((risk, best)) => Evaluation {
+                risk,
+                kind: RiskKind::Exact,
+                val_risk,
+                best_risk: Some(best),
+            },
+            None => Evaluation {
+                risk: val_risk,
+                kind: RiskKind::Validation { samples: rows },
+                val_risk,
+                best_risk: self.best_risk_on_validation(),
+            },
         }
+    }
+
+    /// R*(B) estimated by the ridge least-squares decoder on the validation set.
+    fn best_risk_on_validation(&self) -> Option<f64> {
+        let x = self.val.mapv(f64::from);
+        let act = self.model.act;
+        let h = x
+            .dot(&self.model.b.mapv(f64::from).t())
+            .mapv(|u| act.eval_f64(u));
+        gaussian::ridge_least_squares_decoder(h.view(), x.view(), 1e-6 * x.nrows() as f64)
+            .ok()
+            .map(|(_, mse)| mse)
     }
 
     /// Resize the hidden layer to `n` neurons (see [`Autoencoder::resize`]); optimizer state
@@ -263,6 +346,9 @@ impl Trainer {
         let map = self.model.resize(n, &mut self.init_rng);
         self.opt.remap(0, Axis(1), &map);
         self.opt.remap(1, Axis(0), &map);
+        if let Some(pop) = &mut self.pop {
+            pop.remap(&map, &self.model);
+        }
         self.grads = Grads::zeros(n, self.model.d());
         self.cfg.model.rate = self.model.rate();
         true
@@ -273,23 +359,57 @@ impl Trainer {
         r.is_finite() && r > 0.0 && self.set_n(n_for_rate(r, self.model.d()))
     }
 
-    /// Switch the activation. Weights are kept (rows renormalized for sign).
-    pub fn set_activation(&mut self, act: Activation) {
+    /// Switch the activation. Weights are kept (rows renormalized for sign). Refused when the
+    /// mode needs a closed form the activation lacks.
+    pub fn set_activation(&mut self, act: Activation) -> Result<(), String> {
+        let needs_closed_form =
+            self.pop.is_some() || self.cfg.train.decoder == DecoderMode::Optimal;
+        if needs_closed_form && !population::has_closed_form(act) {
+            return Err(format!(
+                "{act} has no closed-form risk: population mode and the optimal decoder need sign, relu, erf or linear"
+            ));
+        }
         self.model.act = act;
         self.cfg.model.activation = act;
         if act.is_scale_invariant() {
             self.model.normalize_rows();
         }
+        if let Some(pop) = &mut self.pop {
+            pop.reload(&self.model);
+        }
+        Ok(())
     }
 
     /// Switch the optimizer (its state restarts).
     pub fn set_optimizer(&mut self, kind: OptKind) {
         self.opt.set_kind(kind);
+        if let Some(pop) = &mut self.pop {
+            pop.optimizer_mut().set_kind(kind);
+        }
         self.cfg.train.optimizer = kind;
     }
 
-    pub fn set_decoder(&mut self, mode: DecoderMode) {
+    /// Learned decoder, or A = A*(B) refitted after every step (Gaussian data only).
+    pub fn set_decoder(&mut self, mode: DecoderMode) -> Result<(), String> {
+        if mode == DecoderMode::Optimal {
+            let Some(cov) = &self.cov else {
+                return Err(
+                    "the optimal decoder needs Gaussian data (source gaussian or powerlaw)".into(),
+                );
+            };
+            if !population::has_closed_form(self.model.act) {
+                return Err(format!(
+                    "the optimal decoder needs a closed form; {} has none",
+                    self.model.act
+                ));
+            }
+            population::refit_decoder(&mut self.model, cov).map_err(|e| e.to_string())?;
+            if let Some(pop) = &mut self.pop {
+                pop.reload(&self.model);
+            }
+        }
         self.cfg.train.decoder = mode;
+        Ok(())
     }
 
     /// Start over from step 0 with a new seed (same config otherwise, current n kept).

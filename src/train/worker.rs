@@ -4,7 +4,10 @@
 
 use crate::config::Config;
 use crate::record::{RecordError, Recorder};
-use crate::train::protocol::{Command, Event, FinishReason, Metrics, PauseReason, Report, Summary};
+use crate::train::protocol::{
+    Command, Event, FinishReason, Metrics, PauseReason, Report, SnapshotRequest, Summary,
+};
+use crate::train::snapshot;
 use crate::train::trainer::{Evaluation, StepOutcome, Trainer};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError, bounded, unbounded};
 use serde_json::json;
@@ -14,6 +17,8 @@ use std::time::{Duration, Instant};
 
 /// Interval between `Metrics` events.
 const METRICS_EVERY: Duration = Duration::from_millis(50);
+/// Shortest interval between snapshots (matrices, spectra).
+const SNAPSHOT_EVERY: Duration = Duration::from_millis(250);
 /// How long an idle (paused or finished) worker waits for a command before refreshing.
 const IDLE_POLL: Duration = Duration::from_millis(100);
 /// Capacity of the event channel: at 20 metrics/s this is over ten seconds of backlog.
@@ -60,7 +65,21 @@ pub fn spawn(cfg: Config, opts: WorkerOptions) -> Result<WorkerHandle, RecordErr
         .name("aescope-worker".into())
         .spawn(move || {
             let mut w = Worker::new(cfg, opts, recorder, ev_tx);
-            w.run(cmd_rx);
+            // A bug must not cost the user the run record: close it and report.
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.run(cmd_rx)));
+            if let Err(panic) = outcome {
+                let msg = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".into());
+                let step = w.trainer.steps_done();
+                w.record(|r| r.event(step, "internal error", json!(msg)));
+                w.emit(Event::Error(format!(
+                    "internal error in the training thread: {msg}"
+                )));
+                w.finish(FinishReason::Failed);
+            }
         })
         .map_err(|source| RecordError {
             path: PathBuf::from("<worker thread>"),
@@ -89,6 +108,9 @@ struct Worker {
     loss_count: u64,
     grad_norm: f64,
     last_eval: Option<Evaluation>,
+    /// What the consumer wants to see, and when the next snapshot may be computed.
+    snapshot_req: Option<SnapshotRequest>,
+    next_snapshot: Instant,
 }
 
 impl Worker {
@@ -114,6 +136,8 @@ impl Worker {
             loss_count: 0,
             grad_norm: f64::NAN,
             last_eval: None,
+            snapshot_req: None,
+            next_snapshot: now,
         }
     }
 
@@ -149,6 +173,9 @@ impl Worker {
             }
             if self.last_metrics.elapsed() >= METRICS_EVERY {
                 self.send_metrics();
+            }
+            if self.snapshot_req.is_some() && Instant::now() >= self.next_snapshot {
+                self.send_snapshot();
             }
             self.record(|r| r.tick());
         }
@@ -212,19 +239,24 @@ impl Worker {
                 let lr = self.trainer.lr();
                 self.record(|r| r.event(step, "lr", json!({ "factor": f, "lr": lr })));
             }
-            Command::SetActivation(a) => {
-                self.trainer.set_activation(a);
-                self.record(|r| r.event(step, "activation", json!(a)));
-                self.after_change();
-            }
+            Command::SetActivation(a) => match self.trainer.set_activation(a) {
+                Ok(()) => {
+                    self.record(|r| r.event(step, "activation", json!(a)));
+                    self.after_change();
+                }
+                Err(e) => self.emit(Event::Error(e)),
+            },
             Command::SetOptimizer(o) => {
                 self.trainer.set_optimizer(o);
                 self.record(|r| r.event(step, "optimizer", json!(o)));
             }
-            Command::SetDecoder(m) => {
-                self.trainer.set_decoder(m);
-                self.record(|r| r.event(step, "decoder", json!(m)));
-            }
+            Command::SetDecoder(m) => match self.trainer.set_decoder(m) {
+                Ok(()) => {
+                    self.record(|r| r.event(step, "decoder", json!(m)));
+                    self.after_change();
+                }
+                Err(e) => self.emit(Event::Error(e)),
+            },
             Command::Reset { seed } => {
                 let seed = seed.unwrap_or_else(|| self.trainer.config().seed.wrapping_add(1));
                 self.trainer.reset(seed);
@@ -234,7 +266,17 @@ impl Worker {
                 self.record(|r| r.event(step, "reset", json!({ "seed": seed })));
                 self.after_change();
             }
-            Command::WantSnapshots(_) | Command::Export(_) => {}
+            Command::WantSnapshots(req) => {
+                self.snapshot_req = req;
+                self.next_snapshot = Instant::now();
+            }
+            Command::Export(dir) => {
+                let ev = match snapshot::export(self.trainer.model(), &dir) {
+                    Ok(files) => Event::Exported(files),
+                    Err(e) => Event::Error(format!("export to {}: {e}", dir.display())),
+                };
+                self.emit(ev);
+            }
             Command::Save(path) => {
                 let ev = match crate::record::save_checkpoint(&path, &self.trainer) {
                     Ok(()) => Event::Saved(path),
@@ -262,9 +304,24 @@ impl Worker {
         self.after_change();
     }
 
-    /// The last evaluation no longer describes the model: evaluate now.
+    /// The last evaluation and snapshot no longer describe the model: refresh now.
     fn after_change(&mut self) {
         self.last_eval = Some(self.trainer.evaluate());
+        self.next_snapshot = Instant::now();
+    }
+
+    /// Compute and send a snapshot; the next one waits at least `SNAPSHOT_EVERY` and at least
+    /// four times what this one cost, so diagnostics take at most a fifth of the worker's time
+    /// (an n = 2000 eigendecomposition is about a second).
+    fn send_snapshot(&mut self) {
+        let Some(req) = self.snapshot_req else {
+            return;
+        };
+        let t0 = Instant::now();
+        let snap = snapshot::snapshot(self.trainer.model(), self.trainer.steps_done(), req);
+        let cost = t0.elapsed();
+        self.next_snapshot = Instant::now() + SNAPSHOT_EVERY.max(cost * 4);
+        self.emit(Event::Snapshot(Box::new(snap)));
     }
 
     fn set_paused(&mut self, paused: bool) {
@@ -284,18 +341,22 @@ impl Worker {
         let eval = self.trainer.evaluate();
         let limit = self.trainer.limit().value;
         let t = &self.trainer;
+        let features = snapshot::Diagnostics::of(t.model()).features(t.model().n(), t.model().d());
         let report = Report {
             step: t.steps_done(),
             samples: t.samples(),
             loss: t.loss_ema(),
-            val_risk: eval.risk,
+            risk: eval.risk,
             risk_kind: eval.kind.clone(),
+            val_risk: eval.val_risk,
+            best_risk: eval.best_risk,
             limit,
             gap: eval.risk - limit,
             lr: t.lr(),
             r: t.rate(),
             n: t.model().n(),
             wall_s: self.started.elapsed().as_secs_f64(),
+            features,
         };
         self.last_eval = Some(eval);
         self.record(|r| r.report(&report));
@@ -315,8 +376,10 @@ impl Worker {
             steps: t.steps_done(),
             samples: t.samples(),
             wall_s: wall,
-            val_risk: eval.risk,
+            risk: eval.risk,
             risk_kind: eval.kind,
+            val_risk: eval.val_risk,
+            best_risk: eval.best_risk,
             limit: limit.value,
             limit_label: limit.label.to_string(),
             gap: eval.risk - limit.value,
@@ -389,7 +452,7 @@ impl Worker {
             decoder: cfg.train.decoder,
             paused: self.paused,
             elapsed_s: self.started.elapsed().as_secs_f64(),
-            best_risk: None,
+            best_risk: self.last_eval.as_ref().and_then(|e| e.best_risk),
             budget: cfg.train.steps,
         };
         self.last_metrics = now;

@@ -1,0 +1,185 @@
+//! Zero-copy bridge between ndarray storage and faer kernels, and the parallelism switch.
+
+use faer::linalg::matmul::triangular::BlockStructure;
+use faer::{Accum, MatMut, MatRef, Par};
+use ndarray::{ArrayView2, ArrayViewMut2, Axis};
+
+/// How the dense kernels of this module use the cores.
+///
+/// `Auto` runs matrix products on faer's rayon pool (all cores) and splits the elementwise kernel
+/// passes across `std::thread::available_parallelism()` scoped threads once the matrices are
+/// large enough for that to pay; `Sequential` keeps everything on the calling thread (useful when
+/// the caller already runs several models in parallel).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Parallelism {
+    /// Single thread.
+    Sequential,
+    /// All available cores.
+    #[default]
+    Auto,
+}
+
+/// Below this many elements a kernel pass is cheaper than spawning threads for it.
+const PARALLEL_PASS_MIN_ELEMS: usize = 64 * 1024;
+
+impl Parallelism {
+    pub(crate) fn faer(self) -> Par {
+        match self {
+            Parallelism::Sequential => Par::Seq,
+            Parallelism::Auto => Par::rayon(0),
+        }
+    }
+
+    fn threads_for(self, elems: usize) -> usize {
+        match self {
+            Parallelism::Sequential => 1,
+            Parallelism::Auto if elems < PARALLEL_PASS_MIN_ELEMS => 1,
+            Parallelism::Auto => std::thread::available_parallelism().map_or(1, |t| t.get()),
+        }
+    }
+}
+
+/// Clears the upper halves of the AVX registers (`vzeroupper`) on the calling thread.
+///
+/// faer's AVX-512 matrix-product kernels return with that state dirty. Until it is cleared, every
+/// legacy-SSE instruction on the thread, which is all ordinary scalar f64 code in a default
+/// x86-64 build (ours, libm's `asin`), pays a false dependency on the upper bits: measured 30×
+/// slower (1e6 `asin` calls: 4 ms before a faer product, 140 ms after). Every function of this
+/// module calls it after its faer calls, so callers get their thread back clean; call it yourself
+/// after using faer directly. A no-op without AVX or off x86-64.
+pub fn clear_upper_simd_state() {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx") {
+            // SAFETY: AVX support was just detected at run time.
+            unsafe { zeroupper() }
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+unsafe fn zeroupper() {
+    std::arch::x86_64::_mm256_zeroupper();
+}
+
+/// Read-only faer view of an ndarray view, sharing its memory.
+pub(crate) fn mat_ref<'a>(a: ArrayView2<'a, f64>) -> MatRef<'a, f64> {
+    let (rows, cols) = a.dim();
+    let strides = a.strides();
+    // SAFETY: an ndarray view guarantees that `ptr + i*s0 + j*s1` is a valid, initialized f64 for
+    // every i < rows, j < cols, for the whole lifetime 'a of the borrow; faer accepts arbitrary
+    // (even negative) strides and never reads outside that index range.
+    unsafe { MatRef::from_raw_parts(a.as_ptr(), rows, cols, strides[0], strides[1]) }
+}
+
+/// Mutable faer view of an ndarray view, sharing its memory.
+pub(crate) fn mat_mut<'a>(mut a: ArrayViewMut2<'a, f64>) -> MatMut<'a, f64> {
+    let (rows, cols) = a.dim();
+    let strides = a.strides().to_owned();
+    // SAFETY: as in `mat_ref`; in addition a mutable ndarray view never has overlapping elements
+    // (ndarray rejects aliasing strides for mutable views) and holds the unique borrow for 'a.
+    unsafe { MatMut::from_raw_parts_mut(a.as_mut_ptr(), rows, cols, strides[0], strides[1]) }
+}
+
+/// `dst = alpha · lhs · rhs` (`Accum::Replace`) or `dst += alpha · lhs · rhs` (`Accum::Add`).
+pub(crate) fn gemm(
+    dst: ArrayViewMut2<'_, f64>,
+    accum: Accum,
+    lhs: ArrayView2<'_, f64>,
+    rhs: ArrayView2<'_, f64>,
+    alpha: f64,
+    par: Parallelism,
+) {
+    faer::linalg::matmul::matmul(
+        mat_mut(dst),
+        accum,
+        mat_ref(lhs),
+        mat_ref(rhs),
+        alpha,
+        par.faer(),
+    );
+    clear_upper_simd_state();
+}
+
+/// `dst = alpha · lhs · rhs` for a product known to be symmetric (e.g. `B Σ Bᵀ`, `AᵀA`): only the
+/// lower triangle is computed (half the flops), then mirrored.
+pub(crate) fn gemm_symmetric(
+    mut dst: ArrayViewMut2<'_, f64>,
+    lhs: ArrayView2<'_, f64>,
+    rhs: ArrayView2<'_, f64>,
+    alpha: f64,
+    par: Parallelism,
+) {
+    faer::linalg::matmul::triangular::matmul(
+        mat_mut(dst.view_mut()),
+        BlockStructure::TriangularLower,
+        Accum::Replace,
+        mat_ref(lhs),
+        BlockStructure::Rectangular,
+        mat_ref(rhs),
+        BlockStructure::Rectangular,
+        alpha,
+        par.faer(),
+    );
+    clear_upper_simd_state();
+    mirror_lower(dst);
+}
+
+/// Copy the strict lower triangle onto the upper one, in tiles so both sides stay in cache.
+pub(crate) fn mirror_lower(mut m: ArrayViewMut2<'_, f64>) {
+    const TILE: usize = 64;
+    let n = m.nrows();
+    for i0 in (0..n).step_by(TILE) {
+        for j0 in (0..=i0).step_by(TILE) {
+            for i in i0..(i0 + TILE).min(n) {
+                for j in j0..(j0 + TILE).min(i) {
+                    m[[j, i]] = m[[i, j]];
+                }
+            }
+        }
+    }
+}
+
+/// Run `f(first_row, block_a, block_b)` over matching disjoint row blocks of `a` and `b` (same
+/// number of rows), in parallel when it pays. `f` must compute each row from its index alone so
+/// the split cannot change the values; the partial sums it returns are added in block order.
+pub(crate) fn par_rows2<F>(
+    mut a: ArrayViewMut2<'_, f64>,
+    mut b: ArrayViewMut2<'_, f64>,
+    par: Parallelism,
+    f: F,
+) -> f64
+where
+    F: Fn(usize, ArrayViewMut2<'_, f64>, ArrayViewMut2<'_, f64>) -> f64 + Sync,
+{
+    let rows = a.nrows();
+    debug_assert_eq!(rows, b.nrows());
+    let threads = par.threads_for(a.len()).min(rows.max(1));
+    if threads <= 1 {
+        return f(0, a, b);
+    }
+    let chunk = rows.div_ceil(threads);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = a
+            .axis_chunks_iter_mut(Axis(0), chunk)
+            .zip(b.axis_chunks_iter_mut(Axis(0), chunk))
+            .enumerate()
+            .map(|(t, (ba, bb))| scope.spawn(move || f(t * chunk, ba, bb)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .sum()
+    })
+}
+
+/// [`par_rows2`] for a single output.
+pub(crate) fn par_rows<F>(out: ArrayViewMut2<'_, f64>, par: Parallelism, f: F) -> f64
+where
+    F: Fn(usize, ArrayViewMut2<'_, f64>) -> f64 + Sync,
+{
+    let mut none = ndarray::Array2::<f64>::zeros((out.nrows(), 0));
+    par_rows2(out, none.view_mut(), par, |i0, a, _| f(i0, a))
+}

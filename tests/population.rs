@@ -1,0 +1,167 @@
+//! Population gradient descent on the exact risk reaches the paper's limits and minimizers;
+//! the exact risk agrees with Monte Carlo, also for a saved checkpoint.
+
+use aescope::config::Config;
+use aescope::model::Workspace;
+use aescope::theory::bounds::r_sign;
+use aescope::theory::spectrum::{spectrum_distance, target_spectrum};
+use aescope::train::Trainer;
+use aescope::train::population::{covariance_of, exact_risks};
+use aescope::train::snapshot::Diagnostics;
+use aescope::train::trainer::{RiskKind, StepOutcome};
+
+fn run(preset: &str, overrides: &[&str]) -> Trainer {
+    let o: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+    let cfg = Config::load(preset, &o).unwrap_or_else(|e| panic!("{e}"));
+    let mut t = Trainer::new(&cfg);
+    for _ in 0..cfg.train.steps {
+        assert!(
+            matches!(t.step(), StepOutcome::Applied { .. }),
+            "{preset} diverged"
+        );
+    }
+    t
+}
+
+#[test]
+fn sign_population_gd_r05_reaches_the_limit_and_the_identity() {
+    let mut t = run("sign-population-r0.5", &[]);
+    let ev = t.evaluate();
+    assert_eq!(ev.kind, RiskKind::Exact);
+    let limit = r_sign(0.5);
+    eprintln!("population GD r=0.5: {:.8} (limit {limit:.8})", ev.risk);
+    assert!(ev.risk <= limit * 1.005, "{}", ev.risk);
+    assert!(ev.risk >= limit - 1e-9, "below the limit: {}", ev.risk);
+    let diag = Diagnostics::of(t.model());
+    let (n, d) = (t.model().n(), t.model().d());
+    let dist = spectrum_distance(&diag.eigenvalues, &target_spectrum(n, d));
+    assert!(dist < 0.1, "Gram eigenvalues {dist} from the identity");
+    assert!(
+        diag.alignment_rel < 0.1,
+        "‖A − βBᵀ‖/‖A‖ = {}",
+        diag.alignment_rel
+    );
+    assert!(
+        (diag.beta - (2.0 / std::f64::consts::PI).sqrt()).abs() < 0.01,
+        "β = {}",
+        diag.beta
+    );
+}
+
+#[test]
+fn sign_population_gd_r2_reaches_the_limit_and_a_tight_frame() {
+    let mut t = run("sign-population-r2", &[]);
+    let ev = t.evaluate();
+    let limit = r_sign(2.0);
+    eprintln!("population GD r=2: {:.6} (limit {limit:.6})", ev.risk);
+    assert!(ev.risk <= limit * 1.01, "{}", ev.risk);
+    let diag = Diagnostics::of(t.model());
+    // A tight frame: d eigenvalues near r, n − d near 0.
+    let (n, d) = (t.model().n(), t.model().d());
+    let dist = spectrum_distance(&diag.eigenvalues, &target_spectrum(n, d));
+    eprintln!(
+        "r=2 spectrum distance {dist:.4}, alignment {:.4}",
+        diag.alignment_rel
+    );
+    assert!(dist < 0.25, "spectrum {dist} from the tight frame");
+    assert!(diag.alignment_rel < 0.1);
+}
+
+#[test]
+fn optimal_decoder_mode_reaches_the_limit_by_samples() {
+    // Sample training with A = A*(B) refitted every step.
+    let mut t = run(
+        "sign-r0.5",
+        &["data.d=128", "train.steps=1500", "train.decoder=optimal"],
+    );
+    let ev = t.evaluate();
+    eprintln!("sample GD with the optimal decoder: {:.6}", ev.risk);
+    assert!(ev.risk <= r_sign(0.5) + 0.002, "{}", ev.risk);
+    assert_eq!(ev.best_risk.map(|b| (b - ev.risk).abs() < 1e-6), Some(true));
+}
+
+#[test]
+fn exact_risk_of_a_saved_checkpoint_matches_monte_carlo() {
+    for (preset, extra) in [
+        ("sign-r0.5", "model.activation=sign"),
+        ("relu-r0.5", "model.activation=relu"),
+        ("powerlaw-sign", "model.activation=erf"),
+    ] {
+        let t = run(preset, &["data.d=64", "train.steps=300", extra]);
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("ck.json");
+        aescope::record::save_checkpoint(&path, &t).unwrap_or_else(|e| panic!("{e}"));
+        let ck = aescope::record::load_checkpoint(&path).unwrap_or_else(|e| panic!("{e}"));
+        let model = ck.model().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(&model, t.model());
+        // Independent Monte Carlo: fresh samples from the checkpoint's own config.
+        let source = aescope::data::DataSource::new(&ck.config.source_spec(), ck.config.seed);
+        let (exact, _) = exact_risks(
+            &model,
+            &covariance_of(&source).unwrap_or_else(|| panic!("Gaussian")),
+        )
+        .unwrap_or_else(|| panic!("closed form"));
+        let mut stream = source.fork(12345);
+        let d = model.d();
+        let mut ws = Workspace::default();
+        let (chunks, rows) = (50, 4000);
+        let per: Vec<f64> = (0..chunks)
+            .map(|_| {
+                model.sum_sq_error(stream.sample(rows).view(), 1000, &mut ws) / (rows * d) as f64
+            })
+            .collect();
+        let mean = per.iter().sum::<f64>() / chunks as f64;
+        let var = per.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (chunks - 1) as f64;
+        let se = (var / chunks as f64).sqrt();
+        eprintln!("{preset}/{extra}: exact {exact:.6}, Monte Carlo {mean:.6} ± {se:.6}");
+        assert!(
+            (exact - mean).abs() < 4.0 * se,
+            "{preset}: exact {exact} vs MC {mean} ± {se}"
+        );
+    }
+}
+
+#[test]
+fn population_mode_refuses_what_has_no_closed_form() {
+    for bad in [
+        ["train.mode=population", "data.source=sparse"],
+        ["train.mode=population", "model.activation=tanh"],
+        ["train.decoder=optimal", "data.source=sparse"],
+    ] {
+        let o: Vec<String> = bad.iter().map(|s| s.to_string()).collect();
+        let msg = Config::load("sign-r0.5", &o)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            msg.contains("train.mode") || msg.contains("train.decoder"),
+            "{bad:?}: {msg}"
+        );
+    }
+    let mut t =
+        Trainer::new(&Config::load("sign-population-r0.5", &[]).unwrap_or_else(|e| panic!("{e}")));
+    assert!(t.set_activation(aescope::model::Activation::Tanh).is_err());
+    assert!(t.set_activation(aescope::model::Activation::Relu).is_ok());
+}
+
+#[test]
+fn population_resize_keeps_the_risk_when_growing() {
+    let mut t = run(
+        "sign-population-r0.5",
+        &[
+            "data.d=60",
+            "train.steps=30",
+            "train.lr=10",
+            "train.lr_final=10",
+        ],
+    );
+    let before = t.evaluate().risk;
+    assert!(t.set_n(t.model().n() + 10));
+    let after = t.evaluate().risk;
+    assert!((before - after).abs() < 1e-6, "{before} → {after}");
+    assert!(matches!(t.step(), StepOutcome::Applied { .. }));
+    assert!(
+        t.evaluate().risk <= after + 1e-9,
+        "GD went up after growing"
+    );
+}
