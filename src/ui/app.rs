@@ -268,8 +268,8 @@ impl AppState {
         match ev {
             Event::Metrics(m) => self.on_metrics(m),
             Event::Report(r) => {
-                if r.val_risk.is_finite() {
-                    self.risk.push(Point::single(r.step as f64, r.val_risk));
+                if r.risk.is_finite() {
+                    self.risk.push(Point::single(r.step as f64, r.risk));
                 }
                 self.report = Some(r);
             }
@@ -311,10 +311,11 @@ impl AppState {
                     FinishReason::Completed => "budget reached",
                     FinishReason::Interrupted => "interrupted",
                     FinishReason::Diverged => "diverged",
+                    FinishReason::Failed => "internal error",
                 };
                 self.info(format!(
                     "run finished ({reason}): risk {:.4}, gap {:+.4} — r resets, q quits",
-                    s.val_risk, s.gap
+                    s.risk, s.gap
                 ));
                 self.finished = Some(s);
             }

@@ -146,6 +146,7 @@ fn state_badge(s: RunState, theme: &Theme) -> Span<'static> {
         RunState::Finished(FinishReason::Completed) => (" FINISHED ".to_string(), Color::Cyan),
         RunState::Finished(FinishReason::Interrupted) => (" STOPPED ".to_string(), Color::Cyan),
         RunState::Finished(FinishReason::Diverged) => (" DIVERGED ".to_string(), theme.error),
+        RunState::Finished(FinishReason::Failed) => (" FAILED ".to_string(), theme.error),
     };
     Span::styled(
         text,

@@ -5,7 +5,9 @@
 use aescope::config::{Config, DecoderMode};
 use aescope::model::Activation;
 use aescope::train::optim::OptKind;
-use aescope::train::protocol::{FinishReason, MatrixView, Metrics, Report, Snapshot, Summary};
+use aescope::train::protocol::{
+    Features, FinishReason, MatrixView, Metrics, Report, Snapshot, Summary,
+};
 use aescope::train::trainer::RiskKind;
 use aescope::ui::app::AppState;
 use aescope::ui::layout;
@@ -55,7 +57,9 @@ pub fn report(step: u64, risk: f64) -> Report {
         step,
         samples: step * 256,
         loss: 0.7,
+        risk,
         val_risk: risk,
+        best_risk: None,
         risk_kind: RiskKind::Exact,
         limit: 0.6817,
         gap: risk - 0.6817,
@@ -63,6 +67,13 @@ pub fn report(step: u64, risk: f64) -> Report {
         r: 0.5,
         n: 128,
         wall_s: 1.0,
+        features: Features {
+            spectrum_distance: 0.1,
+            eig_min: 0.9,
+            eig_max: 1.1,
+            alignment_beta: 0.8,
+            alignment_rel: 0.05,
+        },
     }
 }
 
@@ -94,7 +105,9 @@ pub fn summary() -> Summary {
         steps: 20_000,
         samples: 20_000 * 256,
         wall_s: 6.0,
+        risk: 0.6830,
         val_risk: 0.6830,
+        best_risk: None,
         risk_kind: RiskKind::Exact,
         limit: 0.6817,
         limit_label: "sign limit".into(),
