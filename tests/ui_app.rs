@@ -231,7 +231,7 @@ fn view_keys_change_only_the_view() {
     assert!(press(&mut app, ch('h')).is_empty());
     assert_eq!(app.history, HistoryView::Recent);
     assert!(press(&mut app, ch('m')).is_empty());
-    assert_eq!(app.block, BlockMode::MaxAbs);
+    assert_eq!(app.block, BlockMode::Mean);
     assert!(press(&mut app, ch(']')).is_empty());
     assert!(app.smoothing() > smoothing);
     press(&mut app, ch('['));

@@ -312,11 +312,12 @@ fn heatmap_legend_and_title() {
     let bgs: Vec<Color> = (0..60).map(|x| buf[(x, legend_y)].bg).collect();
     assert!(bgs.contains(&Color::Rgb(33, 102, 172)));
     assert!(bgs.contains(&Color::Rgb(178, 24, 43)));
-    // max-abs mode is named in the title.
-    app.block = BlockMode::MaxAbs;
+    // The block mode is named in the title.
+    assert!(s.contains("max-abs"), "{s}");
+    app.block = BlockMode::Mean;
     let mut buf = Buffer::empty(area);
     heatmap::render(&app, &theme(ColorMode::TrueColor), area, &mut buf);
-    assert!(text(&buf).contains("max-abs"));
+    assert!(text(&buf).contains("· mean ·"));
 }
 
 #[test]

@@ -183,7 +183,9 @@ impl AppState {
                 .to_string(),
             snapshot: None,
             view: MatrixView::Gram,
-            block: BlockMode::Mean,
+            // Block means wash out the diagonal of a downsampled Gram matrix; the largest
+            // entry per block keeps the identity (and stray large entries) visible.
+            block: BlockMode::MaxAbs,
             log_scale: false,
             history: HistoryView::Full,
             smoothing,

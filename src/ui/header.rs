@@ -74,7 +74,9 @@ fn items(app: &AppState, theme: &Theme) -> (Vec<Item>, Vec<Item>) {
     };
     status.push(vec![value(rate)]);
     status.push(vec![label("samples "), value(si(m.samples))]);
-    status.push(vec![label("elapsed "), value(duration(m.elapsed_s))]);
+    // A finished worker keeps counting its idle time; the run took the summary's wall time.
+    let elapsed = app.finished.as_ref().map_or(m.elapsed_s, |s| s.wall_s);
+    status.push(vec![label("elapsed "), value(duration(elapsed))]);
     status.push(vec![
         value(app.preset.clone()),
         label(format!(" {source} d={}", m.d).as_str()),
@@ -117,7 +119,7 @@ fn items(app: &AppState, theme: &Theme) -> (Vec<Item>, Vec<Item>) {
     numbers.push(vec![value(m.activation.name().to_string())]);
     numbers.push(vec![value(m.optimizer.name().to_string())]);
     numbers.push(vec![
-        label("decoder "),
+        label("A: "),
         value(
             match m.decoder {
                 crate::config::DecoderMode::Learned => "learned",

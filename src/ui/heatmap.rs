@@ -171,7 +171,13 @@ fn draw_legend(scale: f32, range: (f32, f32), area: Rect, theme: &Theme, buf: &m
     let range_text = format!("  range [{:.2}, {:.2}]", range.0, range.1);
     let fixed = lo.chars().count() + hi.chars().count();
     let avail = (area.width as usize).saturating_sub(fixed);
-    let bar = avail.min(21);
+    let range_len = range_text.chars().count();
+    // The range text when a bar of at least 8 cells still fits beside it.
+    let bar = if avail >= range_len + 8 {
+        (avail - range_len).min(21)
+    } else {
+        avail.min(21)
+    };
     let mut spans = vec![Span::styled(lo, Style::default().fg(theme.dim))];
     for i in 0..bar {
         let t = if bar > 1 {
@@ -182,7 +188,7 @@ fn draw_legend(scale: f32, range: (f32, f32), area: Rect, theme: &Theme, buf: &m
         spans.push(Span::styled(" ", Style::default().bg(theme.diverging(t))));
     }
     spans.push(Span::styled(hi, Style::default().fg(theme.dim)));
-    if avail - bar >= range_text.chars().count() {
+    if avail - bar >= range_len {
         spans.push(Span::styled(range_text, Style::default().fg(theme.dim)));
     }
     Paragraph::new(Line::from(spans)).render(area, buf);

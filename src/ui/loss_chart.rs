@@ -165,8 +165,13 @@ fn draw_chart(app: &AppState, theme: &Theme, inner: Rect, buf: &mut Buffer) {
         .chain(refs.iter().flat_map(|r| &r.points))
         .map(|p| p.1);
     let (y_lo, y_hi) = bounds(ys, log);
-
-    let n_labels = ((inner.height.saturating_sub(2)) / 3).clamp(2, 6) as usize;
+    let max_ticks = ((inner.height.saturating_sub(2)) / 3).clamp(2, 6) as usize;
+    // Linear axes get round ticks (0.45, 0.50, …); log axes evenly spaced decades' fractions.
+    let (y_lo, y_hi, n_labels) = if log {
+        (y_lo, y_hi, max_ticks)
+    } else {
+        nice_axis(y_lo, y_hi, max_ticks)
+    };
     let y_labels: Vec<Span> = (0..n_labels)
         .map(|i| {
             let v = y_lo + (y_hi - y_lo) * i as f64 / (n_labels - 1) as f64;
@@ -340,6 +345,28 @@ fn bounds(ys: impl Iterator<Item = f64>, log: bool) -> (f64, f64) {
     (lo, hi + pad)
 }
 
+/// Bounds widened to multiples of a 1-2-2.5-5 step, and the number of ticks (at most
+/// `max_ticks`, at least 2) that then fall on round values.
+fn nice_axis(lo: f64, hi: f64, max_ticks: usize) -> (f64, f64, usize) {
+    let max_ticks = max_ticks.max(2);
+    let span = hi - lo;
+    if !(span > 0.0 && span.is_finite()) {
+        return (lo, hi, max_ticks);
+    }
+    let raw = span / (max_ticks - 1) as f64;
+    let mag = 10f64.powf(raw.log10().floor());
+    for m in [1.0, 2.0, 2.5, 5.0, 10.0, 20.0] {
+        let step = m * mag;
+        let a = (lo / step).floor() * step;
+        let b = (hi / step).ceil() * step;
+        let n = ((b - a) / step).round() as usize + 1;
+        if n <= max_ticks {
+            return (a, b, n.max(2));
+        }
+    }
+    (lo, hi, max_ticks)
+}
+
 /// A tick label: as many decimals as the spacing of the ticks needs.
 fn tick(v: f64, span: f64, n: usize, log: bool) -> String {
     if log {
@@ -352,7 +379,13 @@ fn tick(v: f64, span: f64, n: usize, log: bool) -> String {
     }
     let step = span / (n.max(2) - 1) as f64;
     let decimals = if step > 0.0 {
-        (1 - step.log10().floor() as i32).clamp(0, 6) as usize
+        // Enough for the step itself (0.25 needs two, 0.2 one).
+        (0..=6)
+            .find(|&d| {
+                let scaled = step * 10f64.powi(d);
+                (scaled - scaled.round()).abs() < 1e-6 * scaled.max(1.0)
+            })
+            .unwrap_or(6) as usize
     } else {
         3
     };
@@ -376,8 +409,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn nice_axes_land_on_round_values() {
+        let (lo, hi, n) = nice_axis(0.474, 0.963, 6);
+        assert!((lo - 0.4).abs() < 1e-12 && (hi - 1.0).abs() < 1e-12, "{lo} {hi}");
+        assert_eq!(n, 4);
+        assert_eq!(tick(0.6, hi - lo, n, false), "0.6");
+        let (lo, hi, n) = nice_axis(0.6801, 0.6839, 5);
+        assert!(n <= 5 && lo <= 0.6801 && hi >= 0.6839);
+        assert_eq!(nice_axis(1.0, 1.0, 4), (1.0, 1.0, 4));
+    }
+
+    #[test]
     fn ticks_have_enough_decimals() {
-        assert_eq!(tick(0.5, 0.5, 5, false), "0.50");
+        assert_eq!(tick(0.5, 0.5, 5, false), "0.500");
+        assert_eq!(tick(0.5, 1.0, 5, false), "0.50");
         assert_eq!(tick(0.68, 0.01, 5, false), "0.6800");
         assert_eq!(tick(0.0625, 0.0, 5, true), "0.0625");
         assert_eq!(tick(2.0, 0.0, 5, true), "2.00");
