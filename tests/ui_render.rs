@@ -156,7 +156,7 @@ fn log_scale_and_recent_window_keep_the_labels() {
     app.on_action(Action::ToggleHistory, UNIX_EPOCH);
     let s = text(&draw(&app, &theme(ColorMode::TrueColor), 120, 40));
     assert!(s.contains("sign limit 0.6817"), "{s}");
-    assert!(s.contains("recent · log"), "{s}");
+    assert!(s.contains("recent window · log"), "{s}");
 }
 
 #[test]

@@ -54,10 +54,11 @@ fn items(app: &AppState, theme: &Theme) -> (Vec<Item>, Vec<Item>) {
     let value = |s: String| Span::styled(s, bold);
     let mut status: Vec<Item> = vec![vec![state_badge(app.state(), theme)]];
     let mut numbers: Vec<Item> = Vec::new();
+    // Isotropic Gaussian is the default and goes unsaid.
     let source = match app.source {
-        SourceKind::Gaussian => "gaussian",
-        SourceKind::Powerlaw => "power-law",
-        SourceKind::Sparse => "sparse",
+        SourceKind::Gaussian => "",
+        SourceKind::Powerlaw => " power-law",
+        SourceKind::Sparse => " sparse",
     };
     let Some(m) = &app.metrics else {
         status.push(vec![value(app.preset.clone())]);
@@ -77,9 +78,21 @@ fn items(app: &AppState, theme: &Theme) -> (Vec<Item>, Vec<Item>) {
     // A finished worker keeps counting its idle time; the run took the summary's wall time.
     let elapsed = app.finished.as_ref().map_or(m.elapsed_s, |s| s.wall_s);
     status.push(vec![label("elapsed "), value(duration(elapsed))]);
+    status.push(vec![value(m.activation.name().to_string())]);
+    status.push(vec![value(m.optimizer.name().to_string())]);
+    status.push(vec![
+        label("A "),
+        value(
+            match m.decoder {
+                crate::config::DecoderMode::Learned => "learned",
+                crate::config::DecoderMode::Optimal => "optimal",
+            }
+            .to_string(),
+        ),
+    ]);
     status.push(vec![
         value(app.preset.clone()),
-        label(format!(" {source} d={}", m.d).as_str()),
+        label(format!("{source} d={}", m.d).as_str()),
     ]);
 
     match m.risk {
@@ -115,18 +128,6 @@ fn items(app: &AppState, theme: &Theme) -> (Vec<Item>, Vec<Item>) {
         label("r "),
         value(format!("{:.3}", m.r)),
         label(&format!(" (n={})", m.n)),
-    ]);
-    numbers.push(vec![value(m.activation.name().to_string())]);
-    numbers.push(vec![value(m.optimizer.name().to_string())]);
-    numbers.push(vec![
-        label("A: "),
-        value(
-            match m.decoder {
-                crate::config::DecoderMode::Learned => "learned",
-                crate::config::DecoderMode::Optimal => "optimal",
-            }
-            .to_string(),
-        ),
     ]);
     (status, numbers)
 }

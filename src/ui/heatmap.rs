@@ -73,16 +73,25 @@ pub fn render(app: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
         BlockMode::Mean => "mean",
         BlockMode::MaxAbs => "max-abs",
     };
-    let title = match snap {
-        Some(s) => format!(
-            " {} {}×{} · {mode} · step {} ",
-            app.view.title(),
-            s.full_shape.0,
-            s.full_shape.1,
-            s.step
-        ),
-        None => format!(" {} ", app.view.title()),
+    let name = app.view.title();
+    let candidates = match snap {
+        Some(s) => {
+            let (r, c) = s.full_shape;
+            vec![
+                format!(" {name} {r}×{c} · {mode} · step {} ", s.step),
+                format!(" {name} {r}×{c} · {mode} "),
+                format!(" {name} · {mode} "),
+            ]
+        }
+        None => vec![format!(" {name} ")],
     };
+    let room = area.width.saturating_sub(2) as usize;
+    let title = candidates
+        .iter()
+        .find(|t| t.chars().count() <= room)
+        .or(candidates.last())
+        .cloned()
+        .unwrap_or_default();
     let block = Block::bordered()
         .border_style(theme.border_style())
         .title(Span::styled(title, theme.title_style()));

@@ -9,27 +9,29 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 
-/// Width of the key column of the help.
-const KEY_COLUMN: usize = 20;
-
 /// The help overlay, centred, scrolled by `scroll` lines.
 pub fn render_help(theme: &Theme, scroll: u16, area: Rect, buf: &mut Buffer) {
     let key_style = Style::default().fg(theme.key).add_modifier(Modifier::BOLD);
+    let key_column = HELP
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0);
     let mut lines: Vec<Line> = HELP
         .iter()
         .map(|(k, what)| {
             Line::from(vec![
-                Span::styled(format!("{k:>KEY_COLUMN$}  "), key_style),
+                Span::styled(format!(" {k:>key_column$}  "), key_style),
                 Span::raw(*what),
             ])
         })
         .collect();
     lines.push(Line::default());
     lines.push(Line::styled(
-        "Lines: yellow the activation's limit, blue PCA, magenta Shannon D(r), cyan R*(B).",
+        " Lines: yellow limit · blue PCA · magenta Shannon D(r) · cyan R*(B)",
         Style::default().fg(theme.dim),
     ));
-    let width = (area.width.saturating_sub(4)).min(86);
+    let width = (area.width.saturating_sub(4)).min(72);
     let height = (lines.len() as u16 + 2).min(area.height.saturating_sub(2));
     let max_scroll = (lines.len() as u16 + 2).saturating_sub(height);
     let popup = area.centered(Constraint::Length(width), Constraint::Length(height));

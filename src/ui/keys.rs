@@ -85,15 +85,9 @@ pub fn action(key: &KeyEvent) -> Option<Action> {
 pub const HELP: &[(&str, &str)] = &[
     ("space", "pause / resume training"),
     ("s", "one step (while paused)"),
-    (
-        "← / →",
-        "rate r down / up by one neuron (resizes the hidden layer)",
-    ),
-    (
-        "shift+← / →, < / >",
-        "rate along 0.1 0.25 0.5 0.75 1 1.5 2 3 4",
-    ),
-    ("+ (=) / −", "learning rate × / ÷ 1.25"),
+    ("← / →", "rate r down / up by one neuron (live resize)"),
+    ("shift+←/→, < >", "rate along 0.1 0.25 0.5 0.75 1 1.5 2 3 4"),
+    ("+ = / -", "learning rate × / ÷ 1.25"),
     ("[ / ]", "less / more smoothing of the loss curve (EMA)"),
     ("a", "cycle activation: sign relu tanh erf linear"),
     ("o", "cycle optimizer: sgd momentum adam"),
@@ -106,7 +100,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("w", "save a checkpoint (aescope-…ckpt.json)"),
     ("e", "export matrices (npy, csv) and series (csv)"),
     ("?", "this help (↑/↓ scroll, esc closes)"),
-    ("q, ctrl-c", "quit (twice ctrl-c: at once)"),
+    ("q, ctrl-c", "quit (ctrl-c twice: at once)"),
 ];
 
 /// The bottom line, most useful first; `? help` and `q quit` are always kept.
@@ -114,7 +108,7 @@ pub const HINTS: &[(&str, &str)] = &[
     ("space", "pause"),
     ("s", "step"),
     ("←/→", "rate"),
-    ("+/−", "lr"),
+    ("+/-", "lr"),
     ("a/o/d", "act/opt/dec"),
     ("tab", "view"),
     ("l", "log"),

@@ -24,9 +24,11 @@ struct RefLine {
 
 /// The panel, with its border and titles.
 pub fn render(app: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    let (title, view) = titles(app, theme, area.width.saturating_sub(2) as usize);
     let block = Block::bordered()
         .border_style(theme.border_style())
-        .title(title(app, theme))
+        .title(title)
+        .title(view.right_aligned())
         .title_bottom(status_line(app.status.as_ref(), theme));
     let inner = block.inner(area);
     block.render(area, buf);
@@ -42,7 +44,9 @@ pub fn render(app: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
     draw_chart(app, theme, inner, buf);
 }
 
-fn title(app: &AppState, theme: &Theme) -> Line<'static> {
+/// The legend (left) and the view (right) of the top border, in the longest forms that fit
+/// side by side in `width` cells.
+fn titles(app: &AppState, theme: &Theme, width: usize) -> (Line<'static>, Line<'static>) {
     let kind = app
         .metrics
         .as_ref()
@@ -58,25 +62,37 @@ fn title(app: &AppState, theme: &Theme) -> Line<'static> {
         0.0 => "raw".to_string(),
         b => format!("EMA {b}"),
     };
-    let mut spans = vec![
-        Span::styled(" Risk ", theme.title_style()),
-        Span::styled(
-            format!("━ loss {smoothing} "),
-            Style::default().fg(theme.loss),
-        ),
-        Span::styled(format!("• {kind} "), Style::default().fg(theme.risk)),
-        Span::styled(
-            match app.history {
-                HistoryView::Full => "· full history ",
-                HistoryView::Recent => "· recent ",
-            },
-            Style::default().fg(theme.dim),
-        ),
+    let legend = |name: &'static str| {
+        Line::from(vec![
+            Span::styled(name, theme.title_style()),
+            Span::styled(
+                format!("━ loss {smoothing} "),
+                Style::default().fg(theme.loss),
+            ),
+            Span::styled(format!("• {kind} "), Style::default().fg(theme.risk)),
+        ])
+    };
+    let scale = if app.log_scale { " · log" } else { "" };
+    let view = |long: bool| {
+        let v = match (app.history, long) {
+            (HistoryView::Full, true) => "full history",
+            (HistoryView::Recent, true) => "recent window",
+            (HistoryView::Full, false) => "full",
+            (HistoryView::Recent, false) => "recent",
+        };
+        Line::styled(format!(" {v}{scale} "), Style::default().fg(theme.dim))
+    };
+    let candidates = [
+        (legend(" Risk "), view(true)),
+        (legend(" "), view(true)),
+        (legend(" "), view(false)),
     ];
-    if app.log_scale {
-        spans.push(Span::styled("· log ", Style::default().fg(theme.dim)));
-    }
-    Line::from(spans)
+    let fits = |(l, v): &(Line, Line)| l.width() + v.width() < width;
+    let chosen = candidates.iter().position(fits).unwrap_or(2);
+    candidates
+        .into_iter()
+        .nth(chosen)
+        .unwrap_or_else(|| (legend(" "), view(false)))
 }
 
 /// The last message (saved, exported, an error) in the panel's bottom border.
@@ -165,7 +181,7 @@ fn draw_chart(app: &AppState, theme: &Theme, inner: Rect, buf: &mut Buffer) {
         .chain(refs.iter().flat_map(|r| &r.points))
         .map(|p| p.1);
     let (y_lo, y_hi) = bounds(ys, log);
-    let max_ticks = ((inner.height.saturating_sub(2)) / 3).clamp(2, 6) as usize;
+    let max_ticks = ((inner.height.saturating_sub(2)) / 4).clamp(2, 11) as usize;
     // Linear axes get round ticks (0.45, 0.50, …); log axes evenly spaced decades' fractions.
     let (y_lo, y_hi, n_labels) = if log {
         (y_lo, y_hi, max_ticks)

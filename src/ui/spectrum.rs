@@ -42,6 +42,11 @@ pub fn render(app: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
     if d > 0 {
         bottom.push(format!("y=n/d {:.2}", n as f64 / d as f64));
     }
+    // Drop the least useful figures (y is in the header as r) until the line fits.
+    let room = area.width.saturating_sub(2) as usize;
+    while bottom.len() > 1 && bottom.join(" · ").chars().count() + 2 > room {
+        bottom.pop();
+    }
     let block = Block::bordered()
         .border_style(theme.border_style())
         .title(title)
@@ -78,7 +83,7 @@ fn draw(eigs: Option<&[f64]>, n: usize, d: usize, theme: &Theme, inner: Rect, bu
     let t_max = target.iter().copied().fold(0.0f64, f64::max);
     let hi = (eig_max.max(marchenko_pastur_support(y).1).max(t_max) * 1.08).max(1.5);
 
-    // Bins as fine as the marker draws: two Braille columns a cell.
+    // One bin a cell; each bin is drawn on every dot column of its cell, so bars are solid.
     let x_labels = [0.0, hi / 2.0, hi].map(|x| Span::raw(format!("{x:.1}")));
     let probe = graph_area(inner, 4, x_labels[0].width() as u16);
     let per_cell = if theme.marker == Marker::Braille {
@@ -86,7 +91,8 @@ fn draw(eigs: Option<&[f64]>, n: usize, d: usize, theme: &Theme, inner: Rect, bu
     } else {
         1
     };
-    let bins = (probe.width as usize * per_cell).max(1);
+    let bins = (probe.width as usize).max(1);
+    let columns = bins * per_cell;
     let width = hi / bins as f64;
     let centre = |i: usize| (i as f64 + 0.5) * width;
 
@@ -104,13 +110,14 @@ fn draw(eigs: Option<&[f64]>, n: usize, d: usize, theme: &Theme, inner: Rect, bu
         .min(1.0)
         .max(hist.iter().flatten().copied().fold(0.0, f64::max));
 
-    let hist_pts: Vec<(f64, f64)> = hist
-        .iter()
-        .flatten()
-        .enumerate()
-        .filter(|(_, m)| **m > 0.0)
-        .map(|(i, m)| (centre(i), *m))
-        .collect();
+    let hist_pts: Vec<(f64, f64)> = match &hist {
+        Some(h) => (0..columns)
+            .map(|c| c as f64 * hi / (columns.max(2) - 1) as f64)
+            .map(|x| (x, h[((x / width) as usize).min(bins - 1)]))
+            .filter(|p| p.1 > 0.0)
+            .collect(),
+        None => Vec::new(),
+    };
     let mp_pts: Vec<(f64, f64)> = mp
         .iter()
         .enumerate()
