@@ -441,5 +441,16 @@ fn series_export_has_every_series() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let out = dir.path().join("export");
     let path = aescope::ui::export::write_series(&app, &out).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(std::fs::read_to_string(path).unwrap_or_default(), csv);
+    assert_eq!(std::fs::read_to_string(&path).unwrap_or_default(), csv);
+    // The status line names both halves of the export.
+    app.series_written(Ok(path));
+    app.on_event(Event::Exported(vec![out.join("A.npy"), out.join("B.npy")]));
+    let status = app.status.clone().map(|s| s.text).unwrap_or_default();
+    assert!(
+        status.contains("exported 2 matrix files") && status.contains("series.csv"),
+        "{status}"
+    );
+    app.series_written(Err("cannot write".into()));
+    app.on_event(Event::Exported(vec![]));
+    assert!(app.status.as_ref().is_some_and(|s| s.error));
 }

@@ -140,6 +140,9 @@ pub struct AppState {
     pub overlay: Overlay,
     pub status: Option<Status>,
     pub finished: Option<Summary>,
+    /// How writing the UI's series for the last export went, until the worker's matrices
+    /// are written too.
+    series_export: Option<Result<PathBuf, String>>,
     pub diverged: Option<(u64, f64)>,
     /// Pixels of the heatmap panel's longer usable side (set from the layout).
     heatmap_side: usize,
@@ -192,6 +195,7 @@ impl AppState {
             overlay: Overlay::None,
             status: None,
             finished: None,
+            series_export: None,
             diverged: None,
             heatmap_side: 0,
             requested: None,
@@ -202,6 +206,25 @@ impl AppState {
             rate_window: VecDeque::new(),
             dirty: true,
         }
+    }
+
+    /// Record how writing the series of an export went (shown with the worker's answer).
+    pub fn series_written(&mut self, result: Result<PathBuf, String>) {
+        self.status = Some(match &result {
+            Ok(p) => Status {
+                text: format!(
+                    "series written to {}; waiting for the matrices…",
+                    p.display()
+                ),
+                error: false,
+            },
+            Err(e) => Status {
+                text: e.clone(),
+                error: true,
+            },
+        });
+        self.series_export = Some(result);
+        self.dirty = true;
     }
 
     /// The EMA factor (per step) of the drawn loss curve.
@@ -295,7 +318,19 @@ impl AppState {
                     .first()
                     .and_then(|f| f.parent())
                     .map_or_else(String::new, |d| format!(" to {}", d.display()));
-                self.info(format!("exported {} files{dir}", files.len()));
+                let text = format!("exported {} matrix files{dir}", files.len());
+                // The UI wrote its series first; say how that went too.
+                self.status = Some(match self.series_export.take() {
+                    Some(Err(e)) => Status {
+                        text: format!("{text}; {e}"),
+                        error: true,
+                    },
+                    Some(Ok(_)) => Status {
+                        text: format!("{text} + {}", super::export::SERIES_FILE),
+                        error: false,
+                    },
+                    None => Status { text, error: false },
+                });
             }
             Event::Snapshot(s) => self.snapshot = Some(s),
             Event::Error(e) => {

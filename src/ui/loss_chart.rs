@@ -427,7 +427,10 @@ mod tests {
     #[test]
     fn nice_axes_land_on_round_values() {
         let (lo, hi, n) = nice_axis(0.474, 0.963, 6);
-        assert!((lo - 0.4).abs() < 1e-12 && (hi - 1.0).abs() < 1e-12, "{lo} {hi}");
+        assert!(
+            (lo - 0.4).abs() < 1e-12 && (hi - 1.0).abs() < 1e-12,
+            "{lo} {hi}"
+        );
         assert_eq!(n, 4);
         assert_eq!(tick(0.6, hi - lo, n, false), "0.6");
         let (lo, hi, n) = nice_axis(0.6801, 0.6839, 5);

@@ -3,7 +3,7 @@
 //! everything pending before drawing, and draws at most 25 times a second, only after a
 //! change: a slow terminal costs the UI frames, never the worker steps.
 
-use super::app::{AppState, Effect, Status};
+use super::app::{AppState, Effect};
 use super::layout;
 use super::terminal::{Term, TerminalGuard};
 use super::theme::{ColorMode, Theme};
@@ -229,19 +229,10 @@ fn on_input(
                         let _ = worker.commands.send(cmd);
                     }
                     Effect::WriteSeries(dir) => {
-                        app.status = Some(match export::write_series(app, &dir) {
-                            Ok(path) => Status {
-                                text: format!("series written to {}", path.display()),
-                                error: false,
-                            },
-                            Err(e) => Status {
-                                text: format!(
-                                    "cannot write the series into {}: {e}",
-                                    dir.display()
-                                ),
-                                error: true,
-                            },
+                        let result = export::write_series(app, &dir).map_err(|e| {
+                            format!("cannot write the series into {}: {e}", dir.display())
                         });
+                        app.series_written(result);
                     }
                     Effect::Quit => return Ok(true),
                 }
