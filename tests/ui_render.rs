@@ -321,6 +321,30 @@ fn heatmap_legend_and_title() {
 }
 
 #[test]
+fn heatmap_keeps_the_aspect_of_the_full_matrix() {
+    // A 256×128 matrix sent as 8×8 blocks is drawn twice as tall as wide.
+    let mut app = running();
+    let mut s = snapshot(100, Array2::from_elem((8, 8), 0.5));
+    s.full_shape = (256, 128);
+    app.on_event(Event::Snapshot(Box::new(s)));
+    let area = Rect::new(0, 0, 40, 20);
+    let mut buf = Buffer::empty(area);
+    heatmap::render(&app, &theme(ColorMode::TrueColor), area, &mut buf);
+    let drawn: Vec<(u16, u16)> = (0..20)
+        .flat_map(|y| (0..40).map(move |x| (x, y)))
+        .filter(|&(x, y)| buf[(x, y)].symbol() == "▀")
+        .collect();
+    let cols = drawn.iter().map(|p| p.0).max().unwrap_or(0)
+        - drawn.iter().map(|p| p.0).min().unwrap_or(0)
+        + 1;
+    let rows = drawn.iter().map(|p| p.1).max().unwrap_or(0)
+        - drawn.iter().map(|p| p.1).min().unwrap_or(0)
+        + 1;
+    // 17 image rows = 34 pixels high, so 34×17 pixels: 17 cells wide, 17 rows.
+    assert_eq!((rows, cols), (17, 17), "{}", text(&buf));
+}
+
+#[test]
 fn heatmap_waits_for_its_view() {
     let mut app = running();
     app.on_event(Event::Snapshot(Box::new(snapshot(100, Array2::eye(4)))));

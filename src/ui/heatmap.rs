@@ -116,7 +116,7 @@ pub fn render(app: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
         height: inner.height - 1,
         ..inner
     };
-    draw_matrix(source, app.block, scale, image, theme, buf);
+    draw_matrix(source, s.full_shape, app.block, scale, image, theme, buf);
     let legend = Rect {
         y: inner.bottom() - 1,
         height: 1,
@@ -139,9 +139,12 @@ fn color_scale(range: (f32, f32), m: ArrayView2<f32>) -> f32 {
     if shown > 0.0 { shown } else { 1.0 }
 }
 
-/// The matrix centred in `area`, two pixels a cell.
+/// The matrix centred in `area`, two pixels a cell, with the aspect ratio of the full
+/// matrix (`shape`): the worker caps rows and columns separately, so a d×n matrix can arrive
+/// square.
 pub fn draw_matrix(
     m: ArrayView2<f32>,
+    shape: (usize, usize),
     mode: BlockMode,
     scale: f32,
     area: Rect,
@@ -149,7 +152,7 @@ pub fn draw_matrix(
     buf: &mut Buffer,
 ) {
     let (w, h) = (area.width as usize, area.height as usize * 2);
-    let (ph, pw) = fit(m.nrows(), m.ncols(), w, h);
+    let (ph, pw) = fit(shape.0, shape.1, w, h);
     if ph == 0 || pw == 0 {
         return;
     }
