@@ -2,6 +2,10 @@
 //! (the guard's `Drop`), panics (a hook that restores the terminal *before* the message
 //! prints, so the message is readable), and a terminal that has gone away (SIGHUP: restoring
 //! fails quietly instead of panicking in a destructor).
+//!
+//! A panic on another thread (the worker catches its own and reports them as events) must
+//! neither tear the screen down under the running UI nor print over it: its message is kept
+//! and printed once the terminal is restored.
 
 use crossterm::cursor::{Hide, Show};
 use crossterm::execute;
@@ -10,9 +14,10 @@ use crossterm::terminal::{
 };
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
-use std::io::{self, Stdout};
-use std::sync::Once;
+use std::io::{self, Stdout, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, Once};
+use std::thread::ThreadId;
 
 /// The terminal type the UI draws on.
 pub type Term = Terminal<CrosstermBackend<Stdout>>;
@@ -20,6 +25,10 @@ pub type Term = Terminal<CrosstermBackend<Stdout>>;
 /// Whether the UI currently owns the terminal (the panic hook restores only then).
 static ACTIVE: AtomicBool = AtomicBool::new(false);
 static HOOK: Once = Once::new();
+/// The thread that owns the terminal.
+static UI_THREAD: Mutex<Option<ThreadId>> = Mutex::new(None);
+/// Panic messages of other threads, printed after the terminal is restored.
+static DEFERRED: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
 /// Owns the terminal in raw mode on the alternate screen; dropping it gives it back.
 pub struct TerminalGuard {
@@ -30,6 +39,9 @@ impl TerminalGuard {
     /// Enter raw mode and the alternate screen. On failure the terminal is left as found.
     pub fn enter() -> io::Result<TerminalGuard> {
         install_panic_hook();
+        if let Ok(mut t) = UI_THREAD.lock() {
+            *t = Some(std::thread::current().id());
+        }
         enable_raw_mode()?;
         ACTIVE.store(true, Ordering::SeqCst);
         // From here on a failure must undo raw mode: restore() runs on every error path.
@@ -76,6 +88,15 @@ pub fn restore() {
         let _ = disable_raw_mode();
         let _ = execute!(io::stdout(), LeaveAlternateScreen, Show);
     }
+    let deferred = DEFERRED
+        .lock()
+        .map(|mut d| std::mem::take(&mut *d))
+        .unwrap_or_default();
+    let mut err = io::stderr();
+    for msg in deferred {
+        // writeln!, not eprintln!: a closed terminal must not turn this into a panic.
+        let _ = writeln!(err, "{msg}");
+    }
 }
 
 /// Chain a hook that restores the terminal before the previous hook prints the panic.
@@ -83,6 +104,29 @@ fn install_panic_hook() {
     HOOK.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
+            let on_ui = UI_THREAD
+                .lock()
+                .map(|t| *t == Some(std::thread::current().id()))
+                .unwrap_or(true);
+            if ACTIVE.load(Ordering::SeqCst) && !on_ui {
+                let payload = info
+                    .payload()
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| info.payload().downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".into());
+                let place = info
+                    .location()
+                    .map_or_else(String::new, |l| format!(" at {l}"));
+                let name = std::thread::current()
+                    .name()
+                    .unwrap_or("unnamed")
+                    .to_string();
+                if let Ok(mut d) = DEFERRED.lock() {
+                    d.push(format!("thread '{name}' panicked{place}:\n{payload}"));
+                }
+                return;
+            }
             restore();
             previous(info);
         }));
