@@ -47,32 +47,44 @@ pub enum Effect {
 /// Which downsampled matrix the heatmap draws.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BlockMode {
+    /// The mean of each block.
     Mean,
+    /// The entry of largest magnitude of each block, sign kept.
     MaxAbs,
 }
 
 /// A window over the panels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Overlay {
+    /// Just the panels.
     None,
+    /// The key list, scrolled by this many lines.
     Help { scroll: u16 },
+    /// "quit without saving a record? y/n".
     ConfirmQuit,
 }
 
 /// A one-line message about the last thing that happened (saved, exported, an error).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Status {
+    /// The message.
     pub text: String,
+    /// Shown in the error colour.
     pub error: bool,
 }
 
 /// What the run is doing, for the header.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum RunState {
+    /// No metrics yet.
     Starting,
+    /// Training.
     Running,
+    /// Paused by the user.
     Paused,
+    /// Paused by the worker on a NaN/Inf at this step.
     Diverged { step: u64, loss: f64 },
+    /// The run ended.
     Finished(FinishReason),
 }
 
@@ -113,11 +125,15 @@ impl<T: PartialEq + Copy> Pending<T> {
 pub struct AppState {
     /// Preset name, for the header and file names.
     pub preset: String,
+    /// The data source (decides which reference lines apply).
     pub source: SourceKind,
+    /// Input dimension.
     pub d: usize,
     /// The run record being written, if any.
     pub record: Option<PathBuf>,
+    /// The latest metrics: what the header shows.
     pub metrics: Option<Metrics>,
+    /// The latest evaluation report.
     pub report: Option<Report>,
     /// Mean minibatch loss per metrics interval.
     pub loss: Series,
@@ -125,26 +141,38 @@ pub struct AppState {
     pub risk: Series,
     /// R*(B), the best decoder for the current encoder, when the worker computes it.
     pub best: Series,
+    /// The activation's limit at the current r, as a step function of the step.
     pub limit: StepLine,
     /// Empty unless the data is isotropic (the bound needs Σ = I).
     pub pca: StepLine,
     /// Empty unless the data is Gaussian (Shannon's D(r) is for a Gaussian source).
     pub shannon: StepLine,
+    /// What the limit is (theorem, prediction or construction), from the worker.
     pub limit_label: String,
+    /// The latest matrices and spectrum.
     pub snapshot: Option<Box<Snapshot>>,
+    /// The matrix the heatmap shows (tab).
     pub view: MatrixView,
+    /// Block max-abs or mean (m).
     pub block: BlockMode,
+    /// Log-scale risk axis (l).
     pub log_scale: bool,
+    /// Full history or recent window (h).
     pub history: HistoryView,
+    /// Index into [`SMOOTHING`] ([ and ]).
     smoothing: usize,
+    /// Help or quit confirmation over the panels.
     pub overlay: Overlay,
+    /// The last message (saved, exported, an error).
     pub status: Option<Status>,
+    /// The worker's summary once the run has ended.
     pub finished: Option<Summary>,
     /// How writing the UI's series for the last export went, until the worker's matrices
     /// are written too.
     series_export: Option<Result<PathBuf, String>>,
+    /// Step and loss of a divergence the worker paused on.
     pub diverged: Option<(u64, f64)>,
-    /// Pixels of the heatmap panel's longer usable side (set from the layout).
+    /// The largest matrix side the heatmap panel can draw, in pixels (set from the layout).
     heatmap_side: usize,
     requested: Option<SnapshotRequest>,
     pending_n: Option<Pending<usize>>,
@@ -251,6 +279,7 @@ impl AppState {
         }
     }
 
+    /// What the run is doing: finished, diverged, paused or running.
     pub fn state(&self) -> RunState {
         if let Some(s) = &self.finished {
             return RunState::Finished(s.reason);

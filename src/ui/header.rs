@@ -41,6 +41,7 @@ pub fn height(app: &AppState, theme: &Theme, width: u16) -> u16 {
     lines(app, theme, width).len() as u16
 }
 
+/// Draw the header into `area`.
 pub fn render(app: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
     Paragraph::new(lines(app, theme, area.width)).render(area, buf);
 }

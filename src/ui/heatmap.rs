@@ -67,6 +67,7 @@ pub fn fit(r: usize, c: usize, w: usize, h: usize) -> (usize, usize) {
     }
 }
 
+/// Draw the matrix panel (border, title, heatmap, legend) into `area`.
 pub fn render(app: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let snap = app.snapshot.as_ref().filter(|s| s.view == app.view);
     let mode = match app.block {

@@ -55,6 +55,7 @@ pub fn render_help(theme: &Theme, scroll: u16, area: Rect, buf: &mut Buffer) {
 /// The question asked when quitting would lose the run (no record is being written).
 pub const CONFIRM_QUIT: &str = "quit without saving a record? y/n";
 
+/// The quit confirmation, centred over `area`.
 pub fn render_confirm(theme: &Theme, area: Rect, buf: &mut Buffer) {
     let width = (CONFIRM_QUIT.chars().count() as u16 + 6).min(area.width);
     let popup = area.centered(Constraint::Length(width), Constraint::Length(5));

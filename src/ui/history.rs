@@ -7,8 +7,11 @@ use std::collections::VecDeque;
 /// One point of a series: `y` is the mean over the `weight` steps that end at step `x`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Point {
+    /// The step at the end of the interval.
     pub x: f64,
+    /// The mean value over the interval.
     pub y: f64,
+    /// Steps in the interval.
     pub weight: f64,
 }
 
@@ -60,6 +63,7 @@ impl Decimating {
         }
     }
 
+    /// Add the next point.
     pub fn push(&mut self, p: Point) {
         self.pending = Some(match self.pending {
             Some(q) => q.merge(p),
@@ -95,14 +99,17 @@ impl Decimating {
         self.stride
     }
 
+    /// Points [`Decimating::points`] returns.
     pub fn len(&self) -> usize {
         self.points.len() + usize::from(self.pending.is_some())
     }
 
+    /// Nothing pushed since the last clear.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
+    /// Forget every point (the run was reset).
     pub fn clear(&mut self) {
         *self = Decimating::new(self.capacity);
     }
@@ -116,6 +123,7 @@ pub struct Recent {
 }
 
 impl Recent {
+    /// A window of `capacity` points (at least 1).
     pub fn new(capacity: usize) -> Recent {
         let capacity = capacity.max(1);
         Recent {
@@ -124,6 +132,7 @@ impl Recent {
         }
     }
 
+    /// Add the next point, dropping the oldest when full.
     pub fn push(&mut self, p: Point) {
         if self.points.len() == self.capacity {
             self.points.pop_front();
@@ -131,10 +140,12 @@ impl Recent {
         self.points.push_back(p);
     }
 
+    /// The window, oldest first.
     pub fn points(&self) -> Vec<Point> {
         self.points.iter().copied().collect()
     }
 
+    /// Forget every point.
     pub fn clear(&mut self) {
         self.points.clear();
     }
@@ -169,6 +180,7 @@ impl Default for Series {
 }
 
 impl Series {
+    /// A series with these capacities of its two buffers.
     pub fn new(full: usize, recent: usize) -> Series {
         Series {
             full: Decimating::new(full),
@@ -177,12 +189,14 @@ impl Series {
         }
     }
 
+    /// Add the next point to both buffers.
     pub fn push(&mut self, p: Point) {
         self.full.push(p);
         self.recent.push(p);
         self.last = Some(p);
     }
 
+    /// The points of one view.
     pub fn points(&self, view: HistoryView) -> Vec<Point> {
         match view {
             HistoryView::Full => self.full.points(),
@@ -195,6 +209,7 @@ impl Series {
         self.last
     }
 
+    /// Forget every point.
     pub fn clear(&mut self) {
         self.full.clear();
         self.recent.clear();
@@ -251,6 +266,7 @@ impl StepLine {
         out
     }
 
+    /// Forget every change.
     pub fn clear(&mut self) {
         self.changes.clear();
     }

@@ -6,36 +6,59 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 /// What a key asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
+    /// space.
     TogglePause,
+    /// s: one step while paused.
     Step,
-    /// One neuron less / more.
+    /// ←: one neuron less.
     RateDown,
+    /// →: one neuron more.
     RateUp,
-    /// The previous / next rung of the rate ladder.
+    /// shift+← or <: the previous rung of the rate ladder.
     LadderDown,
+    /// shift+→ or >: the next rung.
     LadderUp,
+    /// + or =: learning rate × 1.25.
     LrUp,
+    /// -: learning rate ÷ 1.25.
     LrDown,
+    /// [: less smoothing of the loss curve.
     SmoothLess,
+    /// ]: more smoothing.
     SmoothMore,
+    /// a.
     CycleActivation,
+    /// o.
     CycleOptimizer,
+    /// d: learned / optimal decoder.
     CycleDecoder,
+    /// tab: the heatmap's matrix.
     CycleView,
+    /// m: block max-abs / mean.
     ToggleMaxAbs,
+    /// l: log-scale risk axis.
     ToggleLog,
+    /// h: full history / recent window.
     ToggleHistory,
+    /// r: new seed, step 0.
     Reset,
+    /// w: checkpoint.
     Save,
+    /// e: matrices and series.
     Export,
+    /// ?: the key list.
     Help,
+    /// q.
     Quit,
     /// Ctrl-C: like Quit, but a second one does not ask.
     Interrupt,
-    /// Answers and scrolling inside overlays.
+    /// y: the answer to a question.
     Yes,
+    /// n or esc: the other answer; esc also closes the help.
     No,
+    /// ↑ / PgUp in the help.
     ScrollUp,
+    /// ↓ / PgDn in the help.
     ScrollDown,
 }
 

@@ -21,16 +21,23 @@ use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 /// Below this size the panels cannot be read: say so instead of drawing them.
+/// Narrowest usable screen.
 pub const MIN_WIDTH: u16 = 60;
+/// Lowest usable screen.
 pub const MIN_HEIGHT: u16 = 16;
 
 /// The screen's regions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Areas {
+    /// State, progress and numbers.
     pub header: Rect,
+    /// The risk chart.
     pub risk: Rect,
+    /// The matrix heatmap.
     pub heatmap: Rect,
+    /// The Gram spectrum.
     pub spectrum: Rect,
+    /// Key hints.
     pub footer: Rect,
 }
 

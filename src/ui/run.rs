@@ -56,7 +56,9 @@ pub enum Ending {
 /// The end of a session: how, and the worker's summary when it sent one.
 #[derive(Debug, Clone)]
 pub struct Outcome {
+    /// Why the interface ended.
     pub ending: Ending,
+    /// The worker's last summary, if it sent one.
     pub summary: Option<Summary>,
 }
 
@@ -66,13 +68,18 @@ pub enum UiError {
     #[error(
         "the interactive interface needs a terminal, and stdout is not one: use `aescope run --headless` (e.g. when piping or in scripts)"
     )]
+    /// stdout is a pipe or a file.
     NotATerminal,
+    /// The run record could not be created (or the worker thread not started).
     #[error(transparent)]
     Record(#[from] RecordError),
+    /// Setting up or drawing on the terminal failed.
     #[error("terminal: {0}")]
     Io(#[from] io::Error),
+    /// SIGHUP/SIGTERM/SIGINT handling could not be installed.
     #[error("installing the signal handler: {0}")]
     Signal(#[from] ctrlc::Error),
+    /// The worker's channel closed without a summary.
     #[error("the training thread stopped unexpectedly")]
     WorkerGone,
 }
@@ -152,6 +159,9 @@ fn event_loop(
 ) -> Result<Ending, UiError> {
     let mut next_frame = Instant::now();
     let mut pending_draw = true;
+    // Replaced by a channel that never delivers once the worker is gone, so select! does not
+    // spin on the disconnected one.
+    let mut events = worker.events.clone();
     loop {
         let wait = if pending_draw {
             next_frame.saturating_duration_since(Instant::now())
@@ -160,15 +170,21 @@ fn event_loop(
         };
         let mut quit = false;
         select! {
-            recv(worker.events) -> ev => {
-                let Ok(ev) = ev else {
-                    return Err(UiError::WorkerGone);
-                };
-                app.on_event(ev);
-                for ev in worker.events.try_iter() {
+            recv(events) -> ev => match ev {
+                Ok(ev) => {
                     app.on_event(ev);
+                    for ev in events.try_iter() {
+                        app.on_event(ev);
+                    }
                 }
-            }
+                // The worker ended on its own (an internal error it reported and summarized):
+                // keep its last state on screen until q.
+                Err(_) if app.finished.is_some() => {
+                    events = crossbeam_channel::never();
+                    app.mark_dirty();
+                }
+                Err(_) => return Err(UiError::WorkerGone),
+            },
             recv(input) -> ev => {
                 let Ok(ev) = ev else {
                     return Ok(Ending::TerminalGone);

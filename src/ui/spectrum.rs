@@ -15,6 +15,7 @@ use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph, Widget};
 
+/// Draw the spectrum panel into `area`.
 pub fn render(app: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let snap = app.snapshot.as_ref();
     // The legend is the title; narrow panels get the short one.

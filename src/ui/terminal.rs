@@ -60,6 +60,7 @@ impl TerminalGuard {
         }
     }
 
+    /// The terminal to draw on (None only while being dropped).
     pub fn terminal(&mut self) -> Option<&mut Term> {
         self.terminal.as_mut()
     }

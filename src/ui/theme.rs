@@ -39,23 +39,39 @@ impl ColorMode {
 /// Everything about how the screen looks that does not depend on the data.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Theme {
+    /// Colour depth of the heatmap.
     pub mode: ColorMode,
     /// Marker of the chart lines: Braille (2×4 dots a cell) or Dot for fonts without Braille.
     pub marker: Marker,
+    /// Smoothed minibatch loss.
     pub loss: Color,
+    /// Evaluated risk.
     pub risk: Color,
+    /// The activation's limit.
     pub limit: Color,
+    /// PCA bound.
     pub pca: Color,
+    /// Shannon's D(r).
     pub shannon: Color,
+    /// R*(B).
     pub best: Color,
+    /// Eigenvalue histogram.
     pub histogram: Color,
+    /// Marchenko–Pastur law.
     pub mp: Color,
+    /// Target spectrum.
     pub target: Color,
+    /// Panel borders and axes.
     pub border: Color,
+    /// Labels and secondary text.
     pub dim: Color,
+    /// Keys in hints and help.
     pub key: Color,
+    /// Error messages and divergence.
     pub error: Color,
+    /// Good news and the running state.
     pub ok: Color,
+    /// Paused and questions.
     pub warn: Color,
 }
 
