@@ -334,7 +334,7 @@ impl AppState {
                 self.diverged = Some((step, loss));
                 self.status = Some(Status {
                     text: format!(
-                        "diverged at step {step} (loss {loss}): lower the learning rate (−) and resume (space)"
+                        "diverged at step {step} (loss {loss}): lower the learning rate (-) and resume (space)"
                     ),
                     error: true,
                 });

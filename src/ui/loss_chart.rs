@@ -393,6 +393,10 @@ fn tick(v: f64, span: f64, n: usize, log: bool) -> String {
             format!("{v:.decimals$}")
         };
     }
+    // A diverging run reaches 1e13: keep labels short.
+    if v.abs() >= 1e4 || span >= 1e4 {
+        return format!("{v:.1e}");
+    }
     let step = span / (n.max(2) - 1) as f64;
     let decimals = if step > 0.0 {
         // Enough for the step itself (0.25 needs two, 0.2 one).
@@ -444,6 +448,7 @@ mod tests {
         assert_eq!(tick(0.5, 1.0, 5, false), "0.50");
         assert_eq!(tick(0.68, 0.01, 5, false), "0.6800");
         assert_eq!(tick(0.0625, 0.0, 5, true), "0.0625");
+        assert_eq!(tick(8e13, 1e14, 5, false), "8.0e13");
         assert_eq!(tick(2.0, 0.0, 5, true), "2.00");
     }
 
