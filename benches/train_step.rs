@@ -5,6 +5,7 @@
 //! Run: `cargo bench --bench train_step` (add `-- --quick` for fewer repetitions).
 
 use aescope::config::Config;
+use aescope::linalg::Parallelism;
 use aescope::train::Trainer;
 use std::time::Instant;
 
@@ -17,10 +18,13 @@ fn main() {
         (2048, 1.0, 512),
     ];
     println!(
-        "{:>6} {:>5} {:>6} {:>12} {:>12} {:>10}",
-        "d", "r", "batch", "steps/s", "GEMM GF/s", "ms/step"
+        "{:>6} {:>5} {:>6} {:>8} {:>12} {:>12} {:>10}",
+        "d", "r", "batch", "threads", "steps/s", "GEMM GF/s", "ms/step"
     );
-    for (d, r, batch) in configs {
+    for ((d, r, batch), par) in configs
+        .into_iter()
+        .flat_map(|c| [(c, Parallelism::Sequential), (c, Parallelism::Auto)])
+    {
         let overrides = vec![
             format!("data.d={d}"),
             format!("model.rate={r}"),
@@ -38,6 +42,8 @@ fn main() {
             }
         };
         let mut t = Trainer::new(&cfg);
+        t.set_parallelism(par);
+        let threads = if par == Parallelism::Sequential { 1 } else { 2 };
         let n = cfg.n();
         for _ in 0..5 {
             t.step();
@@ -61,7 +67,7 @@ fn main() {
         let med = rates[rates.len() / 2];
         let gflops = 10.0 * (batch * n * d) as f64 * med / 1e9;
         println!(
-            "{d:>6} {r:>5} {batch:>6} {med:>12.1} {gflops:>12.1} {:>10.3}",
+            "{d:>6} {r:>5} {batch:>6} {threads:>8} {med:>12.1} {gflops:>12.1} {:>10.3}",
             1e3 / med
         );
     }

@@ -150,7 +150,14 @@ impl DataSource {
                     }
                     gaussian::fill_standard(&mut self.rng, &mut self.z.view_mut());
                     gaussian::scale_columns(&mut self.z.view_mut(), &self.scale);
-                    ndarray::linalg::general_mat_mul(1.0, &self.z, qt, 0.0, &mut x);
+                    crate::linalg::gemm(
+                        x,
+                        faer::Accum::Replace,
+                        self.z.view(),
+                        qt.view(),
+                        1.0,
+                        crate::linalg::Parallelism::Sequential,
+                    );
                 }
             },
         }

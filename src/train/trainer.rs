@@ -3,6 +3,7 @@
 
 use crate::config::{Config, DecoderMode, SignGrad, TrainMode, n_for_rate};
 use crate::data::{DataSource, SourceKind};
+use crate::linalg::Parallelism;
 use crate::model::{Activation, Autoencoder, Grads, Surrogate, Workspace};
 use crate::theory::bounds::{self, Limit};
 use crate::theory::gaussian::{self, Covariance};
@@ -332,6 +333,15 @@ impl Trainer {
         gaussian::ridge_least_squares_decoder(h.view(), x.view(), 1e-6 * x.nrows() as f64)
             .ok()
             .map(|(_, mse)| mse)
+    }
+
+    /// Threading of the matrix products: `Sequential` when several runs share the cores.
+    pub fn set_parallelism(&mut self, par: Parallelism) {
+        self.ws.par = par;
+        self.eval_ws.par = par;
+        if let Some(pop) = &mut self.pop {
+            pop.set_parallelism(par);
+        }
     }
 
     /// Resize the hidden layer to `n` neurons (see [`Autoencoder::resize`]); optimizer state
