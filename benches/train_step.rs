@@ -18,8 +18,8 @@ fn main() {
         (2048, 1.0, 512),
     ];
     println!(
-        "{:>6} {:>5} {:>6} {:>8} {:>12} {:>12} {:>10}",
-        "d", "r", "batch", "threads", "steps/s", "GEMM GF/s", "ms/step"
+        "{:>6} {:>5} {:>6} {:>8} {:>12} {:>12} {:>10} {:>10}",
+        "d", "r", "batch", "threads", "steps/s", "GEMM GF/s", "ms/step", "sampling"
     );
     for ((d, r, batch), par) in configs
         .into_iter()
@@ -66,9 +66,18 @@ fn main() {
         rates.sort_by(f64::total_cmp);
         let med = rates[rates.len() / 2];
         let gflops = 10.0 * (batch * n * d) as f64 * med / 1e9;
+        // The share of the step spent drawing the batch (ziggurat normals).
+        let mut source = aescope::data::DataSource::new(&cfg.source_spec(), 3);
+        let mut x = ndarray::Array2::<f32>::zeros((batch, d));
+        let t0 = Instant::now();
+        for _ in 0..steps {
+            source.fill(x.view_mut());
+        }
+        let rng_share = t0.elapsed().as_secs_f64() / steps as f64 * med;
         println!(
-            "{d:>6} {r:>5} {batch:>6} {threads:>8} {med:>12.1} {gflops:>12.1} {:>10.3}",
-            1e3 / med
+            "{d:>6} {r:>5} {batch:>6} {threads:>8} {med:>12.1} {gflops:>12.1} {:>10.3} {:>9.1}%",
+            1e3 / med,
+            100.0 * rng_share
         );
     }
 }

@@ -2,9 +2,11 @@
 //! seed gives bit-identical batches whatever else the run does.
 
 mod gaussian;
+mod prefetch;
 mod sparse;
 
 pub use gaussian::{power_law_spectrum, random_orthogonal};
+pub use prefetch::{Batches, Prefetcher};
 
 use ndarray::{Array2, ArrayViewMut2};
 use rand_xoshiro::Xoshiro256PlusPlus;
