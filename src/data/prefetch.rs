@@ -23,7 +23,7 @@ pub struct Prefetcher {
 impl Prefetcher {
     /// Start drawing `batch`-row batches from `source` on a new thread. If the thread cannot
     /// be started the batches are drawn inline instead (see [`Batches`]).
-    pub fn spawn(source: DataSource, batch: usize) -> Result<Self, DataSource> {
+    pub fn spawn(source: DataSource, batch: usize) -> Result<Self, Box<DataSource>> {
         let (filled_tx, filled_rx) = bounded::<Array2<f32>>(DEPTH);
         let (empty_tx, empty_rx) = bounded::<Array2<f32>>(DEPTH);
         let d = source.d();
@@ -48,7 +48,7 @@ impl Prefetcher {
         match spawned {
             Ok(join) => {
                 if let Err(e) = keep_tx.send(source) {
-                    return Err(e.into_inner());
+                    return Err(Box::new(e.into_inner()));
                 }
                 Ok(Prefetcher {
                     shape: (batch, d),
@@ -57,7 +57,7 @@ impl Prefetcher {
                     join: Some(join),
                 })
             }
-            Err(_) => Err(source),
+            Err(_) => Err(Box::new(source)),
         }
     }
 }
@@ -101,7 +101,7 @@ impl Batches {
     pub fn inline(source: DataSource, batch: usize) -> Self {
         let d = source.d();
         Batches::Inline {
-            source,
+            source: Box::new(source),
             buf: Array2::zeros((batch, d)),
         }
     }
