@@ -79,7 +79,7 @@ impl Drop for Prefetcher {
 pub enum Batches {
     Prefetched(Prefetcher),
     Inline {
-        source: DataSource,
+        source: Box<DataSource>,
         buf: Array2<f32>,
     },
 }
