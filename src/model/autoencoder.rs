@@ -194,7 +194,7 @@ impl Autoencoder {
             // The relaxed code is not the code the autoencoder transmits: measure the real one.
             Surrogate::Tanh { .. } => {
                 ws.ensure_true(batch, d);
-                Some(self.true_loss(x, &mut ws.h, &mut ws.e_true, par))
+                Some(self.true_sum_sq(x, &mut ws.h, &mut ws.e_true, par) / (d * batch) as f64)
             }
             _ => None,
         };
@@ -213,47 +213,31 @@ impl Autoencoder {
         reported.unwrap_or(train_loss)
     }
 
-    /// Loss of the true activation on `x` (batch×d), using `h` (batch×n) and `e` (batch×d) as
-    /// scratch.
-    fn true_loss(
+    /// `Σ‖x − A σ(Bx)‖²` over the rows of `x` (batch×d) with the true activation, using `h`
+    /// (batch×n) and `e` (batch×d) as scratch; f64-accumulated.
+    fn true_sum_sq(
         &self,
         x: ArrayView2<f32>,
         h: &mut Array2<f32>,
         e: &mut Array2<f32>,
         par: Parallelism,
     ) -> f64 {
-        let (batch, d) = x.dim();
         gemm(h.view_mut(), Accum::Replace, x, self.b.t(), 1.0, par);
         let act = self.act;
         h.mapv_inplace(|u| act.eval(u));
         Zip::from(&mut *e).and(&x).for_each(|e, &x| *e = -x);
         gemm(e.view_mut(), Accum::Add, h.view(), self.a.t(), 1.0, par);
-        sum_sq(e) / (d * batch) as f64
+        sum_sq(e)
     }
 
     /// Sum over samples of `‖x − x̂‖²` with the true activation, f64-accumulated, evaluated in
     /// chunks of `chunk` rows so a large validation set needs little memory.
     pub fn sum_sq_error(&self, x: ArrayView2<f32>, chunk: usize, ws: &mut Workspace) -> f64 {
-        let d = self.d();
-        let n = self.n();
-        let act = self.act;
+        let (d, n) = (self.d(), self.n());
         let mut total = 0.0;
         for xc in x.axis_chunks_iter(Axis(0), chunk.max(1)) {
-            let rows = xc.nrows();
-            ws.ensure(rows, n, d);
-            let par = ws.par;
-            gemm(ws.u.view_mut(), Accum::Replace, xc, self.b.t(), 1.0, par);
-            ws.u.mapv_inplace(|u| act.eval(u));
-            Zip::from(&mut ws.e).and(&xc).for_each(|e, &x| *e = -x);
-            gemm(
-                ws.e.view_mut(),
-                Accum::Add,
-                ws.u.view(),
-                self.a.t(),
-                1.0,
-                par,
-            );
-            total += sum_sq(&ws.e);
+            ws.ensure(xc.nrows(), n, d);
+            total += self.true_sum_sq(xc, &mut ws.u, &mut ws.e, ws.par);
         }
         total
     }
