@@ -99,7 +99,7 @@ pub(crate) fn mat_mut<'a, T>(mut a: ArrayViewMut2<'a, T>) -> MatMut<'a, T> {
 }
 
 /// `dst = alpha · lhs · rhs` (`Accum::Replace`) or `dst += alpha · lhs · rhs` (`Accum::Add`).
-pub(crate) fn gemm<T: ComplexField<Unit = T> + Copy>(
+pub fn gemm<T: ComplexField<Unit = T> + Copy>(
     dst: ArrayViewMut2<'_, T>,
     accum: Accum,
     lhs: ArrayView2<'_, T>,
