@@ -430,6 +430,24 @@ impl Config {
                 "expected an integer in 1..=65536",
             ));
         }
+        // Buffers of batch×d and val_size×d f32: a typo must be an error, not an out-of-memory
+        // abort (1 << 28 values = 1 GiB).
+        const MAX_VALUES: usize = 1 << 28;
+        for (key, rows) in [
+            ("train.batch", t.batch),
+            ("eval.val_size", self.eval.val_size),
+        ] {
+            if rows.saturating_mul(self.data.d) > MAX_VALUES {
+                return Err(bad(
+                    key,
+                    rows.to_string(),
+                    &format!(
+                        "{key} × data.d must be at most {MAX_VALUES} values (1 GiB); d = {}",
+                        self.data.d
+                    ),
+                ));
+            }
+        }
         if self.n() > 65_536 {
             return Err(bad(
                 "model.rate",

@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod config;
 pub mod data;
+pub mod linalg;
 pub mod model;
 pub mod record;
 pub mod theory;

@@ -2,9 +2,11 @@
 //! seed gives bit-identical batches whatever else the run does.
 
 mod gaussian;
+mod prefetch;
 mod sparse;
 
 pub use gaussian::{power_law_spectrum, random_orthogonal};
+pub use prefetch::{Batches, Prefetcher};
 
 use ndarray::{Array2, ArrayViewMut2};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -150,7 +152,14 @@ impl DataSource {
                     }
                     gaussian::fill_standard(&mut self.rng, &mut self.z.view_mut());
                     gaussian::scale_columns(&mut self.z.view_mut(), &self.scale);
-                    ndarray::linalg::general_mat_mul(1.0, &self.z, qt, 0.0, &mut x);
+                    crate::linalg::gemm(
+                        x,
+                        faer::Accum::Replace,
+                        self.z.view(),
+                        qt.view(),
+                        1.0,
+                        crate::linalg::Parallelism::Sequential,
+                    );
                 }
             },
         }

@@ -5,7 +5,8 @@
 //! fused into one pass after each GEMM and every buffer owned by a reusable [`Workspace`].
 
 use super::activation::Activation;
-use ndarray::linalg::general_mat_mul;
+use crate::linalg::{Parallelism, gemm};
+use faer::Accum;
 use ndarray::{Array2, ArrayView2, ArrayViewMut1, Axis, Zip};
 use rand::Rng;
 use rand_distr::StandardNormal;
@@ -54,6 +55,8 @@ impl Grads {
 /// Buffers of one forward/backward pass, reused across steps so the loop never allocates.
 #[derive(Debug, Clone, Default)]
 pub struct Workspace {
+    /// Threading of the GEMMs.
+    pub par: Parallelism,
     /// Pre-activation U (batch×n), then σ'(U) in place.
     u: Array2<f32>,
     /// Code H = σ(U) (batch×n), then ∂loss/∂U in place.
@@ -144,8 +147,9 @@ impl Autoencoder {
         ws.ensure(batch, n, d);
         let act = self.act;
 
+        let par = ws.par;
         // U = X Bᵀ
-        general_mat_mul(1.0, &x, &self.b.t(), 0.0, &mut ws.u);
+        gemm(ws.u.view_mut(), Accum::Replace, x, self.b.t(), 1.0, par);
         // H = σ(U), U ← σ'(U), fused.
         match surrogate {
             Surrogate::Exact => Zip::from(&mut ws.h).and(&mut ws.u).for_each(|h, u| {
@@ -165,56 +169,75 @@ impl Autoencoder {
             }),
         }
         // E = H Aᵀ − X
-        ws.e.assign(&x);
-        general_mat_mul(1.0, &ws.h, &self.a.t(), -1.0, &mut ws.e);
+        Zip::from(&mut ws.e).and(&x).for_each(|e, &x| *e = -x);
+        gemm(
+            ws.e.view_mut(),
+            Accum::Add,
+            ws.h.view(),
+            self.a.t(),
+            1.0,
+            par,
+        );
         let train_loss = sum_sq(&ws.e) / (d * batch) as f64;
 
         let scale = 2.0 / (d * batch) as f32;
         // ∂A = s Eᵀ H
-        general_mat_mul(scale, &ws.e.t(), &ws.h, 0.0, &mut grads.a);
+        gemm(
+            grads.a.view_mut(),
+            Accum::Replace,
+            ws.e.t(),
+            ws.h.view(),
+            scale,
+            par,
+        );
         let reported = match surrogate {
             // The relaxed code is not the code the autoencoder transmits: measure the real one.
             Surrogate::Tanh { .. } => {
                 ws.ensure_true(batch, d);
-                Some(self.true_loss(x, &mut ws.h, &mut ws.e_true))
+                Some(self.true_sum_sq(x, &mut ws.h, &mut ws.e_true, par) / (d * batch) as f64)
             }
             _ => None,
         };
         // ∂H = s E A, then ∂U = ∂H ∘ σ'(U), fused into H's buffer.
-        general_mat_mul(scale, &ws.e, &self.a, 0.0, &mut ws.h);
+        gemm(
+            ws.h.view_mut(),
+            Accum::Replace,
+            ws.e.view(),
+            self.a.view(),
+            scale,
+            par,
+        );
         Zip::from(&mut ws.h).and(&ws.u).for_each(|g, &du| *g *= du);
         // ∂B = ∂Uᵀ X
-        general_mat_mul(1.0, &ws.h.t(), &x, 0.0, &mut grads.b);
+        gemm(grads.b.view_mut(), Accum::Replace, ws.h.t(), x, 1.0, par);
         reported.unwrap_or(train_loss)
     }
 
-    /// Loss of the true activation on `x` (batch×d), using `h` (batch×n) and `e` (batch×d) as
-    /// scratch.
-    fn true_loss(&self, x: ArrayView2<f32>, h: &mut Array2<f32>, e: &mut Array2<f32>) -> f64 {
-        let (batch, d) = x.dim();
-        general_mat_mul(1.0, &x, &self.b.t(), 0.0, h);
+    /// `Σ‖x − A σ(Bx)‖²` over the rows of `x` (batch×d) with the true activation, using `h`
+    /// (batch×n) and `e` (batch×d) as scratch; f64-accumulated.
+    fn true_sum_sq(
+        &self,
+        x: ArrayView2<f32>,
+        h: &mut Array2<f32>,
+        e: &mut Array2<f32>,
+        par: Parallelism,
+    ) -> f64 {
+        gemm(h.view_mut(), Accum::Replace, x, self.b.t(), 1.0, par);
         let act = self.act;
         h.mapv_inplace(|u| act.eval(u));
-        e.assign(&x);
-        general_mat_mul(1.0, h, &self.a.t(), -1.0, e);
-        sum_sq(e) / (d * batch) as f64
+        Zip::from(&mut *e).and(&x).for_each(|e, &x| *e = -x);
+        gemm(e.view_mut(), Accum::Add, h.view(), self.a.t(), 1.0, par);
+        sum_sq(e)
     }
 
     /// Sum over samples of `‖x − x̂‖²` with the true activation, f64-accumulated, evaluated in
     /// chunks of `chunk` rows so a large validation set needs little memory.
     pub fn sum_sq_error(&self, x: ArrayView2<f32>, chunk: usize, ws: &mut Workspace) -> f64 {
-        let d = self.d();
-        let n = self.n();
-        let act = self.act;
+        let (d, n) = (self.d(), self.n());
         let mut total = 0.0;
         for xc in x.axis_chunks_iter(Axis(0), chunk.max(1)) {
-            let rows = xc.nrows();
-            ws.ensure(rows, n, d);
-            general_mat_mul(1.0, &xc, &self.b.t(), 0.0, &mut ws.u);
-            ws.u.mapv_inplace(|u| act.eval(u));
-            ws.e.assign(&xc);
-            general_mat_mul(1.0, &ws.u, &self.a.t(), -1.0, &mut ws.e);
-            total += sum_sq(&ws.e);
+            ws.ensure(xc.nrows(), n, d);
+            total += self.true_sum_sq(xc, &mut ws.u, &mut ws.e, ws.par);
         }
         total
     }

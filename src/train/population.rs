@@ -85,6 +85,10 @@ impl PopulationEngine {
         }
     }
 
+    pub fn set_parallelism(&mut self, par: crate::linalg::Parallelism) {
+        self.ws.set_parallelism(par);
+    }
+
     pub fn optimizer_mut(&mut self) -> &mut Optimizer<f64> {
         &mut self.opt
     }

@@ -2,7 +2,8 @@
 //! advances training one step at a time. The worker thread drives it; tests drive it directly.
 
 use crate::config::{Config, DecoderMode, SignGrad, TrainMode, n_for_rate};
-use crate::data::{DataSource, SourceKind};
+use crate::data::{Batches, DataSource, SourceKind};
+use crate::linalg::Parallelism;
 use crate::model::{Activation, Autoencoder, Grads, Surrogate, Workspace};
 use crate::theory::bounds::{self, Limit};
 use crate::theory::gaussian::{self, Covariance};
@@ -99,9 +100,9 @@ pub struct Trainer {
     cfg: Config,
     model: Autoencoder,
     opt: Optimizer<f32>,
-    data: DataSource,
+    /// Training minibatches (drawn ahead on a sampler thread in sample mode).
+    batches: Batches,
     val: Array2<f32>,
-    batch: Array2<f32>,
     ws: Workspace,
     eval_ws: Workspace,
     grads: Grads,
@@ -143,13 +144,18 @@ impl Trainer {
         }
         let pop = (cfg.train.mode == TrainMode::Population)
             .then(|| PopulationEngine::new(&model, cfg.train.opt_params()));
+        // Population mode draws no samples: no sampler thread.
+        let batches = if pop.is_some() {
+            Batches::inline(data, cfg.train.batch)
+        } else {
+            Batches::new(data, cfg.train.batch)
+        };
         Trainer {
             cfg: cfg.clone(),
             model,
             opt,
-            data,
+            batches,
             val,
-            batch: Array2::zeros((cfg.train.batch, d)),
             ws: Workspace::default(),
             eval_ws: Workspace::default(),
             grads: Grads::zeros(n, d),
@@ -262,11 +268,11 @@ impl Trainer {
 
     /// Sample mode: (loss, gradient norm, applied).
     fn sample_step(&mut self, lr: f64, decoder: DecoderMode) -> (f64, f64, bool) {
-        self.data.fill(self.batch.view_mut());
         let surrogate = self.surrogate();
-        let loss =
-            self.model
-                .loss_and_grad(self.batch.view(), surrogate, &mut self.ws, &mut self.grads);
+        let (model, ws, grads) = (&self.model, &mut self.ws, &mut self.grads);
+        let loss = self
+            .batches
+            .with_next(|x| model.loss_and_grad(x.view(), surrogate, ws, grads));
         let grad_norm = (sum_sq(&self.grads.a) + sum_sq(&self.grads.b)).sqrt();
         if !loss.is_finite() || !grad_norm.is_finite() {
             return (loss, grad_norm, false);
@@ -332,6 +338,15 @@ impl Trainer {
         gaussian::ridge_least_squares_decoder(h.view(), x.view(), 1e-6 * x.nrows() as f64)
             .ok()
             .map(|(_, mse)| mse)
+    }
+
+    /// Threading of the matrix products: `Sequential` when several runs share the cores.
+    pub fn set_parallelism(&mut self, par: Parallelism) {
+        self.ws.par = par;
+        self.eval_ws.par = par;
+        if let Some(pop) = &mut self.pop {
+            pop.set_parallelism(par);
+        }
     }
 
     /// Resize the hidden layer to `n` neurons (see [`Autoencoder::resize`]); optimizer state

@@ -1,7 +1,7 @@
 //! The covariance Σ of the Gaussian data `x ~ N(0, Σ)`.
 
 use super::GaussianError;
-use super::bridge::{self, Parallelism};
+use crate::linalg::{self as bridge, Parallelism};
 use faer::Accum;
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, Zip};
 

@@ -1,7 +1,7 @@
 //! Closed-form decoders: the Gaussian optimum `A* = Cᵀ K⁻¹` and ridge least squares on samples.
 
-use super::bridge::{self, Parallelism, mat_mut, mat_ref};
 use super::{Covariance, GaussianError, Moments, check_finite, check_shape};
+use crate::linalg::{self as bridge, Parallelism, mat_mut, mat_ref};
 use faer::linalg::solvers::{Llt, Solve};
 use faer::{Accum, Mat, Side};
 use ndarray::{Array2, ArrayView2, Zip};

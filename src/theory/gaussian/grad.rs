@@ -13,9 +13,9 @@
 //! (`a_i` is column i of A). That is five dense products (two of them symmetric, computed as
 //! half products) and one elementwise pass over n×n entries; Σ adds two more products when Full.
 
-use super::bridge::{self, Parallelism};
 use super::kernels::{ErfK, Kernel, LinearK, ReluK, Row, SignK};
 use super::{Covariance, GaussianError, check_finite, check_shape, with_kernel};
+use crate::linalg::{self as bridge, Parallelism};
 use crate::model::Activation;
 use faer::Accum;
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis, Zip};

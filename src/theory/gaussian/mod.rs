@@ -8,20 +8,20 @@
 //! [`GaussianError::UnsupportedActivation`]. Dense products run on faer (see [`Parallelism`]).
 //! The population gradient-descent hot path is [`PopulationWorkspace::risk_and_grad_into`].
 
-mod bridge;
 mod covariance;
 mod decoder;
 mod error;
 mod grad;
 mod kernels;
 
-pub use bridge::{Parallelism, clear_upper_simd_state};
+pub use crate::linalg::{Parallelism, clear_upper_simd_state};
 pub use covariance::Covariance;
 pub use decoder::{optimal_decoder, ridge_least_squares_decoder};
 pub use error::GaussianError;
 pub use grad::{PopulationWorkspace, risk_and_grad};
 
-pub(crate) use bridge::{gemm, gemm_symmetric, mat_ref};
+use crate::linalg as bridge;
+pub(crate) use crate::linalg::{gemm, gemm_symmetric, mat_ref};
 
 use crate::model::Activation;
 use faer::Accum;
