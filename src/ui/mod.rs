@@ -14,6 +14,7 @@ pub mod history;
 pub mod keys;
 pub mod layout;
 pub mod loss_chart;
+pub mod pacing;
 pub mod run;
 pub mod spectrum;
 pub mod terminal;

@@ -1,10 +1,13 @@
 //! The UI thread: one `select!` over the worker's events, the input thread's key presses and
-//! the signal handler, with a frame deadline. It sleeps until something arrives, drains
-//! everything pending before drawing, and draws at most 25 times a second, only after a
-//! change: a slow terminal costs the UI frames, never the worker steps.
+//! the signal handler, with a deadline only while a frame or a snapshot request is due. It
+//! sleeps until something arrives, drains everything pending before drawing, and draws only
+//! after a change: at most 25 times a second while the user acts, 10 while only training data
+//! comes in. A slow terminal costs the UI frames, never the worker steps. Snapshots are asked
+//! for one at a time and spaced by their cost ([`super::pacing`]).
 
 use super::app::{AppState, Effect};
 use super::layout;
+use super::pacing::SnapshotPacer;
 use super::terminal::{Term, TerminalGuard};
 use super::theme::{ColorMode, Theme};
 use super::{export, heatmap};
@@ -12,7 +15,7 @@ use crate::config::Config;
 use crate::record::RecordError;
 use crate::train::protocol::{Command, Event, Summary};
 use crate::train::{WorkerHandle, WorkerOptions, spawn};
-use crossbeam_channel::{Receiver, RecvTimeoutError, bounded, select};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, bounded, select};
 use crossterm::event::{self as ct, Event as Input};
 use ratatui::layout::Rect;
 use std::io::{self, IsTerminal};
@@ -22,8 +25,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 use thiserror::Error;
 
-/// Shortest time between two frames (25 per second at most).
-const FRAME: Duration = Duration::from_millis(40);
+/// Shortest time between two frames while the user is acting (25 per second at most).
+const FRAME_FAST: Duration = Duration::from_millis(40);
+/// Shortest time between two frames that only show new training data (10 a second): every
+/// frame costs the worker a little when it uses both cores, and the curves need no more.
+const FRAME_CALM: Duration = Duration::from_millis(100);
+/// How long after a key press frames stay fast, so that the worker's answer (the new lr, r…)
+/// shows within 100 ms.
+const FAST_AFTER_INPUT: Duration = Duration::from_millis(500);
 /// How often the input thread checks whether the UI is gone.
 const INPUT_POLL: Duration = Duration::from_millis(200);
 /// How long to wait for the worker to finish its record after Quit.
@@ -157,23 +166,39 @@ fn event_loop(
     signal: &Receiver<()>,
     exit_when_done: bool,
 ) -> Result<Ending, UiError> {
-    let mut next_frame = Instant::now();
+    let mut last_frame: Option<Instant> = None;
+    let mut fast_until = Instant::now();
     let mut pending_draw = true;
+    let mut link = Link {
+        commands: &worker.commands,
+        pacer: SnapshotPacer::default(),
+    };
     // Replaced by a channel that never delivers once the worker is gone, so select! does not
     // spin on the disconnected one.
     let mut events = worker.events.clone();
     loop {
-        let wait = if pending_draw {
-            next_frame.saturating_duration_since(Instant::now())
+        let now = Instant::now();
+        let interval = if now < fast_until {
+            FRAME_FAST
         } else {
-            Duration::from_secs(3600)
+            FRAME_CALM
         };
+        let next_frame = last_frame.map_or(now, |t| t + interval);
+        let frame_at = if pending_draw {
+            next_frame
+        } else {
+            now + Duration::from_secs(3600)
+        };
+        let wake_at = link.pacer.wake_at().map_or(frame_at, |t| t.min(frame_at));
+        let wait = wake_at.saturating_duration_since(now);
         let mut quit = false;
         select! {
             recv(events) -> ev => match ev {
                 Ok(ev) => {
+                    link.on_event(&ev);
                     app.on_event(ev);
                     for ev in events.try_iter() {
+                        link.on_event(&ev);
                         app.on_event(ev);
                     }
                 }
@@ -189,9 +214,10 @@ fn event_loop(
                 let Ok(ev) = ev else {
                     return Ok(Ending::TerminalGone);
                 };
-                quit |= on_input(ev, term, app, worker)?;
+                fast_until = Instant::now() + FAST_AFTER_INPUT;
+                quit |= on_input(ev, term, app, &mut link)?;
                 for ev in input.try_iter() {
-                    quit |= on_input(ev, term, app, worker)?;
+                    quit |= on_input(ev, term, app, &mut link)?;
                 }
             }
             recv(signal) -> _ => return Ok(Ending::Signal),
@@ -200,14 +226,54 @@ fn event_loop(
         if quit {
             return Ok(Ending::Quit);
         }
+        link.tick();
         pending_draw |= app.take_dirty();
-        if pending_draw && Instant::now() >= next_frame {
-            draw(term, app, theme, worker)?;
+        let now = Instant::now();
+        let interval = if now < fast_until {
+            FRAME_FAST
+        } else {
+            FRAME_CALM
+        };
+        if pending_draw && last_frame.is_none_or(|t| now >= t + interval) {
+            draw(term, app, theme, &mut link)?;
             pending_draw = false;
-            next_frame = Instant::now() + FRAME;
+            last_frame = Some(Instant::now());
             if exit_when_done && app.finished.is_some() {
                 return Ok(Ending::Quit);
             }
+        }
+    }
+}
+
+/// The UI's side of the command channel: snapshot requests go through the pacer.
+struct Link<'a> {
+    commands: &'a Sender<Command>,
+    pacer: SnapshotPacer,
+}
+
+impl Link<'_> {
+    fn send(&mut self, cmd: Command) {
+        let cmd = match cmd {
+            Command::WantSnapshots(Some(req)) => self.pacer.want(req, Instant::now()),
+            other => other,
+        };
+        // A worker that is gone has sent its summary already; nothing to do.
+        let _ = self.commands.send(cmd);
+    }
+
+    /// A snapshot in: pause the stream.
+    fn on_event(&mut self, ev: &Event) {
+        if matches!(ev, Event::Snapshot(_))
+            && let Some(cmd) = self.pacer.arrived(Instant::now())
+        {
+            let _ = self.commands.send(cmd);
+        }
+    }
+
+    /// Ask for the next snapshot when its time has come.
+    fn tick(&mut self) {
+        if let Some(cmd) = self.pacer.due(Instant::now()) {
+            let _ = self.commands.send(cmd);
         }
     }
 }
@@ -217,7 +283,7 @@ fn draw(
     term: &mut Term,
     app: &mut AppState,
     theme: &Theme,
-    worker: &WorkerHandle,
+    link: &mut Link,
 ) -> Result<(), UiError> {
     let mut side = None;
     term.draw(|f| {
@@ -225,7 +291,7 @@ fn draw(
         side = layout::areas_for(app, theme, f.area()).map(|a| heatmap::max_side(a.heatmap));
     })?;
     if let Some(cmd) = side.and_then(|s| app.set_heatmap_side(s)) {
-        let _ = worker.commands.send(cmd);
+        link.send(cmd);
     }
     Ok(())
 }
@@ -235,15 +301,13 @@ fn on_input(
     ev: Input,
     term: &mut Term,
     app: &mut AppState,
-    worker: &WorkerHandle,
+    link: &mut Link,
 ) -> Result<bool, UiError> {
     match ev {
         Input::Key(key) => {
             for effect in app.on_key(&key, SystemTime::now()) {
                 match effect {
-                    Effect::Send(cmd) => {
-                        let _ = worker.commands.send(cmd);
-                    }
+                    Effect::Send(cmd) => link.send(cmd),
                     Effect::WriteSeries(dir) => {
                         let result = export::write_series(app, &dir).map_err(|e| {
                             format!("cannot write the series into {}: {e}", dir.display())
