@@ -75,7 +75,10 @@ fn items(app: &AppState, theme: &Theme) -> (Vec<Item>, Vec<Item>) {
         None => format!("{:.0} steps/s", app.steps_per_sec()),
     };
     status.push(vec![value(rate)]);
-    status.push(vec![label("samples "), value(si(m.samples))]);
+    // Population training (the exact risk) draws no samples.
+    if m.samples > 0 || m.step == 0 {
+        status.push(vec![label("samples "), value(si(m.samples))]);
+    }
     // A finished worker keeps counting its idle time; the run took the summary's wall time.
     let elapsed = app.finished.as_ref().map_or(m.elapsed_s, |s| s.wall_s);
     status.push(vec![label("elapsed "), value(duration(elapsed))]);
