@@ -4,7 +4,7 @@
 use crate::config::DecoderMode;
 use crate::data::{DataSource, SourceKind};
 use crate::model::{Activation, Autoencoder, NeuronMap};
-use crate::theory::gaussian::{self, Covariance, GaussianError, PopulationWorkspace};
+use crate::theory::gaussian::{self, Covariance, GaussianError, Parallelism, PopulationWorkspace};
 use crate::train::optim::{OptParams, Optimizer, remap_axis};
 use ndarray::{Array2, Axis};
 
@@ -83,6 +83,11 @@ impl PopulationEngine {
             ga: Array2::zeros((d, n)),
             gb: Array2::zeros((n, d)),
         }
+    }
+
+    /// Threading of the risk-and-gradient kernels (all cores by default).
+    pub fn set_parallelism(&mut self, par: Parallelism) {
+        self.ws.set_parallelism(par);
     }
 
     pub fn optimizer_mut(&mut self) -> &mut Optimizer<f64> {

@@ -5,7 +5,7 @@ use crate::config::{Config, DecoderMode, SignGrad, TrainMode, n_for_rate};
 use crate::data::{DataSource, SourceKind};
 use crate::model::{Activation, Autoencoder, Grads, Surrogate, Workspace};
 use crate::theory::bounds::{self, Limit};
-use crate::theory::gaussian::{self, Covariance};
+use crate::theory::gaussian::{self, Covariance, Parallelism};
 use crate::train::optim::{OptKind, Optimizer};
 use crate::train::population::{self, PopulationEngine};
 use ndarray::{Array2, Axis};
@@ -118,6 +118,8 @@ pub struct Trainer {
     cov: Option<Covariance>,
     /// Full-batch GD on the exact risk (`train.mode = "population"`).
     pop: Option<PopulationEngine>,
+    /// Threading of population GD, kept across resets.
+    parallelism: Parallelism,
 }
 
 impl Trainer {
@@ -161,6 +163,16 @@ impl Trainer {
             spectrum,
             cov,
             pop,
+            parallelism: Parallelism::default(),
+        }
+    }
+
+    /// Threading of population-mode gradient steps (sample mode is single-threaded anyway):
+    /// all cores by default, `Sequential` when several trainers share the cores.
+    pub fn set_parallelism(&mut self, par: Parallelism) {
+        self.parallelism = par;
+        if let Some(pop) = &mut self.pop {
+            pop.set_parallelism(par);
         }
     }
 
@@ -416,7 +428,9 @@ impl Trainer {
     pub fn reset(&mut self, seed: u64) {
         let mut cfg = self.cfg.clone();
         cfg.seed = seed;
+        let par = self.parallelism;
         *self = Trainer::new(&cfg);
+        self.set_parallelism(par);
     }
 }
 
