@@ -2,10 +2,12 @@
 //! land on the limit, the figure names its series, shards merge into the unsharded sweep, and
 //! bad inputs fail with a message that names the culprit.
 
+use aescope::config::Config;
 use aescope::sweep::files::read_rows;
-use aescope::sweep::{Row, Stop};
+use aescope::sweep::{self, Row, RunOptions, Shard, Stop, SweepEvent, SweepHandle, SweepPlan};
 use std::path::Path;
 use std::process::{Command, Output};
+use std::time::{Duration, Instant};
 
 fn aescope(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_aescope"))
@@ -359,4 +361,133 @@ fn bad_merge_inputs_fail_with_a_message() {
     }
     let o = aescope(&["sweep-merge", "--out", &out]);
     assert_eq!(o.status.code(), Some(2), "merge without files");
+}
+
+fn plan(overrides: &[&str]) -> SweepPlan {
+    let o: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+    let cfg = Config::load("sweep-sign", &o).unwrap_or_else(|e| panic!("{e}"));
+    SweepPlan::new(cfg, "sweep-sign", Shard::ALL).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Every event until `Finished` (at most 60 s).
+fn events(handle: &SweepHandle) -> Vec<SweepEvent> {
+    let mut out = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while let Ok(ev) = handle
+        .events
+        .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+    {
+        let last = matches!(ev, SweepEvent::Finished { .. });
+        out.push(ev);
+        if last {
+            return out;
+        }
+    }
+    panic!("no Finished within 60 s: {out:?}");
+}
+
+#[test]
+fn the_api_reports_each_run_and_stops_sample_runs_on_convergence() {
+    // Sample mode on Gaussian data: the criterion watches the exact risk at every report.
+    let p = plan(&[
+        "train.mode=sample",
+        "train.optimizer=adam",
+        "train.lr=0.003",
+        "train.lr_final=0.003",
+        "data.d=16",
+        "eval.val_size=256",
+        "eval.every=10",
+        "train.steps=100000",
+        "sweep.tol=0.01",
+        "sweep.window=50",
+        "sweep.rates=\"0.5,1\"",
+    ]);
+    let handle = sweep::spawn(
+        p,
+        RunOptions {
+            jobs: 2,
+            records: None,
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let evs = events(&handle);
+    handle.join();
+    let started = |r: f64| {
+        evs.iter()
+            .position(|e| matches!(e, SweepEvent::RunStarted { point, .. } if point.rate == r))
+    };
+    let finished = |r: f64| {
+        evs.iter()
+            .position(|e| matches!(e, SweepEvent::RunFinished { row, .. } if row.r == r))
+    };
+    for r in [0.5, 1.0] {
+        assert!(started(r) < finished(r) && started(r).is_some(), "{evs:?}");
+    }
+    let Some(SweepEvent::Finished { rows, cancelled }) = evs.last() else {
+        panic!("{evs:?}");
+    };
+    assert!(!cancelled);
+    assert_eq!(rows.len(), 2);
+    for row in rows {
+        assert_eq!(row.stop, Stop::Converged, "{row:?}");
+        assert!(row.steps < 100_000 && row.steps % 10 == 0, "{row:?}");
+        assert_eq!(row.risk_kind, "exact");
+    }
+    let dones: Vec<usize> = evs
+        .iter()
+        .filter_map(|e| match e {
+            SweepEvent::RunFinished { progress, .. } => Some(progress.done),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(dones, [1, 2]);
+}
+
+#[test]
+fn cancelling_interrupts_runs_and_keeps_their_summaries() {
+    let p = plan(&[
+        "data.d=64",
+        "train.lr=7",
+        "train.lr_final=7",
+        "train.steps=100000000",
+        "sweep.until_converged=false",
+        "sweep.rates=\"0.5,1,2\"",
+    ]);
+    let dir = tempdir();
+    let handle = sweep::spawn(
+        p,
+        RunOptions {
+            jobs: 2,
+            records: Some(dir.path().join("records")),
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    match handle.events.recv_timeout(Duration::from_secs(10)) {
+        Ok(SweepEvent::RunStarted { .. }) => {}
+        other => panic!("{other:?}"),
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let t0 = Instant::now();
+    handle.canceller().cancel();
+    let evs = events(&handle);
+    handle.join();
+    assert!(
+        t0.elapsed() < Duration::from_secs(10),
+        "cancel took {:?}",
+        t0.elapsed()
+    );
+    let Some(SweepEvent::Finished { rows, cancelled }) = evs.last() else {
+        panic!("{evs:?}");
+    };
+    assert!(*cancelled);
+    assert_eq!(rows.len(), 2, "the two running runs, not the queued one");
+    for row in rows {
+        assert_eq!(row.stop, Stop::Interrupted);
+        let text = std::fs::read_to_string(&row.record).unwrap_or_default();
+        assert!(
+            text.lines().last().unwrap_or("").contains("\"summary\""),
+            "{} has no summary",
+            row.record
+        );
+    }
 }

@@ -278,10 +278,11 @@ fn announce(plan: &SweepPlan, planned: usize, kept: usize, jobs: usize, records:
     } else {
         String::new()
     };
+    let runs = plan.points.len();
     eprintln!(
-        "{}: {} runs{shard}{resumed}, {} at a time, {stop}; records in {}",
+        "{}: {runs} run{}{shard}{resumed}, {} at a time, {stop}; records in {}",
         b.name,
-        plan.points.len(),
+        if runs == 1 { "" } else { "s" },
         jobs.min(plan.points.len()).max(1),
         records.display()
     );
@@ -310,19 +311,30 @@ fn finished_line(row: &Row, p: &Progress) -> String {
         _ => String::new(),
     };
     format!(
-        "{} r={} seed={} n={}: risk {:.6} ({}) · {} {:.6} · gap {:+.6}{rel} · {} steps, {stop} · {:.1} s{eta}",
+        "{} r={} seed={} n={}: risk {} ({}) · {} {} · gap {}{rel} · {} steps, {stop} · {:.1} s{eta}",
         counter(p),
         row.r,
         row.seed,
         row.n,
-        row.risk,
+        fixed(row.risk, false),
         row.risk_kind,
         row.limit_label,
-        row.limit,
-        row.gap,
+        fixed(row.limit, false),
+        fixed(row.gap, true),
         row.steps,
         row.wall_s
     )
+}
+
+/// Six decimals; a value that rounds to zero prints as 0 (a risk of −1e-13 is rounding in the
+/// exact formula, not a negative risk). The files keep every digit.
+fn fixed(v: f64, signed: bool) -> String {
+    let v = if v.abs() < 5e-7 { 0.0 } else { v };
+    match (v.is_finite(), signed) {
+        (false, _) => "–".into(),
+        (true, true) => format!("{v:+.6}"),
+        (true, false) => format!("{v:.6}"),
+    }
 }
 
 fn human(d: Duration) -> String {
@@ -367,13 +379,7 @@ fn print_table(by_rate: &[RateSummary]) {
         "{:>8} {:>6} {:>4}  {:>10} {:>9}  {:>10} {:>10} {:>8}  {:>8}  limit",
         "r", "n", "runs", "risk", "± s.e.", "limit", "gap", "rel.gap", "steps"
     );
-    let num = |v: f64, w: usize, p: usize| {
-        if v.is_finite() {
-            format!("{v:>w$.p$}")
-        } else {
-            format!("{:>w$}", "–")
-        }
-    };
+    let num = |v: f64, w: usize, signed: bool| format!("{:>w$}", fixed(v, signed));
     for a in by_rate {
         let rel = if a.rel_gap.is_finite() {
             format!("{:>+7.2}%", 100.0 * a.rel_gap)
@@ -390,15 +396,15 @@ fn print_table(by_rate: &[RateSummary]) {
             a.r,
             a.n,
             a.runs,
-            num(a.risk_mean, 10, 6),
-            num(a.risk_se, 9, 6),
-            num(a.limit, 10, 6),
-            if a.gap.is_finite() {
-                format!("{:>+10.6}", a.gap)
+            num(a.risk_mean, 10, false),
+            num(a.risk_se, 9, false),
+            num(a.limit, 10, false),
+            num(a.gap, 10, true),
+            if a.steps_mean.is_finite() {
+                format!("{:>8.0}", a.steps_mean)
             } else {
-                format!("{:>10}", "–")
+                format!("{:>8}", "–")
             },
-            num(a.steps_mean, 8, 0),
             a.limit_label
         );
     }

@@ -149,7 +149,12 @@ impl Figure {
             stroke: Stroke::Dashed,
         });
         curves.push(Curve {
-            label: "Shannon D(r) = 2^(−2r), unit Gaussian source".into(),
+            // r bits per coordinate only for sign: a real-valued code is not bound by D(r).
+            label: if first.activation == crate::model::Activation::Sign {
+                "Shannon D(r) = 2^(−2r), unit Gaussian source".into()
+            } else {
+                "Shannon D(r) = 2^(−2r) at r bits/coordinate (binds binary codes only)".into()
+            },
             points: sample(x_max, bounds::shannon),
             color: SHANNON,
             stroke: Stroke::Dashed,
@@ -322,7 +327,7 @@ fn points_label(agg: &[RateSummary]) -> String {
     }
 }
 
-/// The next multiple of 0.5 at or above x (at least 0.5): a round right end for the r axis.
+/// The next multiple of 0.25 at or above x (at least 0.25): a round right end for the r axis.
 fn nice_ceiling(x: f64) -> f64 {
-    ((x * 2.0).ceil() / 2.0).max(0.5)
+    ((x * 4.0).ceil() / 4.0).max(0.25)
 }

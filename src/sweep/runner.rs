@@ -272,18 +272,17 @@ impl Shared {
         });
         let mut quit_sent = false;
         let summary = loop {
+            // Checked before every receive: a busy worker sends events faster than the timeout.
+            if self.cancelled() && !quit_sent {
+                let _ = worker.commands.send(Command::Quit);
+                quit_sent = true;
+            }
             match worker.events.recv_timeout(CANCEL_POLL) {
                 Ok(Event::Finished(s)) => break Some(s),
                 Ok(Event::Error(message)) => {
                     let _ = self.events.send(SweepEvent::Warning { point: *p, message });
                 }
-                Ok(_) => {}
-                Err(RecvTimeoutError::Timeout) => {
-                    if self.cancelled() && !quit_sent {
-                        let _ = worker.commands.send(Command::Quit);
-                        quit_sent = true;
-                    }
-                }
+                Ok(_) | Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => break None,
             }
         };
