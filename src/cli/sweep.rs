@@ -123,7 +123,7 @@ pub(super) fn run(args: &SweepArgs) -> Result<i32> {
     let mut plan = SweepPlan::new(cfg, &args.preset, shard)?;
     let planned = plan.points.len();
     let kept = if args.resume {
-        resume_rows(&args.out, &plan.sweep_id)?
+        resume_rows(&args.out, &plan.sweep_id, plan.shard)?
     } else {
         if args.out.exists() {
             eprintln!(
@@ -234,7 +234,7 @@ pub(super) fn run_merge(args: &MergeArgs) -> Result<i32> {
 }
 
 /// The rows of an earlier, interrupted run of the same sweep that need not run again.
-fn resume_rows(out: &Path, sweep_id: &str) -> Result<Vec<Row>> {
+fn resume_rows(out: &Path, sweep_id: &str, shard: Shard) -> Result<Vec<Row>> {
     if !out.exists() {
         eprintln!(
             "note: {} does not exist yet: starting from scratch",
@@ -249,6 +249,14 @@ fn resume_rows(out: &Path, sweep_id: &str) -> Result<Vec<Row>> {
             out.display(),
             other.preset,
             other.sweep_id
+        );
+    }
+    // Rows of another slice would end up in this slice's file, and twice in a merge.
+    if let Some(other) = rows.iter().find(|r| r.shard != shard.to_string()) {
+        bail!(
+            "--resume: {} was written by --shard {}, not {shard}: resume each slice with its own --shard and --out",
+            out.display(),
+            other.shard
         );
     }
     // Interrupted and failed runs train again; a diverged run would diverge again.

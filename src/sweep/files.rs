@@ -211,6 +211,46 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_header_is_the_row_layout() {
+        let row = Row {
+            preset: "p".into(),
+            sweep_id: "0".into(),
+            shard: "1/1".into(),
+            activation: crate::model::Activation::Sign,
+            source: crate::data::SourceKind::Gaussian,
+            mode: crate::config::TrainMode::Population,
+            d: 4,
+            r: 0.5,
+            n: 2,
+            seed: 1,
+            risk: 0.7,
+            risk_kind: "exact".into(),
+            val_risk: 0.71,
+            best_risk: f64::NAN,
+            limit: 0.68,
+            limit_label: "sign limit".into(),
+            gap: 0.02,
+            rel_gap: 0.03,
+            pca: 0.5,
+            shannon: 0.5,
+            steps: 10,
+            budget: 10,
+            stop: crate::sweep::Stop::Budget,
+            wall_s: 0.1,
+            record: String::new(),
+        };
+        let text = to_csv(Path::new("t.csv"), std::slice::from_ref(&row)).unwrap_or_default();
+        let text = String::from_utf8(text).unwrap_or_default();
+        assert_eq!(text.lines().next(), Some(COLUMNS.join(",").as_str()));
+        // Round trip, NaN as an empty field.
+        let mut r = csv::Reader::from_reader(text.as_bytes());
+        let back: Vec<Row> = r.deserialize().filter_map(Result::ok).collect();
+        assert_eq!(back.len(), 1);
+        assert!(back[0].best_risk.is_nan());
+        assert_eq!(back[0].risk, 0.7);
+    }
+
+    #[test]
     fn sibling_paths() {
         assert_eq!(
             by_rate_path(Path::new("out/s.csv")),

@@ -162,6 +162,7 @@ impl SweepPlan {
 
     /// Drop the points already in `done` (keys of [`Row::key`]), to resume a sweep.
     pub fn skip(&mut self, done: &[(u64, u64)]) {
+        let done: std::collections::HashSet<&(u64, u64)> = done.iter().collect();
         self.points
             .retain(|p| !done.contains(&(p.rate.to_bits(), p.seed)));
     }
