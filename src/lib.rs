@@ -2,7 +2,8 @@
 //!
 //! Layers: [`theory`] (closed forms and limits, pure f64), [`model`] (weights, activations,
 //! forward/backward in f32), [`data`] (seeded sources), [`train`] (optimizers, trainer, worker
-//! thread and its protocol), [`record`] (JSONL run records), [`config`] (presets), [`cli`].
+//! thread and its protocol), [`record`] (JSONL run records), [`sweep`] (rate sweeps: runs,
+//! tables, figures), [`config`] (presets), [`cli`].
 //! The engine never imports the UI.
 
 pub mod cli;
@@ -11,5 +12,6 @@ pub mod data;
 pub mod linalg;
 pub mod model;
 pub mod record;
+pub mod sweep;
 pub mod theory;
 pub mod train;
