@@ -286,6 +286,9 @@ pub const BUILTIN_PRESETS: &[(&str, &str)] = &[
         "relu-population-r0.5",
         include_str!("../presets/relu-population-r0.5.toml"),
     ),
+    ("sweep-sign", include_str!("../presets/sweep-sign.toml")),
+    ("sweep-relu", include_str!("../presets/sweep-relu.toml")),
+    ("sweep-sparse", include_str!("../presets/sweep-sparse.toml")),
 ];
 
 /// The preset `cargo run --release` opens.

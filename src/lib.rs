@@ -2,8 +2,9 @@
 //!
 //! Layers: [`theory`] (closed forms and limits, pure f64), [`model`] (weights, activations,
 //! forward/backward in f32), [`data`] (seeded sources), [`train`] (optimizers, trainer, worker
-//! thread and its protocol), [`record`] (JSONL run records), [`config`] (presets), [`ui`]
-//! (the terminal interface), [`cli`]. The engine never imports the UI.
+//! thread and its protocol), [`record`] (JSONL run records), [`sweep`] (rate sweeps: runs,
+//! tables, figures), [`config`] (presets), [`ui`] (the terminal interface), [`cli`].
+//! The engine never imports the UI.
 
 pub mod cli;
 pub mod config;
@@ -11,6 +12,7 @@ pub mod data;
 pub mod linalg;
 pub mod model;
 pub mod record;
+pub mod sweep;
 pub mod theory;
 pub mod train;
 pub mod ui;

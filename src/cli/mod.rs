@@ -1,6 +1,8 @@
-//! The command line: `aescope [PRESET]` (the TUI), `run --headless`, `theory`, `presets`.
+//! The command line: `aescope [PRESET]` (the TUI), `run --headless`, `sweep`, `sweep-merge`,
+//! `theory`, `presets`.
 
 mod headless;
+mod sweep;
 mod theory_table;
 mod tui;
 
@@ -24,6 +26,11 @@ pub struct Cli {
 pub enum Cmd {
     /// Train a preset: in the TUI, or with --headless a progress line and a summary.
     Run(RunArgs),
+    /// Train one run per (rate, seed) of a preset and compare the risks with the limit curve:
+    /// a CSV/JSON table, an SVG/PNG figure and a JSONL record per run.
+    Sweep(sweep::SweepArgs),
+    /// Combine the results files of sweep shards (--shard i/N) into one table and figure.
+    SweepMerge(sweep::MergeArgs),
     /// Print the limits at a list of rates: the activation's limit, the PCA bound, Shannon's D(r).
     Theory(theory_table::TheoryArgs),
     /// List the built-in presets, or print one (fully resolved, with overrides applied).
@@ -91,6 +98,8 @@ pub fn main() -> Result<i32> {
     match cli.command {
         Some(Cmd::Run(args)) => run(args),
         Some(Cmd::Theory(args)) => theory_table::run(&args),
+        Some(Cmd::Sweep(args)) => sweep::run(&args),
+        Some(Cmd::SweepMerge(args)) => sweep::run_merge(&args),
         Some(Cmd::Presets { preset, set }) => presets(preset, &set),
         None => run(cli.run),
     }

@@ -1,5 +1,6 @@
 //! Training: optimizers, schedules, the trainer, and the worker thread with its protocol.
 
+pub mod convergence;
 pub mod optim;
 pub mod population;
 pub mod protocol;
@@ -10,4 +11,4 @@ pub mod worker;
 
 pub use protocol::{Command, Event};
 pub use trainer::Trainer;
-pub use worker::{WorkerHandle, WorkerOptions, spawn};
+pub use worker::{RunControl, WorkerHandle, WorkerOptions, spawn, spawn_with};

@@ -4,7 +4,7 @@
 use crate::config::DecoderMode;
 use crate::data::{DataSource, SourceKind};
 use crate::model::{Activation, Autoencoder, NeuronMap};
-use crate::theory::gaussian::{self, Covariance, GaussianError, PopulationWorkspace};
+use crate::theory::gaussian::{self, Covariance, GaussianError, Parallelism, PopulationWorkspace};
 use crate::train::optim::{OptParams, Optimizer, remap_axis};
 use ndarray::{Array2, Axis};
 
@@ -85,7 +85,8 @@ impl PopulationEngine {
         }
     }
 
-    pub fn set_parallelism(&mut self, par: crate::linalg::Parallelism) {
+    /// Threading of the risk-and-gradient kernels (all cores by default).
+    pub fn set_parallelism(&mut self, par: Parallelism) {
         self.ws.set_parallelism(par);
     }
 

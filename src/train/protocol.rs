@@ -193,7 +193,8 @@ pub struct Features {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FinishReason {
-    /// The step budget was reached.
+    /// The step budget was reached, or the run converged (a `RunControl` convergence stop;
+    /// the record then has a "converged" event and fewer steps than the budget).
     Completed,
     /// Quit before the budget (Ctrl-C, q, SIGHUP).
     Interrupted,

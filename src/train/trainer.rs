@@ -119,6 +119,8 @@ pub struct Trainer {
     cov: Option<Covariance>,
     /// Full-batch GD on the exact risk (`train.mode = "population"`).
     pop: Option<PopulationEngine>,
+    /// Threading of population GD, kept across resets.
+    parallelism: Parallelism,
 }
 
 impl Trainer {
@@ -167,6 +169,7 @@ impl Trainer {
             spectrum,
             cov,
             pop,
+            parallelism: Parallelism::default(),
         }
     }
 
@@ -340,8 +343,10 @@ impl Trainer {
             .map(|(_, mse)| mse)
     }
 
-    /// Threading of the matrix products: `Sequential` when several runs share the cores.
+    /// Threading of the matrix products (all cores for large products by default):
+    /// `Sequential` when several trainers share the cores. Survives `reset`.
     pub fn set_parallelism(&mut self, par: Parallelism) {
+        self.parallelism = par;
         self.ws.par = par;
         self.eval_ws.par = par;
         if let Some(pop) = &mut self.pop {
@@ -431,7 +436,9 @@ impl Trainer {
     pub fn reset(&mut self, seed: u64) {
         let mut cfg = self.cfg.clone();
         cfg.seed = seed;
+        let par = self.parallelism;
         *self = Trainer::new(&cfg);
+        self.set_parallelism(par);
     }
 }
 

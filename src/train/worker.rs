@@ -2,8 +2,10 @@
 //! steps, and sends `Event`s throttled by wall time with `try_send`, so a slow consumer (a
 //! terminal over SSH) never slows training and memory never grows. It never prints.
 
-use crate::config::Config;
+use crate::config::{Config, TrainMode};
 use crate::record::{RecordError, Recorder};
+use crate::theory::gaussian::Parallelism;
+use crate::train::convergence::{Convergence, ConvergenceTracker};
 use crate::train::protocol::{
     Command, Event, FinishReason, Metrics, PauseReason, Report, SnapshotRequest, Summary,
 };
@@ -36,6 +38,19 @@ pub struct WorkerOptions {
     pub start_paused: bool,
 }
 
+/// Controls for runs driven by a program rather than a person (`aescope sweep`). Kept apart
+/// from [`WorkerOptions`] so that existing struct literals of it stay valid.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunControl {
+    /// Finish (reason `Completed`, with a "converged" event in the record) once the risk has
+    /// converged; `train.steps` stays the cap. The series watched: the exact risk at every step
+    /// in population mode, the evaluated risk at every report (every `eval.every` steps) in
+    /// sample mode (see [`crate::train::convergence`]).
+    pub until_converged: Option<Convergence>,
+    /// Threading of population-mode steps: `Sequential` when several runs share the cores.
+    pub parallelism: Parallelism,
+}
+
 /// The consumer's side of a running worker.
 pub struct WorkerHandle {
     pub commands: Sender<Command>,
@@ -55,6 +70,15 @@ impl WorkerHandle {
 /// Start training `cfg` on a new thread. The record file is created before the thread starts,
 /// so a bad path is an error here, not a lost run.
 pub fn spawn(cfg: Config, opts: WorkerOptions) -> Result<WorkerHandle, RecordError> {
+    spawn_with(cfg, opts, RunControl::default())
+}
+
+/// [`spawn`] with a convergence stop and a threading policy.
+pub fn spawn_with(
+    cfg: Config,
+    opts: WorkerOptions,
+    control: RunControl,
+) -> Result<WorkerHandle, RecordError> {
     let recorder = match &opts.record {
         Some(path) => Some(Recorder::create(path, &cfg)?),
         None => None,
@@ -64,7 +88,7 @@ pub fn spawn(cfg: Config, opts: WorkerOptions) -> Result<WorkerHandle, RecordErr
     let join = std::thread::Builder::new()
         .name("aescope-worker".into())
         .spawn(move || {
-            let mut w = Worker::new(cfg, opts, recorder, ev_tx);
+            let mut w = Worker::new(cfg, opts, control, recorder, ev_tx);
             // A bug must not cost the user the run record: close it and report.
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.run(cmd_rx)));
             if let Err(panic) = outcome {
@@ -111,18 +135,23 @@ struct Worker {
     /// What the consumer wants to see, and when the next snapshot may be computed.
     snapshot_req: Option<SnapshotRequest>,
     next_snapshot: Instant,
+    /// The convergence stop, when asked for.
+    convergence: Option<ConvergenceTracker>,
 }
 
 impl Worker {
     fn new(
         cfg: Config,
         opts: WorkerOptions,
+        control: RunControl,
         recorder: Option<Recorder>,
         events: Sender<Event>,
     ) -> Self {
         let now = Instant::now();
+        let mut trainer = Trainer::new(&cfg);
+        trainer.set_parallelism(control.parallelism);
         Worker {
-            trainer: Trainer::new(&cfg),
+            trainer,
             paused: opts.start_paused,
             opts,
             recorder,
@@ -138,6 +167,7 @@ impl Worker {
             last_eval: None,
             snapshot_req: None,
             next_snapshot: now,
+            convergence: control.until_converged.map(ConvergenceTracker::new),
         }
     }
 
@@ -183,11 +213,17 @@ impl Worker {
 
     /// One step and whatever it triggers. Returns true when the thread should end.
     fn train_one(&mut self) -> bool {
+        let population = self.trainer.config().train.mode == TrainMode::Population;
+        let mut converged = false;
         match self.trainer.step() {
             StepOutcome::Applied { loss, grad_norm } => {
                 self.loss_sum += loss;
                 self.loss_count += 1;
                 self.grad_norm = grad_norm;
+                // Population mode: the step returned the exact risk of the weights before it.
+                if population && let Some(c) = &mut self.convergence {
+                    converged = c.push(self.trainer.steps_done() - 1, loss);
+                }
             }
             StepOutcome::Diverged { loss, .. } => {
                 let step = self.trainer.steps_done();
@@ -208,8 +244,30 @@ impl Worker {
         }
         let step = self.trainer.steps_done();
         let budget = self.trainer.config().train.steps;
+        let mut reported = false;
         if step.is_multiple_of(self.trainer.config().eval.every) || step == budget {
-            self.report();
+            let risk = self.report();
+            reported = true;
+            if !population && let Some(c) = &mut self.convergence {
+                converged = c.push(step, risk);
+            }
+        }
+        if converged && step < budget {
+            if !reported {
+                // The summary must describe the weights the run stopped at.
+                self.report();
+            }
+            if let Some(rule) = self.convergence.as_ref().map(|c| c.rule()) {
+                self.record(|r| {
+                    r.event(
+                        step,
+                        "converged",
+                        json!({ "tol": rule.tol, "window": rule.window }),
+                    )
+                });
+            }
+            self.finish(FinishReason::Completed);
+            return self.opts.exit_when_finished;
         }
         if step >= budget {
             self.finish(FinishReason::Completed);
@@ -306,6 +364,9 @@ impl Worker {
 
     /// The last evaluation and snapshot no longer describe the model: refresh now.
     fn after_change(&mut self) {
+        if let Some(c) = &mut self.convergence {
+            *c = ConvergenceTracker::new(c.rule());
+        }
         self.last_eval = Some(self.trainer.evaluate());
         self.next_snapshot = Instant::now();
     }
@@ -337,8 +398,10 @@ impl Worker {
         });
     }
 
-    fn report(&mut self) {
+    /// Evaluate, record and send a report; returns the evaluated risk.
+    fn report(&mut self) -> f64 {
         let eval = self.trainer.evaluate();
+        let risk = eval.risk;
         let limit = self.trainer.limit().value;
         let t = &self.trainer;
         let features = snapshot::Diagnostics::of(t.model()).features(t.model().n(), t.model().d());
@@ -361,6 +424,7 @@ impl Worker {
         self.last_eval = Some(eval);
         self.record(|r| r.report(&report));
         self.emit(Event::Report(report));
+        risk
     }
 
     fn summary(&mut self, reason: FinishReason) -> Summary {

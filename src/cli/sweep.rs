@@ -1,0 +1,445 @@
+//! `aescope sweep` and `aescope sweep-merge`: rate sweeps as files (CSV/JSON, SVG/PNG), with a
+//! line per finished run on stderr and the per-rate table (or JSON) on stdout.
+
+use crate::config::Config;
+use crate::sweep::files::{self, read_rows, write_results};
+use crate::sweep::merge::merge;
+use crate::sweep::plot::{plot_paths, write_plots};
+use crate::sweep::table::{RateSummary, aggregate, sort_rows};
+use crate::sweep::{self, Progress, Row, RunOptions, Shard, Stop, SweepEvent, SweepPlan};
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// `aescope sweep PRESET ...`
+#[derive(Debug, Clone, Args)]
+pub struct SweepArgs {
+    /// Preset: a TOML file, or a built-in name (sweep-sign, sweep-relu, sweep-sparse, ...).
+    /// Its [sweep] table gives the defaults of the flags below.
+    pub preset: String,
+    /// Rates r = n/d: a comma list (0.25,0.5,1) or start:stop:step, stop included (0.1:4:0.1).
+    #[arg(long, value_name = "RATES")]
+    pub rates: Option<String>,
+    /// Seeds per rate (seed, seed + 1, ...): the error bars are standard errors across them.
+    #[arg(long, value_name = "K")]
+    pub seeds: Option<u32>,
+    /// Step budget of every run (train.steps); with --until-converged, the cap.
+    #[arg(long, value_name = "N")]
+    pub steps: Option<u64>,
+    /// Stop each run once its risk has converged: relative change below sweep.tol over
+    /// sweep.window steps (set them with --set sweep.tol=1e-6 --set sweep.window=200).
+    #[arg(long)]
+    pub until_converged: bool,
+    /// Results: one row per (r, seed) as CSV, plus FILE.by-rate.csv with the means and
+    /// standard errors across seeds; or one JSON document if FILE ends in .json.
+    #[arg(long, value_name = "FILE", default_value = "sweep.csv")]
+    pub out: PathBuf,
+    /// Figure of risk against r (.svg or .png; both are written, side by side).
+    /// Default: next to --out (sweep.svg and sweep.png).
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
+    /// Write no figure.
+    #[arg(long, conflicts_with = "plot")]
+    pub no_plot: bool,
+    /// Runs trained at once (default: the number of cores). With more than one, each run's
+    /// population kernels are single-threaded, so the cores are not oversubscribed.
+    #[arg(long, short = 'j', value_name = "J")]
+    pub jobs: Option<usize>,
+    /// Run only slice i of N (1 ≤ i ≤ N) of the (rate, seed) grid, interleaved; combine the
+    /// slices' files with `aescope sweep-merge`.
+    #[arg(long, value_name = "i/N")]
+    pub shard: Option<String>,
+    /// Directory of the runs' JSONL records (default: next to --out, e.g. sweep.records/).
+    #[arg(long, value_name = "DIR")]
+    pub records: Option<PathBuf>,
+    /// Continue an interrupted sweep: keep the finished runs already in --out and train only
+    /// the others (the settings must be the same).
+    #[arg(long)]
+    pub resume: bool,
+    /// Print the results on stdout as JSON ({"runs": [...], "by_rate": [...]}), not a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Override a preset field, e.g. --set data.d=128 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+}
+
+/// `aescope sweep-merge FILE... --out FILE`
+#[derive(Debug, Clone, Args)]
+pub struct MergeArgs {
+    /// Results files of the shards (CSV or JSON, as written by `aescope sweep --out`).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// The combined results (CSV plus FILE.by-rate.csv, or .json).
+    #[arg(long, value_name = "FILE", default_value = "sweep.csv")]
+    pub out: PathBuf,
+    /// Figure (.svg or .png; both are written). Default: next to --out.
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
+    /// Write no figure.
+    #[arg(long, conflicts_with = "plot")]
+    pub no_plot: bool,
+    /// Print the merged results on stdout as JSON, not a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl SweepArgs {
+    /// The validated config: preset, then --set, then the sweep flags (validated the same way,
+    /// so a bad --rates is reported like a bad sweep.rates).
+    fn config(&self) -> Result<Config> {
+        let mut overrides = self.set.clone();
+        if let Some(rates) = &self.rates {
+            // Quoted: "1" or "0.5,1" must stay a string, not become a TOML number.
+            overrides.push(format!("sweep.rates={}", toml::Value::from(rates.as_str())));
+        }
+        if let Some(k) = self.seeds {
+            overrides.push(format!("sweep.seeds={k}"));
+        }
+        if let Some(n) = self.steps {
+            overrides.push(format!("train.steps={n}"));
+        }
+        if self.until_converged {
+            overrides.push("sweep.until_converged=true".into());
+        }
+        Ok(Config::load(&self.preset, &overrides)?)
+    }
+}
+
+pub(super) fn run(args: &SweepArgs) -> Result<i32> {
+    let cfg = args.config()?;
+    let shard: Shard = match &args.shard {
+        Some(s) => s.parse()?,
+        None => Shard::ALL,
+    };
+    let jobs = match args.jobs {
+        Some(j) => j,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    if let Some(p) = &args.plot {
+        plot_paths(p)?;
+    }
+    let mut plan = SweepPlan::new(cfg, &args.preset, shard)?;
+    let planned = plan.points.len();
+    let kept = if args.resume {
+        resume_rows(&args.out, &plan.sweep_id, plan.shard)?
+    } else {
+        if args.out.exists() {
+            eprintln!(
+                "note: replacing {} (use --resume to continue it instead)",
+                args.out.display()
+            );
+        }
+        Vec::new()
+    };
+    let done: Vec<(u64, u64)> = kept.iter().map(Row::key).collect();
+    plan.skip(&done);
+    let records = args
+        .records
+        .clone()
+        .unwrap_or_else(|| files::records_dir(&args.out));
+    announce(&plan, planned, kept.len(), jobs, &records);
+
+    let mut rows = kept;
+    let mut failed = 0usize;
+    let mut cancelled = false;
+    if !plan.points.is_empty() {
+        let handle = sweep::spawn(
+            plan,
+            RunOptions {
+                jobs,
+                records: Some(records),
+            },
+        )?;
+        let canceller = handle.canceller();
+        ctrlc::set_handler(move || canceller.cancel()).context("installing the Ctrl-C handler")?;
+        let mut write_error_shown = false;
+        for ev in handle.events.iter() {
+            match ev {
+                SweepEvent::RunFinished { row, progress } => {
+                    eprintln!("{}", finished_line(&row, &progress));
+                    rows.push(*row);
+                    // Rewritten after every run: a killed sweep keeps what it finished.
+                    if let Err(e) = write_results(&args.out, &rows)
+                        && !write_error_shown
+                    {
+                        eprintln!("warning: {e:#}; will retry after the next run");
+                        write_error_shown = true;
+                    }
+                }
+                SweepEvent::RunFailed {
+                    point,
+                    message,
+                    progress,
+                } => {
+                    failed += 1;
+                    eprintln!(
+                        "{} r={} seed={}: failed: {message}",
+                        counter(&progress),
+                        point.rate,
+                        point.seed
+                    );
+                }
+                SweepEvent::Warning { point, message } => {
+                    eprintln!("warning (r={} seed={}): {message}", point.rate, point.seed);
+                }
+                SweepEvent::Finished { cancelled: c, .. } => {
+                    cancelled = c;
+                    break;
+                }
+                SweepEvent::RunStarted { .. } => {}
+            }
+        }
+        handle.join();
+    }
+    finish(
+        &rows,
+        &args.out,
+        args.plot.as_deref(),
+        args.no_plot,
+        args.json,
+    )?;
+    if cancelled {
+        eprintln!(
+            "interrupted: the finished runs are in {}; continue with the same command and --resume",
+            args.out.display()
+        );
+        return Ok(130);
+    }
+    Ok(exit_code(&rows, failed))
+}
+
+pub(super) fn run_merge(args: &MergeArgs) -> Result<i32> {
+    if let Some(p) = &args.plot {
+        plot_paths(p)?;
+    }
+    let merged = merge(&args.files)?;
+    for w in &merged.warnings {
+        eprintln!("warning: {w}");
+    }
+    eprintln!(
+        "merged {} runs from {} files",
+        merged.rows.len(),
+        args.files.len()
+    );
+    finish(
+        &merged.rows,
+        &args.out,
+        args.plot.as_deref(),
+        args.no_plot,
+        args.json,
+    )?;
+    Ok(0)
+}
+
+/// The rows of an earlier, interrupted run of the same sweep that need not run again.
+fn resume_rows(out: &Path, sweep_id: &str, shard: Shard) -> Result<Vec<Row>> {
+    if !out.exists() {
+        eprintln!(
+            "note: {} does not exist yet: starting from scratch",
+            out.display()
+        );
+        return Ok(Vec::new());
+    }
+    let rows = read_rows(out)?;
+    if let Some(other) = rows.iter().find(|r| r.sweep_id != sweep_id) {
+        bail!(
+            "--resume: {} holds a different sweep (preset {}, sweep_id {}; these settings give sweep_id {sweep_id}): use the same preset, --set, --rates, --seeds and step flags, or another --out",
+            out.display(),
+            other.preset,
+            other.sweep_id
+        );
+    }
+    // Rows of another slice would end up in this slice's file, and twice in a merge.
+    if let Some(other) = rows.iter().find(|r| r.shard != shard.to_string()) {
+        bail!(
+            "--resume: {} was written by --shard {}, not {shard}: resume each slice with its own --shard and --out",
+            out.display(),
+            other.shard
+        );
+    }
+    // Interrupted and failed runs train again; a diverged run would diverge again.
+    Ok(rows
+        .into_iter()
+        .filter(|r| !matches!(r.stop, Stop::Interrupted | Stop::Failed))
+        .collect())
+}
+
+fn announce(plan: &SweepPlan, planned: usize, kept: usize, jobs: usize, records: &Path) {
+    let b = &plan.base;
+    let shard = if plan.shard == Shard::ALL {
+        String::new()
+    } else {
+        format!(", shard {} ({planned} of {})", plan.shard, plan.grid_size)
+    };
+    let stop = if b.sweep.until_converged {
+        format!(
+            "until converged (relative change < {} over {} steps, cap {} steps)",
+            b.sweep.tol, b.sweep.window, b.train.steps
+        )
+    } else {
+        format!("{} steps each", b.train.steps)
+    };
+    let resumed = if kept > 0 {
+        format!(", {kept} already done")
+    } else {
+        String::new()
+    };
+    let runs = plan.points.len();
+    eprintln!(
+        "{}: {runs} run{}{shard}{resumed}, {} at a time, {stop}; records in {}",
+        b.name,
+        if runs == 1 { "" } else { "s" },
+        jobs.min(plan.points.len()).max(1),
+        records.display()
+    );
+}
+
+fn counter(p: &Progress) -> String {
+    let width = p.total.to_string().len();
+    format!("[{:>width$}/{}]", p.done, p.total)
+}
+
+fn finished_line(row: &Row, p: &Progress) -> String {
+    let stop = match row.stop {
+        Stop::Converged => "converged",
+        Stop::Budget => "budget reached",
+        Stop::Diverged => "DIVERGED (lower train.lr)",
+        Stop::Interrupted => "interrupted",
+        Stop::Failed => "FAILED",
+    };
+    let rel = if row.rel_gap.is_finite() {
+        format!(" ({:+.2}%)", 100.0 * row.rel_gap)
+    } else {
+        String::new()
+    };
+    let eta = match p.eta {
+        Some(eta) if p.done < p.total => format!(" · ETA {}", human(eta)),
+        _ => String::new(),
+    };
+    format!(
+        "{} r={} seed={} n={}: risk {} ({}) · {} {} · gap {}{rel} · {} steps, {stop} · {:.1} s{eta}",
+        counter(p),
+        row.r,
+        row.seed,
+        row.n,
+        fixed(row.risk, false),
+        row.risk_kind,
+        row.limit_label,
+        fixed(row.limit, false),
+        fixed(row.gap, true),
+        row.steps,
+        row.wall_s
+    )
+}
+
+/// Six decimals; a value that rounds to zero prints as 0 (a risk of −1e-13 is rounding in the
+/// exact formula, not a negative risk). The files keep every digit.
+fn fixed(v: f64, signed: bool) -> String {
+    let v = if v.abs() < 5e-7 { 0.0 } else { v };
+    match (v.is_finite(), signed) {
+        (false, _) => "–".into(),
+        (true, true) => format!("{v:+.6}"),
+        (true, false) => format!("{v:.6}"),
+    }
+}
+
+fn human(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..60 => format!("{s} s"),
+        60..3600 => format!("{}m {:02}s", s / 60, s % 60),
+        _ => format!("{}h {:02}m", s / 3600, (s % 3600) / 60),
+    }
+}
+
+/// Write the results and the figure, print the table (or JSON).
+fn finish(rows: &[Row], out: &Path, plot: Option<&Path>, no_plot: bool, json: bool) -> Result<()> {
+    if rows.is_empty() {
+        bail!("no run finished: nothing written to {}", out.display());
+    }
+    let mut rows = rows.to_vec();
+    sort_rows(&mut rows);
+    let mut written = write_results(out, &rows)?;
+    let by_rate = aggregate(&rows);
+    if !no_plot {
+        let path = plot.map_or_else(|| files::sibling(out, "svg"), Path::to_path_buf);
+        if by_rate.iter().any(|a| a.risk_mean.is_finite()) {
+            written.extend(write_plots(&path, &rows)?);
+        } else {
+            eprintln!("warning: no run has a finite risk: no figure drawn");
+        }
+    }
+    if json {
+        let doc = serde_json::json!({ "runs": rows, "by_rate": by_rate });
+        println!("{doc}");
+    } else {
+        print_table(&by_rate);
+        let list: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
+        println!("wrote {}", list.join(", "));
+    }
+    Ok(())
+}
+
+fn print_table(by_rate: &[RateSummary]) {
+    println!(
+        "{:>8} {:>6} {:>4}  {:>10} {:>9}  {:>10} {:>10} {:>8}  {:>8}  limit",
+        "r", "n", "runs", "risk", "± s.e.", "limit", "gap", "rel.gap", "steps"
+    );
+    let num = |v: f64, w: usize, signed: bool| format!("{:>w$}", fixed(v, signed));
+    for a in by_rate {
+        let rel = if a.rel_gap.is_finite() {
+            format!("{:>+7.2}%", 100.0 * a.rel_gap)
+        } else {
+            format!("{:>8}", "–")
+        };
+        let failed = if a.failed > 0 {
+            format!("  ({} not finished)", a.failed)
+        } else {
+            String::new()
+        };
+        println!(
+            "{:>8} {:>6} {:>4}  {} {}  {} {} {rel}  {}  {}{failed}",
+            a.r,
+            a.n,
+            a.runs,
+            num(a.risk_mean, 10, false),
+            num(a.risk_se, 9, false),
+            num(a.limit, 10, false),
+            num(a.gap, 10, true),
+            if a.steps_mean.is_finite() {
+                format!("{:>8.0}", a.steps_mean)
+            } else {
+                format!("{:>8}", "–")
+            },
+            a.limit_label
+        );
+    }
+    let worst = by_rate
+        .iter()
+        .filter(|a| a.rel_gap.is_finite())
+        .max_by(|x, y| x.rel_gap.abs().total_cmp(&y.rel_gap.abs()));
+    if let Some(w) = worst {
+        println!(
+            "largest relative gap: {:+.3}% at r = {}",
+            100.0 * w.rel_gap,
+            w.r
+        );
+    }
+}
+
+/// 0 when every run produced a result; 3 when one diverged; 4 when one failed.
+fn exit_code(rows: &[Row], failed: usize) -> i32 {
+    let failed = failed + rows.iter().filter(|r| r.stop == Stop::Failed).count();
+    if failed > 0 {
+        eprintln!("error: {failed} run(s) failed; see the messages above");
+        4
+    } else if rows.iter().any(|r| r.stop == Stop::Diverged) {
+        let n = rows.iter().filter(|r| r.stop == Stop::Diverged).count();
+        eprintln!("error: {n} run(s) diverged (NaN/Inf): lower train.lr, e.g. --set train.lr=...");
+        3
+    } else {
+        0
+    }
+}
