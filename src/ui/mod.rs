@@ -14,7 +14,6 @@ pub mod history;
 pub mod keys;
 pub mod layout;
 pub mod loss_chart;
-pub mod pacing;
 pub mod run;
 pub mod spectrum;
 pub mod terminal;

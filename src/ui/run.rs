@@ -3,11 +3,10 @@
 //! sleeps until something arrives, drains everything pending before drawing, and draws only
 //! after a change: at most 25 times a second while the user acts, 10 while only training data
 //! comes in. A slow terminal costs the UI frames, never the worker steps. Snapshots are asked
-//! for one at a time and spaced by their cost ([`super::pacing`]).
+//! for the view on screen; the worker spaces them by their cost.
 
 use super::app::{AppState, Effect};
 use super::layout;
-use super::pacing::SnapshotPacer;
 use super::terminal::{Term, TerminalGuard};
 use super::theme::{ColorMode, Theme};
 use super::{export, heatmap};
@@ -171,7 +170,6 @@ fn event_loop(
     let mut pending_draw = true;
     let mut link = Link {
         commands: &worker.commands,
-        pacer: SnapshotPacer::default(),
     };
     // Replaced by a channel that never delivers once the worker is gone, so select! does not
     // spin on the disconnected one.
@@ -189,16 +187,13 @@ fn event_loop(
         } else {
             now + Duration::from_secs(3600)
         };
-        let wake_at = link.pacer.wake_at().map_or(frame_at, |t| t.min(frame_at));
-        let wait = wake_at.saturating_duration_since(now);
+        let wait = frame_at.saturating_duration_since(now);
         let mut quit = false;
         select! {
             recv(events) -> ev => match ev {
                 Ok(ev) => {
-                    link.on_event(&ev);
                     app.on_event(ev);
                     for ev in events.try_iter() {
-                        link.on_event(&ev);
                         app.on_event(ev);
                     }
                 }
@@ -226,7 +221,6 @@ fn event_loop(
         if quit {
             return Ok(Ending::Quit);
         }
-        link.tick();
         pending_draw |= app.take_dirty();
         let now = Instant::now();
         let interval = if now < fast_until {
@@ -245,36 +239,16 @@ fn event_loop(
     }
 }
 
-/// The UI's side of the command channel: snapshot requests go through the pacer.
+/// The UI's side of the command channel. Snapshot pacing is the worker's job (it spaces
+/// snapshots by their cost), so every command goes straight through.
 struct Link<'a> {
     commands: &'a Sender<Command>,
-    pacer: SnapshotPacer,
 }
 
 impl Link<'_> {
     fn send(&mut self, cmd: Command) {
-        let cmd = match cmd {
-            Command::WantSnapshots(Some(req)) => self.pacer.want(req, Instant::now()),
-            other => other,
-        };
         // A worker that is gone has sent its summary already; nothing to do.
         let _ = self.commands.send(cmd);
-    }
-
-    /// A snapshot in: pause the stream.
-    fn on_event(&mut self, ev: &Event) {
-        if matches!(ev, Event::Snapshot(_))
-            && let Some(cmd) = self.pacer.arrived(Instant::now())
-        {
-            let _ = self.commands.send(cmd);
-        }
-    }
-
-    /// Ask for the next snapshot when its time has come.
-    fn tick(&mut self) {
-        if let Some(cmd) = self.pacer.due(Instant::now()) {
-            let _ = self.commands.send(cmd);
-        }
     }
 }
 
