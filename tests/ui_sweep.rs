@@ -282,3 +282,18 @@ fn live_view_draws_the_run_from_its_record() {
         assert!(text.contains(want), "missing {want:?} in\n{text}");
     }
 }
+
+#[test]
+fn tui_refuses_a_stdout_that_is_not_a_terminal_before_training() {
+    let dir = std::env::temp_dir().join(format!("aescope-sweeptui-{}", std::process::id()));
+    let out = dir.join("s.csv");
+    let res = std::process::Command::new(env!("CARGO_BIN_EXE_aescope"))
+        .args(["sweep", "sweep-sign", "--tui", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!res.status.success());
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert!(err.contains("--tui needs a terminal"), "{err}");
+    assert!(!out.exists());
+}
