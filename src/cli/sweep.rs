@@ -7,8 +7,12 @@ use crate::sweep::merge::merge;
 use crate::sweep::plot::{plot_paths, write_plots};
 use crate::sweep::table::{RateSummary, aggregate, sort_rows};
 use crate::sweep::{self, Progress, Row, RunOptions, Shard, Stop, SweepEvent, SweepPlan};
+use crate::ui::sweep_app::SweepState;
+use crate::ui::sweep_run::run_sweep;
+use crate::ui::theme::{ColorMode, Theme};
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -63,6 +67,10 @@ pub struct SweepArgs {
     /// Override a preset field, e.g. --set data.d=128 (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
+    /// Watch the sweep in the terminal: points appear on the limit curve as runs finish;
+    /// Enter opens a run's live view. The same files are written; q cancels the sweep.
+    #[arg(long, conflicts_with = "json")]
+    pub tui: bool,
 }
 
 /// `aescope sweep-merge FILE... --out FILE`
@@ -108,6 +116,12 @@ impl SweepArgs {
 }
 
 pub(super) fn run(args: &SweepArgs) -> Result<i32> {
+    // Refused before anything trains, as the run TUI does.
+    if args.tui && !std::io::stdout().is_terminal() {
+        bail!(
+            "--tui needs a terminal, and stdout is not one: drop --tui (e.g. when piping or in scripts)"
+        );
+    }
     let cfg = args.config()?;
     let shard: Shard = match &args.shard {
         Some(s) => s.parse()?,
@@ -144,6 +158,9 @@ pub(super) fn run(args: &SweepArgs) -> Result<i32> {
     let mut rows = kept;
     let mut failed = 0usize;
     let mut cancelled = false;
+    let name = plan.base.name.clone();
+    let activation = plan.base.model.activation;
+    let points = plan.points.clone();
     if !plan.points.is_empty() {
         let handle = sweep::spawn(
             plan,
@@ -153,44 +170,47 @@ pub(super) fn run(args: &SweepArgs) -> Result<i32> {
             },
         )?;
         let canceller = handle.canceller();
-        ctrlc::set_handler(move || canceller.cancel()).context("installing the Ctrl-C handler")?;
-        let mut write_error_shown = false;
-        for ev in handle.events.iter() {
-            match ev {
-                SweepEvent::RunFinished { row, progress } => {
-                    eprintln!("{}", finished_line(&row, &progress));
-                    rows.push(*row);
-                    // Rewritten after every run: a killed sweep keeps what it finished.
-                    if let Err(e) = write_results(&args.out, &rows)
-                        && !write_error_shown
-                    {
-                        eprintln!("warning: {e:#}; will retry after the next run");
-                        write_error_shown = true;
-                    }
+        let ctrlc_canceller = canceller.clone();
+        ctrlc::set_handler(move || ctrlc_canceller.cancel())
+            .context("installing the Ctrl-C handler")?;
+        let mut consumer = Consumer {
+            out: &args.out,
+            rows,
+            failed: 0,
+            cancelled: false,
+            write_error_shown: false,
+            quiet: args.tui,
+        };
+        let mut finished = false;
+        if args.tui {
+            let theme = Theme::new(ColorMode::detect(), false);
+            let mut state = SweepState::new(name, activation, &points);
+            let result = run_sweep(&handle.events, &canceller, &mut state, &theme, &mut |ev| {
+                consumer.on_event(ev);
+            });
+            // The terminal is restored here: what follows prints as in a headless sweep.
+            consumer.quiet = false;
+            match result {
+                Ok(f) => finished = f,
+                Err(e) => {
+                    canceller.cancel();
+                    eprintln!("error: {e}; cancelling the sweep");
                 }
-                SweepEvent::RunFailed {
-                    point,
-                    message,
-                    progress,
-                } => {
-                    failed += 1;
-                    eprintln!(
-                        "{} r={} seed={}: failed: {message}",
-                        counter(&progress),
-                        point.rate,
-                        point.seed
-                    );
-                }
-                SweepEvent::Warning { point, message } => {
-                    eprintln!("warning (r={} seed={}): {message}", point.rate, point.seed);
-                }
-                SweepEvent::Finished { cancelled: c, .. } => {
-                    cancelled = c;
-                    break;
-                }
-                SweepEvent::RunStarted { .. } => {}
+            }
+            if !finished {
+                eprintln!("cancelling: waiting for the running runs to write their summaries…");
             }
         }
+        if !finished {
+            for ev in handle.events.iter() {
+                if consumer.on_event(&ev) {
+                    break;
+                }
+            }
+        }
+        rows = consumer.rows;
+        failed = consumer.failed;
+        cancelled = consumer.cancelled;
         handle.join();
     }
     finish(
@@ -208,6 +228,66 @@ pub(super) fn run(args: &SweepArgs) -> Result<i32> {
         return Ok(130);
     }
     Ok(exit_code(&rows, failed))
+}
+
+/// What a sweep's events do outside the view: lines on stderr (not while the TUI owns the
+/// terminal), and the results file rewritten after every run, so a killed sweep keeps them.
+struct Consumer<'a> {
+    out: &'a Path,
+    rows: Vec<Row>,
+    failed: usize,
+    cancelled: bool,
+    write_error_shown: bool,
+    quiet: bool,
+}
+
+impl Consumer<'_> {
+    /// Returns true on `Finished`.
+    fn on_event(&mut self, ev: &SweepEvent) -> bool {
+        match ev {
+            SweepEvent::RunFinished { row, progress } => {
+                if !self.quiet {
+                    eprintln!("{}", finished_line(row, progress));
+                }
+                self.rows.push((**row).clone());
+                if let Err(e) = write_results(self.out, &self.rows)
+                    && !self.write_error_shown
+                {
+                    // Under the TUI it waits: shown by the final write if it persists.
+                    if !self.quiet {
+                        eprintln!("warning: {e:#}; will retry after the next run");
+                        self.write_error_shown = true;
+                    }
+                }
+            }
+            SweepEvent::RunFailed {
+                point,
+                message,
+                progress,
+            } => {
+                self.failed += 1;
+                if !self.quiet {
+                    eprintln!(
+                        "{} r={} seed={}: failed: {message}",
+                        counter(progress),
+                        point.rate,
+                        point.seed
+                    );
+                }
+            }
+            SweepEvent::Warning { point, message } => {
+                if !self.quiet {
+                    eprintln!("warning (r={} seed={}): {message}", point.rate, point.seed);
+                }
+            }
+            SweepEvent::Finished { cancelled, .. } => {
+                self.cancelled = *cancelled;
+                return true;
+            }
+            SweepEvent::RunStarted { .. } => {}
+        }
+        false
+    }
 }
 
 pub(super) fn run_merge(args: &MergeArgs) -> Result<i32> {

@@ -14,8 +14,12 @@ pub mod history;
 pub mod keys;
 pub mod layout;
 pub mod loss_chart;
+pub mod record_tail;
 pub mod run;
 pub mod spectrum;
+pub mod sweep_app;
+pub mod sweep_run;
+pub mod sweep_view;
 pub mod terminal;
 pub mod theme;
 

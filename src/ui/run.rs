@@ -304,7 +304,7 @@ fn on_input(
 }
 
 /// Forward terminal events into a channel until `stop` is set or the terminal fails.
-fn spawn_input(stop: Arc<AtomicBool>) -> io::Result<Receiver<Input>> {
+pub(super) fn spawn_input(stop: Arc<AtomicBool>) -> io::Result<Receiver<Input>> {
     let (tx, rx) = bounded(64);
     std::thread::Builder::new()
         .name("aescope-input".into())

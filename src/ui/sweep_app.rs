@@ -1,0 +1,258 @@
+//! State of the sweep view: SweepEvents and keys in, nothing out but what to draw and whether
+//! to quit. No terminal and no files here (the record tail is polled by the loop), so the whole
+//! behaviour is testable with scripted events.
+
+use super::record_tail::RecordTail;
+use crate::model::Activation;
+use crate::sweep::{GridPoint, Progress, Row, Stop, SweepEvent};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// Where a run of the sweep is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunState {
+    Queued,
+    Running,
+    Finished(Stop),
+    Failed(String),
+}
+
+impl RunState {
+    pub fn label(&self) -> &'static str {
+        match self {
+            RunState::Queued => "queued",
+            RunState::Running => "running",
+            RunState::Finished(Stop::Converged) => "converged",
+            RunState::Finished(Stop::Budget) => "finished",
+            RunState::Finished(Stop::Diverged) => "diverged",
+            RunState::Finished(Stop::Interrupted) => "interrupted",
+            RunState::Finished(Stop::Failed) | RunState::Failed(_) => "failed",
+        }
+    }
+}
+
+/// One (rate, seed) of the sweep.
+#[derive(Debug, Clone)]
+pub struct RunEntry {
+    pub point: GridPoint,
+    pub state: RunState,
+    /// Its JSONL record, once it has started (None when the sweep writes none).
+    pub record: Option<PathBuf>,
+    pub row: Option<Row>,
+}
+
+/// The live view of one run, open over the sweep.
+#[derive(Debug, Clone, Default)]
+pub struct LiveRun {
+    /// Index into [`SweepState::runs`].
+    pub run: usize,
+    pub tail: RecordTail,
+    /// Why the record could not be read (shown instead of the chart while it lasts).
+    pub error: Option<String>,
+}
+
+/// What a key asks of the loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SweepAction {
+    None,
+    /// Cancel the sweep and leave.
+    Quit,
+    /// A live view was opened: poll its record now.
+    Opened,
+}
+
+/// Everything the sweep view shows.
+#[derive(Debug, Clone)]
+pub struct SweepState {
+    pub title: String,
+    pub activation: Activation,
+    /// Every run of this sweep (this shard, not resumed), in grid order (rate, then seed).
+    pub runs: Vec<RunEntry>,
+    pub selected: usize,
+    pub progress: Option<Progress>,
+    /// When `progress` arrived, to count its ETA down between runs.
+    pub progress_at: Option<Instant>,
+    pub live: Option<LiveRun>,
+    /// The last warning of any run, for the status line.
+    pub last_warning: Option<String>,
+    /// Quit was asked for; waiting for the runs to write their summaries.
+    pub cancelling: bool,
+    /// `Finished` arrived.
+    pub done: bool,
+}
+
+impl SweepState {
+    pub fn new(title: impl Into<String>, activation: Activation, points: &[GridPoint]) -> Self {
+        let mut points = points.to_vec();
+        points.sort_by_key(|p| p.index);
+        SweepState {
+            title: title.into(),
+            activation,
+            runs: points
+                .into_iter()
+                .map(|point| RunEntry {
+                    point,
+                    state: RunState::Queued,
+                    record: None,
+                    row: None,
+                })
+                .collect(),
+            selected: 0,
+            progress: None,
+            progress_at: None,
+            live: None,
+            last_warning: None,
+            cancelling: false,
+            done: false,
+        }
+    }
+
+    fn find(&self, p: &GridPoint) -> Option<usize> {
+        self.runs.iter().position(|e| e.point.index == p.index)
+    }
+
+    fn find_row(&self, row: &Row) -> Option<usize> {
+        self.runs
+            .iter()
+            .position(|e| e.point.rate.to_bits() == row.r.to_bits() && e.point.seed == row.seed)
+    }
+
+    pub fn on_event(&mut self, ev: &SweepEvent, now: Instant) {
+        match ev {
+            SweepEvent::RunStarted { point, record, .. } => {
+                if let Some(i) = self.find(point) {
+                    self.runs[i].state = RunState::Running;
+                    self.runs[i].record.clone_from(record);
+                }
+            }
+            SweepEvent::RunFinished { row, progress } => {
+                if let Some(i) = self.find_row(row) {
+                    let e = &mut self.runs[i];
+                    e.state = RunState::Finished(row.stop);
+                    if !row.record.is_empty() && e.record.is_none() {
+                        e.record = Some(PathBuf::from(&row.record));
+                    }
+                    e.row = Some((**row).clone());
+                }
+                self.set_progress(*progress, now);
+            }
+            SweepEvent::RunFailed {
+                point,
+                message,
+                progress,
+            } => {
+                if let Some(i) = self.find(point) {
+                    self.runs[i].state = RunState::Failed(message.clone());
+                }
+                self.set_progress(*progress, now);
+            }
+            SweepEvent::Warning { point, message } => {
+                self.last_warning =
+                    Some(format!("r={} seed={}: {message}", point.rate, point.seed));
+            }
+            SweepEvent::Finished { .. } => self.done = true,
+        }
+    }
+
+    fn set_progress(&mut self, p: Progress, now: Instant) {
+        self.progress = Some(p);
+        self.progress_at = Some(now);
+    }
+
+    /// Runs ended and total; before the first run ends, 0 of the runs listed.
+    pub fn counts(&self) -> (usize, usize) {
+        self.progress
+            .map_or((0, self.runs.len()), |p| (p.done, p.total))
+    }
+
+    /// The ETA counted down since it was estimated; None before the first run ends and once
+    /// every run has.
+    pub fn eta(&self, now: Instant) -> Option<Duration> {
+        let p = self.progress?;
+        if p.done >= p.total {
+            return None;
+        }
+        let since = self
+            .progress_at
+            .map_or(Duration::ZERO, |t| now.duration_since(t));
+        Some(p.eta?.saturating_sub(since))
+    }
+
+    /// (r, risk) of every run with a result: the scatter points.
+    pub fn points(&self) -> Vec<(f64, f64)> {
+        self.runs
+            .iter()
+            .filter_map(|e| e.row.as_ref())
+            .filter(|r| r.stop.is_result() && r.risk.is_finite())
+            .map(|r| (r.r, r.risk))
+            .collect()
+    }
+
+    /// The smallest and largest rate of the sweep (the chart's x range).
+    pub fn rate_range(&self) -> (f64, f64) {
+        let lo = self
+            .runs
+            .iter()
+            .map(|e| e.point.rate)
+            .fold(f64::INFINITY, f64::min);
+        let hi = self
+            .runs
+            .iter()
+            .map(|e| e.point.rate)
+            .fold(f64::NEG_INFINITY, f64::max);
+        if lo.is_finite() && hi > lo {
+            (lo, hi)
+        } else if lo.is_finite() {
+            // One rate: a window around it, so the axis is not empty.
+            ((lo - 0.5).max(0.0), lo + 0.5)
+        } else {
+            (0.0, 1.0)
+        }
+    }
+
+    pub fn selected_run(&self) -> Option<&RunEntry> {
+        self.runs.get(self.selected)
+    }
+
+    pub fn on_key(&mut self, key: &KeyEvent) -> SweepAction {
+        let ctrl_c =
+            key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c');
+        if ctrl_c || key.code == KeyCode::Char('q') {
+            self.cancelling = !self.done;
+            return SweepAction::Quit;
+        }
+        if self.live.is_some() {
+            if matches!(key.code, KeyCode::Esc | KeyCode::Backspace) {
+                self.live = None;
+            }
+            return SweepAction::None;
+        }
+        let last = self.runs.len().saturating_sub(1);
+        match key.code {
+            KeyCode::Left | KeyCode::Up | KeyCode::Char('k') | KeyCode::Char('h') => {
+                self.selected = self.selected.saturating_sub(1);
+            }
+            KeyCode::Right | KeyCode::Down | KeyCode::Char('j') | KeyCode::Char('l') => {
+                self.selected = (self.selected + 1).min(last);
+            }
+            KeyCode::Home => self.selected = 0,
+            KeyCode::End => self.selected = last,
+            KeyCode::Enter if !self.runs.is_empty() => {
+                self.live = Some(LiveRun {
+                    run: self.selected,
+                    ..LiveRun::default()
+                });
+                return SweepAction::Opened;
+            }
+            _ => {}
+        }
+        SweepAction::None
+    }
+
+    /// The record the open live view follows, if any.
+    pub fn live_record(&self) -> Option<PathBuf> {
+        let live = self.live.as_ref()?;
+        self.runs.get(live.run)?.record.clone()
+    }
+}
