@@ -124,7 +124,8 @@ impl Autoencoder {
     /// straight-through window `|u| ≤ 1` meaningful). Zero rows are left alone.
     pub fn normalize_rows(&mut self) {
         for mut row in self.b.rows_mut() {
-            let norm = row.iter().map(|v| v * v).sum::<f32>().sqrt();
+            // ndarray's dot is unrolled into independent lanes (vectorized), unlike a fold.
+            let norm = row.dot(&row).sqrt();
             if norm > 0.0 {
                 row.mapv_inplace(|v| v / norm);
             }
@@ -298,13 +299,24 @@ fn init_row(mut row: ArrayViewMut1<f32>, act: Activation, rng: &mut impl Rng) {
     }
 }
 
-/// Σ e² accumulated in f64 (the loss must not lose digits at d·batch ≈ 10⁵ terms).
-fn sum_sq(e: &Array2<f32>) -> f64 {
-    match e.as_slice_memory_order() {
-        Some(s) => s
-            .chunks(256)
-            .map(|c| c.iter().map(|v| v * v).sum::<f32>() as f64)
-            .sum(),
-        None => e.iter().map(|&v| (v as f64) * (v as f64)).sum(),
-    }
+/// Σ e² of an f32 array, accumulated in f64 (the loss must not lose digits at d·batch ≈ 10⁵
+/// terms). Sixteen independent f32 lanes per block of 1024 let the compiler vectorize; each
+/// block's partial sum goes to f64.
+pub fn sum_sq(e: &Array2<f32>) -> f64 {
+    let Some(s) = e.as_slice_memory_order() else {
+        return e.iter().map(|&v| (v as f64) * (v as f64)).sum();
+    };
+    s.chunks(1024)
+        .map(|block| {
+            let mut lanes = [0.0f32; 16];
+            let mut exact = block.chunks_exact(16);
+            for c in &mut exact {
+                for (acc, v) in lanes.iter_mut().zip(c) {
+                    *acc += v * v;
+                }
+            }
+            let tail: f32 = exact.remainder().iter().map(|v| v * v).sum();
+            lanes.iter().map(|&v| v as f64).sum::<f64>() + tail as f64
+        })
+        .sum()
 }

@@ -5,4 +5,4 @@ pub mod activation;
 pub use activation::Activation;
 pub mod autoencoder;
 
-pub use autoencoder::{Autoencoder, Grads, NeuronMap, Surrogate, Workspace};
+pub use autoencoder::{Autoencoder, Grads, NeuronMap, Surrogate, Workspace, sum_sq};

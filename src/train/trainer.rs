@@ -4,7 +4,7 @@
 use crate::config::{Config, DecoderMode, SignGrad, TrainMode, n_for_rate};
 use crate::data::{Batches, DataSource, SourceKind};
 use crate::linalg::Parallelism;
-use crate::model::{Activation, Autoencoder, Grads, Surrogate, Workspace};
+use crate::model::{Activation, Autoencoder, Grads, Surrogate, Workspace, sum_sq};
 use crate::theory::bounds::{self, Limit};
 use crate::theory::gaussian::{self, Covariance};
 use crate::train::optim::{OptKind, Optimizer};
@@ -440,8 +440,4 @@ impl Trainer {
         *self = Trainer::new(&cfg);
         self.set_parallelism(par);
     }
-}
-
-fn sum_sq(x: &Array2<f32>) -> f64 {
-    x.iter().map(|&v| (v as f64) * (v as f64)).sum()
 }
