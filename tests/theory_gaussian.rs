@@ -1,6 +1,7 @@
 //! Closed-form Gaussian risk, gradients, decoders and diagnostics (THEORY §3–5) against Monte
 //! Carlo, finite differences and the exact values of the paper's constructions.
 
+use aescope::data::random_orthogonal;
 use aescope::model::Activation;
 use aescope::theory::diagnostics::{alignment, normalized_gram, symmetric_eigenvalues};
 use aescope::theory::gaussian::{
@@ -30,27 +31,17 @@ fn gaussian(rng: &mut Xoshiro256PlusPlus, rows: usize, cols: usize, scale: f64) 
     })
 }
 
-/// `rows` orthonormal rows in R^cols (Gram–Schmidt of Gaussian vectors, twice for stability).
+/// `rows` orthonormal rows in R^cols: the first rows of a Haar-random rotation.
 fn orthonormal_rows(rng: &mut Xoshiro256PlusPlus, rows: usize, cols: usize) -> Array2<f64> {
-    let mut q = gaussian(rng, rows, cols, 1.0);
-    for i in 0..rows {
-        for _ in 0..2 {
-            for j in 0..i {
-                let proj = q.row(i).dot(&q.row(j));
-                let qj = q.row(j).to_owned();
-                q.row_mut(i).scaled_add(-proj, &qj);
-            }
-        }
-        let norm = q.row(i).dot(&q.row(i)).sqrt();
-        q.row_mut(i).mapv_inplace(|x| x / norm);
-    }
-    q
+    random_orthogonal(cols, rng)
+        .slice(s![..rows, ..])
+        .to_owned()
 }
 
 /// Σ = Q diag(λ) Qᵀ with a power-law spectrum λ_k ∝ (k+1)^−1.2, scaled to Tr Σ = d; also
 /// returns the sampling factor `L = Q diag(√λ)` (x = L z).
 fn power_law_covariance(rng: &mut Xoshiro256PlusPlus, d: usize) -> (Covariance, Array2<f64>) {
-    let q = orthonormal_rows(rng, d, d);
+    let q = random_orthogonal(d, rng);
     let raw: Vec<f64> = (0..d).map(|k| ((k + 1) as f64).powf(-1.2)).collect();
     let total: f64 = raw.iter().sum();
     let lambda: Vec<f64> = raw.iter().map(|x| x * d as f64 / total).collect();
