@@ -336,6 +336,10 @@ impl Config {
     }
 
     /// Check every range; errors name the key, the value and what is allowed.
+    #[allow(
+        clippy::too_many_lines,
+        reason = "being split into a validate step per section (issue 11 item 4)"
+    )]
     pub fn validate(&self, origin: &str) -> Result<(), ConfigError> {
         let bad = |key: &str, value: String, expected: &str| ConfigError::Invalid {
             origin: origin.to_string(),

@@ -63,7 +63,7 @@ impl Recorder {
         &mut self,
         step: u64,
         what: &str,
-        detail: serde_json::Value,
+        detail: &serde_json::Value,
     ) -> Result<(), RecordError> {
         self.line(&json!({ "type": "event", "step": step, "what": what, "detail": detail }))
     }

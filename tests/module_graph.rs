@@ -160,8 +160,8 @@ fn skip_ws(c: &[char], pos: &mut usize) {
 /// For each line, the inline modules (`mod tests { … }`) it sits in: `super::` inside them is
 /// relative to them, not to the file.
 fn inline_modules(code: &str) -> Vec<Vec<String>> {
-    let mut stack: Vec<(String, i64)> = Vec::new();
-    let mut depth: i64 = 0;
+    let mut stack: Vec<(String, usize)> = Vec::new();
+    let mut depth: usize = 0;
     let mut per_line = Vec::new();
     for line in code.lines() {
         let words: Vec<&str> = line.split_whitespace().collect();
@@ -173,7 +173,7 @@ fn inline_modules(code: &str) -> Vec<Vec<String>> {
             stack.push((name, depth));
         }
         per_line.push(stack.iter().map(|(n, _)| n.clone()).collect());
-        depth += line.matches('{').count() as i64 - line.matches('}').count() as i64;
+        depth = (depth + line.matches('{').count()).saturating_sub(line.matches('}').count());
         while stack.last().is_some_and(|(_, d)| depth <= *d) {
             stack.pop();
         }

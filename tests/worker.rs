@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 fn cfg(overrides: &[&str]) -> Config {
     let mut o: Vec<String> = vec!["data.d=32".into(), "eval.val_size=256".into()];
-    o.extend(overrides.iter().map(|s| s.to_string()));
+    o.extend(overrides.iter().map(ToString::to_string));
     Config::load("sign-r0.5", &o).unwrap_or_else(|e| panic!("{e}"))
 }
 
@@ -28,7 +28,7 @@ fn wait_for(w: &WorkerHandle, what: &str, pred: impl Fn(&Event) -> bool) -> Even
         match w.events.recv_timeout(left) {
             Ok(ev) if pred(&ev) => return ev,
             Ok(_) => {}
-            Err(_) => panic!("no {what} within 10 s"),
+            Err(e) => panic!("no {what} within 10 s ({e})"),
         }
     }
 }

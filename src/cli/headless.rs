@@ -31,7 +31,7 @@ pub(super) fn run(cfg: Config, args: &RunArgs) -> Result<i32> {
 
     let mut progress = Progress::new(budget);
     let mut summary: Option<Summary> = None;
-    for ev in worker.events.iter() {
+    for ev in &worker.events {
         match ev {
             Event::Metrics(m) => progress.update(&m),
             Event::Error(e) => progress.message(&format!("warning: {e}")),

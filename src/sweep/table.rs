@@ -247,6 +247,10 @@ pub fn mean_and_se(v: &[f64]) -> (f64, f64) {
 mod nan_as_empty {
     use serde::{Deserialize, Deserializer, Serializer};
 
+    #[allow(
+        clippy::trivially_copy_pass_by_ref,
+        reason = "serde's serialize_with signature"
+    )]
     pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
         if v.is_finite() {
             s.serialize_some(v)

@@ -128,7 +128,7 @@ impl PopulationEngine {
         match decoder {
             DecoderMode::Learned => {
                 self.opt
-                    .step(&mut [&mut self.a, &mut self.b], &[&self.ga, &self.gb], lr)
+                    .step(&mut [&mut self.a, &mut self.b], &[&self.ga, &self.gb], lr);
             }
             // At A = A*(B), ∂R*/∂B = ∂R/∂B (envelope theorem): step B only.
             DecoderMode::Optimal => {

@@ -152,7 +152,7 @@ fn write_npy(
 fn write_csv(path: &Path, m: ArrayView2<f64>) -> std::io::Result<PathBuf> {
     let mut w = BufWriter::new(File::create(path)?);
     for row in m.rows() {
-        let line: Vec<String> = row.iter().map(|v| v.to_string()).collect();
+        let line: Vec<String> = row.iter().map(ToString::to_string).collect();
         writeln!(w, "{}", line.join(","))?;
     }
     w.flush()?;
