@@ -180,11 +180,10 @@ impl Trainer {
         let d = cfg.data.d;
         let n = cfg.n();
         let mut model = Autoencoder::new(n, d, cfg.model.activation, &mut init_rng);
-        let proto = DataSource::new(&cfg.source_spec(), seed);
+        let proto = DataSource::new(&cfg.data, seed);
         let data = proto.fork(seed ^ STREAM_TRAIN);
         let val = proto.fork(seed ^ STREAM_VAL).sample(cfg.eval.val_size);
-        let spectrum =
-            (cfg.data.source == SourceKind::Powerlaw).then(|| data.covariance().spectrum);
+        let spectrum = (cfg.data.kind == SourceKind::Powerlaw).then(|| data.covariance().spectrum);
         let cov = population::covariance_of(&proto);
         if cfg.train.decoder == DecoderMode::Optimal
             && let Some(cov) = &cov

@@ -197,7 +197,7 @@ impl AppState {
             .map_or(4, |(i, _)| i);
         AppState {
             preset: cfg.name.clone(),
-            source: cfg.data.source,
+            source: cfg.data.kind,
             d: cfg.data.d,
             record,
             metrics: None,
