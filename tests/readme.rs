@@ -29,8 +29,9 @@
 //!
 //! The test also checks that every internal link (`[text](#anchor)`, `[text](docs/x.md)`)
 //! resolves, that it found at least [`MIN_COMMANDS`] runnable commands (so a bug in this
-//! extractor cannot pass silently), and, in every `aescope ...` line or code span (skipped
-//! blocks and prose included), that each `--flag` is one of the binary's (from `--help`), and
+//! extractor cannot pass silently), and, in every `aescope ...` line or code span and every
+//! code span starting with `--` (skipped blocks and prose included), that each `--flag` is one
+//! of the binary's (from `--help`; the few others named on purpose are listed in the test), and
 //! that every dotted preset key named anywhere (`train.lr`, `sweep.tol`) is in the schema.
 
 use std::io::Read;
@@ -536,7 +537,7 @@ fn flags(text: &str) -> Vec<String> {
 }
 
 /// The aescope command lines of a document, in code (fenced, skipped or not) and in inline
-/// code spans: each starting at `aescope`.
+/// code spans (each starting at `aescope`), and the code spans that start with a flag.
 fn aescope_mentions(text: &str) -> Vec<(usize, String)> {
     let mut out = Vec::new();
     let mut in_fence = false;
@@ -553,7 +554,7 @@ fn aescope_mentions(text: &str) -> Vec<(usize, String)> {
             continue;
         }
         for (k, span) in line.split('`').enumerate() {
-            if k % 2 == 1 && is_aescope_command(span) {
+            if k % 2 == 1 && (is_aescope_command(span) || span.starts_with("--")) {
                 out.push((n + 1, span.to_string()));
             }
         }
@@ -591,8 +592,9 @@ fn flags_and_keys_in_the_docs_exist() {
         known_flags.extend(flags(&aescope_stdout(&[sub, "--help"])));
     }
     known_flags.extend(flags(&aescope_stdout(&["--help"])));
-    // Hidden on purpose (a measurement aid), documented under Speed with the interface attached.
-    known_flags.push("--exit-when-done".into());
+    // Hidden on purpose (a measurement aid), documented under Speed with the interface attached;
+    // the numpy reference's --threads, named in Speed; the placeholder of the contributing notes.
+    known_flags.extend(["--exit-when-done", "--threads", "--flag"].map(String::from));
     let resolved = aescope_stdout(&["presets", "sign-r0.5"]);
     let mut known_keys = Vec::new();
     let mut section = String::new();
@@ -684,9 +686,11 @@ fn markers_and_blocks_are_parsed() {
         vec!["train.lr".to_string(), "sweep.tol".to_string()]
     );
     assert_eq!(
-        aescope_mentions("run `aescope run --json` or `cargo x`\n```sh\naescope --tui\n```\n")
-            .len(),
-        2
+        aescope_mentions(
+            "run `aescope run --json` or `cargo x --release` with `--set`\n```sh\naescope --tui\n```\n"
+        )
+        .len(),
+        3
     );
     assert_eq!(
         anchor("Rate sweeps: the risk-versus-rate figure"),
