@@ -40,10 +40,9 @@ pub fn random_orthogonal(d: usize, rng: &mut impl Rng) -> Array2<f64> {
     let qr = Mat::<f64>::from_fn(d, d, |i, j| g[[i, j]]).qr();
     let q = qr.compute_Q();
     let r = qr.R();
-    Array2::from_shape_fn((d, d), |(i, j)| {
-        // R_jj = 0 has probability 0 for a Gaussian matrix; keep the column as it is then.
-        if r[(j, j)] < 0.0 { -q[(i, j)] } else { q[(i, j)] }
-    })
+    // R_jj = 0 has probability 0 for a Gaussian matrix; the column is kept as it is then.
+    let sign = |j: usize| if r[(j, j)] < 0.0 { -1.0 } else { 1.0 };
+    Array2::from_shape_fn((d, d), |(i, j)| q[(i, j)] * sign(j))
 }
 
 #[cfg(test)]

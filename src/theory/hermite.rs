@@ -33,9 +33,8 @@ pub fn gauss_hermite(m: usize) -> Result<(Vec<f64>, Vec<f64>), QuadratureError> 
     }
     // Jacobi matrix of the probabilists' Hermite polynomials: zero diagonal, off-diagonal √k
     // between k-1 and k (k = 1..m-1). Only the lower triangle is read.
-    let jacobi = Mat::<f64>::from_fn(m, m, |i, j| {
-        if i == j + 1 { (i as f64).sqrt() } else { 0.0 }
-    });
+    let sub_diagonal = |i: usize, j: usize| if i == j + 1 { (i as f64).sqrt() } else { 0.0 };
+    let jacobi = Mat::<f64>::from_fn(m, m, sub_diagonal);
     let mut nodes = jacobi
         .self_adjoint_eigenvalues(Side::Lower)
         .map_err(|_| QuadratureError { m })?;
