@@ -145,7 +145,7 @@ fn same_seed_same_record_except_wall_times() {
         };
         let w = aescope::train::spawn(cfg, opts).unwrap_or_else(|e| panic!("{e}"));
         for ev in &w.events {
-            if matches!(ev, aescope::train::Event::Finished(_)) {
+            if matches!(ev, aescope::protocol::Event::Finished(_)) {
                 break;
             }
         }

@@ -1,9 +1,9 @@
 //! The sweep view: its state driven by a scripted sequence of SweepEvents and keys, the screen
 //! drawn into a TestBackend, and the record tail's handling of half-written lines.
 
-use aescope::config::TrainMode;
 use aescope::data::SourceKind;
 use aescope::model::Activation;
+use aescope::protocol::TrainMode;
 use aescope::sweep::{GridPoint, Progress, Row, Stop, SweepEvent};
 use aescope::theory::bounds;
 use aescope::ui::record_tail::RecordTail;

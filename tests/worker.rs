@@ -1,8 +1,8 @@
 //! The worker driven headless through its channel protocol.
 
 use aescope::config::Config;
-use aescope::train::protocol::{FinishReason, PauseReason};
-use aescope::train::{Command, Event, WorkerHandle, WorkerOptions, spawn};
+use aescope::protocol::{Command, Event, FinishReason, PauseReason};
+use aescope::train::{WorkerHandle, WorkerOptions, spawn};
 use std::time::{Duration, Instant};
 
 fn cfg(overrides: &[&str]) -> Config {
@@ -185,7 +185,7 @@ fn finished_run_stays_until_quit_and_record_is_complete() {
 
 #[test]
 fn snapshots_and_exports_on_request() {
-    use aescope::train::protocol::{MatrixView, SnapshotRequest};
+    use aescope::protocol::{MatrixView, SnapshotRequest};
     let w = start(cfg(&[]), None, false);
     w.commands
         .send(Command::WantSnapshots(Some(SnapshotRequest {

@@ -218,7 +218,7 @@ mod tests {
             shard: "1/1".into(),
             activation: crate::model::Activation::Sign,
             source: crate::data::SourceKind::Gaussian,
-            mode: crate::config::TrainMode::Population,
+            mode: crate::protocol::TrainMode::Population,
             d: 4,
             r: 0.5,
             n: 2,

@@ -301,8 +301,8 @@ fn sample(x_max: f64, f: fn(f64) -> f64) -> Vec<(f64, f64)> {
 
 fn title(r: &Row) -> String {
     let mode = match r.mode {
-        crate::config::TrainMode::Population => "population GD on the exact risk",
-        crate::config::TrainMode::Sample => "trained on samples",
+        crate::protocol::TrainMode::Population => "population GD on the exact risk",
+        crate::protocol::TrainMode::Sample => "trained on samples",
     };
     let source = match r.source {
         SourceKind::Gaussian => "Gaussian",

@@ -5,7 +5,7 @@
 
 use crate::data::SourceKind;
 use crate::model::Activation;
-use crate::train::protocol::{FinishReason, Summary};
+use crate::protocol::{FinishReason, Summary};
 use serde::{Deserialize, Serialize};
 
 /// How a run ended, as far as its sweep point is concerned.
@@ -56,7 +56,7 @@ pub struct Row {
     pub activation: Activation,
     pub source: SourceKind,
     /// `population` (exact risk, full-batch GD) or `sample`.
-    pub mode: crate::config::TrainMode,
+    pub mode: crate::protocol::TrainMode,
     /// Input dimension.
     pub d: usize,
     /// Rate as requested (n = round(r·d)).

@@ -2,9 +2,9 @@
 //! matrix the UI shows (downsampled), the alignment of A with Bᵀ.
 
 use crate::model::Autoencoder;
+use crate::protocol::{Features, MatrixView, Snapshot, SnapshotRequest};
 use crate::theory::diagnostics;
 use crate::theory::spectrum;
-use crate::train::protocol::{Features, MatrixView, Snapshot, SnapshotRequest};
 use ndarray::{Array1, Array2, ArrayView2};
 use ndarray_npy::WriteNpyExt;
 use std::fs::File;

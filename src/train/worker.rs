@@ -2,13 +2,13 @@
 //! steps, and sends `Event`s throttled by wall time with `try_send`, so a slow consumer (a
 //! terminal over SSH) never slows training and memory never grows. It never prints.
 
-use crate::config::{Config, TrainMode};
+use crate::config::Config;
+use crate::protocol::{
+    Command, Event, FinishReason, Metrics, PauseReason, Report, SnapshotRequest, Summary, TrainMode,
+};
 use crate::record::{RecordError, Recorder};
 use crate::theory::gaussian::Parallelism;
 use crate::train::convergence::{Convergence, ConvergenceTracker};
-use crate::train::protocol::{
-    Command, Event, FinishReason, Metrics, PauseReason, Report, SnapshotRequest, Summary,
-};
 use crate::train::snapshot;
 use crate::train::trainer::{Evaluation, StepOutcome, Trainer};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError, bounded, unbounded};
@@ -346,7 +346,10 @@ impl Worker {
                 self.emit(ev);
             }
             Command::Save(path) => {
-                let ev = match crate::record::save_checkpoint(&path, &self.trainer) {
+                let t = &self.trainer;
+                let saved =
+                    crate::record::save_checkpoint(&path, t.config(), t.steps_done(), t.model());
+                let ev = match saved {
                     Ok(()) => Event::Saved(path),
                     Err(e) => Event::Error(e.to_string()),
                 };

@@ -8,15 +8,14 @@
 
 use super::history::{HistoryView, Point, Series, StepLine};
 use super::keys::{Action, action};
-use crate::config::{Config, DecoderMode, n_for_rate};
+use crate::config::{Config, n_for_rate};
 use crate::data::SourceKind;
 use crate::model::Activation;
-use crate::theory::bounds;
-use crate::train::optim::OptKind;
-use crate::train::protocol::{
-    Command, Event, FinishReason, MatrixView, Metrics, PauseReason, Report, Snapshot,
-    SnapshotRequest, Summary,
+use crate::protocol::{
+    Command, DecoderMode, Event, FinishReason, MatrixView, Metrics, OptKind, PauseReason, Report,
+    Snapshot, SnapshotRequest, Summary,
 };
+use crate::theory::bounds;
 use crossterm::event::KeyEvent;
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -330,12 +329,10 @@ impl AppState {
             Event::RateChanged { step, r, limit, .. } => {
                 self.set_reference_lines(step, r, limit);
             }
-            Event::Paused(PauseReason::Diverged { step, loss }) => {
+            Event::Paused(reason @ PauseReason::Diverged { step, loss }) => {
                 self.diverged = Some((step, loss));
                 self.status = Some(Status {
-                    text: format!(
-                        "diverged at step {step} (loss {loss}): lower the learning rate (-) and resume (space)"
-                    ),
+                    text: format!("{reason}: lower the learning rate (-) and resume (space)"),
                     error: true,
                 });
             }
@@ -354,8 +351,11 @@ impl AppState {
                         text: format!("{text}; {e}"),
                         error: true,
                     },
-                    Some(Ok(_)) => Status {
-                        text: format!("{text} + {}", super::export::SERIES_FILE),
+                    Some(Ok(series)) => Status {
+                        text: format!(
+                            "{text} + {}",
+                            series.file_name().unwrap_or_default().to_string_lossy()
+                        ),
                         error: false,
                     },
                     None => Status { text, error: false },
@@ -550,8 +550,10 @@ impl AppState {
                 let Some(m) = &self.metrics else {
                     return Vec::new();
                 };
-                let modes = [DecoderMode::Learned, DecoderMode::Optimal];
-                let next = cycle(&modes, Pending::or(self.pending_dec.as_ref(), m.decoder));
+                let next = cycle(
+                    &DecoderMode::ALL,
+                    Pending::or(self.pending_dec.as_ref(), m.decoder),
+                );
                 self.pending_dec = Some(Pending::new(next));
                 send(Command::SetDecoder(next))
             }

@@ -5,7 +5,7 @@
 use super::app::{AppState, Status};
 use super::history::{HistoryView, smooth};
 use super::theme::Theme;
-use crate::train::trainer::RiskKind;
+use crate::protocol::RiskKind;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
