@@ -44,7 +44,7 @@ const HELPERS: &[&str] = &[
     "cat", "head", "tail", "ls", "wc", "grep", "cut", "sort", "mkdir", "test", "echo",
 ];
 /// Longest a single command may take before it is killed and reported.
-const TIMEOUT: Duration = Duration::from_secs(120);
+const TIMEOUT: Duration = Duration::from_mins(2);
 
 /// One `$ ...` line of a console block, with what it should print.
 #[derive(Debug, Clone)]
@@ -225,7 +225,7 @@ fn console_block(place: &str, body: &[String], args: Option<&str>) -> Result<Blo
         return Err(format!("{place}: a console block without a `$ ` command"));
     }
     for cmd in &mut cmds {
-        while cmd.expected.last().is_some_and(|l| l.is_empty()) {
+        while cmd.expected.last().is_some_and(String::is_empty) {
             cmd.expected.pop();
         }
         if let Some(last) = cmd.expected.last()
@@ -327,7 +327,7 @@ fn run_line(dir: &Path, line: &str) -> Result<(i32, Vec<String>), String> {
     let out = reader.join().map_err(|_| "reader thread panicked")?;
     let text = String::from_utf8_lossy(&out);
     let mut lines: Vec<String> = text.lines().map(|l| l.trim_end().to_string()).collect();
-    while lines.last().is_some_and(|l| l.is_empty()) {
+    while lines.last().is_some_and(String::is_empty) {
         lines.pop();
     }
     Ok((status.code().unwrap_or(-1), lines))
@@ -485,7 +485,7 @@ fn readme_commands_run_as_documented() {
         for _ in 0..threads {
             s.spawn(|| {
                 loop {
-                    let next = queue.lock().map(|mut q| q.pop()).unwrap_or(None);
+                    let next = queue.lock().map_or(None, |mut q| q.pop());
                     let Some(block) = next else { break };
                     let f = run_block(&block);
                     if let Ok(mut all) = failures.lock() {
@@ -506,7 +506,7 @@ fn readme_commands_run_as_documented() {
 
 #[test]
 fn wildcards_match_what_they_say() {
-    let v = |s: &[&str]| s.iter().map(|l| l.to_string()).collect::<Vec<_>>();
+    let v = |s: &[&str]| s.iter().map(ToString::to_string).collect::<Vec<_>>();
     assert!(line_matches("wall [..] s", "wall 28.4 s"));
     assert!(line_matches(
         "risk 0.68[..] (exact)",
