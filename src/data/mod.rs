@@ -1,6 +1,7 @@
 //! Seeded, reproducible data sources. Every source draws from its own RNG stream, so the same
 //! seed gives bit-identical batches whatever else the run does.
 
+pub mod files;
 mod gaussian;
 mod prefetch;
 mod sparse;
