@@ -4,6 +4,7 @@
 pub mod files;
 mod gaussian;
 mod prefetch;
+pub mod preprocess;
 mod sparse;
 
 pub use gaussian::{power_law_spectrum, random_orthogonal};

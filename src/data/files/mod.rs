@@ -194,6 +194,31 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Dataset, DataFileError> {
     load_from(path, file, meta.len(), opts)
 }
 
+/// Read `name`: a path, or `builtin:NAME` for a data set compiled into the binary (whose own
+/// reading options apply where `opts` leaves a field unset).
+pub fn load_named(name: &str, opts: &LoadOptions) -> Result<Dataset, DataFileError> {
+    let Some(builtin_name) = name.strip_prefix(builtin::PREFIX) else {
+        return load(Path::new(name), opts);
+    };
+    let Some((bytes, own)) = builtin::get(builtin_name) else {
+        return Err(DataFileError::Missing {
+            path: PathBuf::from(format!(
+                "{name} (built-in data sets: {})",
+                builtin::NAMES.join(", ")
+            )),
+        });
+    };
+    let merged = LoadOptions {
+        format: opts.format.or(own.format),
+        shape: opts.shape.clone().or(own.shape),
+        max_samples: opts.max_samples.or(own.max_samples),
+        csv_header: opts.csv_header.or(own.csv_header),
+        label_column: opts.label_column.or(own.label_column),
+        max_bytes: opts.max_bytes,
+    };
+    load_bytes(Path::new(name), bytes, &merged)
+}
+
 /// Read a data set held in memory (a compiled-in file); `name` stands for the path in errors
 /// and for format detection by extension.
 pub fn load_bytes(name: &Path, bytes: &[u8], opts: &LoadOptions) -> Result<Dataset, DataFileError> {
