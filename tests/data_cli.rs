@@ -20,8 +20,8 @@ fn aescope_data(file: &Path) -> (i32, String, String) {
 
 fn gz(bytes: &[u8]) -> Vec<u8> {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    e.write_all(bytes).unwrap();
-    e.finish().unwrap()
+    e.write_all(bytes).unwrap_or_else(|err| panic!("{err}"));
+    e.finish().unwrap_or_else(|err| panic!("{err}"))
 }
 
 #[test]
@@ -45,7 +45,9 @@ fn malformed_files_exit_2_with_a_message() {
     let dir = tempfile::tempdir().unwrap();
     let idx = |dims: &[u32], data: usize| {
         let mut v = vec![0, 0, 8, dims.len() as u8];
-        dims.iter().for_each(|d| v.extend(d.to_be_bytes()));
+        for d in dims {
+            v.extend(d.to_be_bytes());
+        }
         v.extend(std::iter::repeat_n(3u8, data));
         v
     };

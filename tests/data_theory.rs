@@ -16,10 +16,13 @@ fn digits_by_hand() -> Vec<Vec<f64>> {
     let mut text = String::new();
     flate2::read::GzDecoder::new(builtin::DIGITS)
         .read_to_string(&mut text)
-        .unwrap();
+        .unwrap_or_else(|e| panic!("{e}"));
     text.lines()
         .map(|l| {
-            let v: Vec<f64> = l.split(',').map(|c| c.trim().parse().unwrap()).collect();
+            let v: Vec<f64> = l
+                .split(',')
+                .map(|c| c.trim().parse().unwrap_or_else(|e| panic!("{c}: {e}")))
+                .collect();
             v[..64].to_vec()
         })
         .collect()
@@ -61,16 +64,14 @@ fn jacobi_eigenvalues(mut a: Vec<Vec<f64>>) -> Vec<f64> {
                 let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
                 let t = if theta == 0.0 { 1.0 } else { t };
                 let (c, s) = (1.0 / (t * t + 1.0).sqrt(), t / (t * t + 1.0).sqrt());
-                for k in 0..d {
-                    let (akp, akq) = (a[k][p], a[k][q]);
-                    a[k][p] = c * akp - s * akq;
-                    a[k][q] = s * akp + c * akq;
+                for row in &mut a {
+                    let (akp, akq) = (row[p], row[q]);
+                    row[p] = c * akp - s * akq;
+                    row[q] = s * akp + c * akq;
                 }
-                for k in 0..d {
-                    let (apk, aqk) = (a[p][k], a[q][k]);
-                    a[p][k] = c * apk - s * aqk;
-                    a[q][k] = s * apk + c * aqk;
-                }
+                let (rp, rq) = (a[p].clone(), a[q].clone());
+                a[p] = rp.iter().zip(&rq).map(|(x, y)| c * x - s * y).collect();
+                a[q] = rp.iter().zip(&rq).map(|(x, y)| s * x + c * y).collect();
             }
         }
     }

@@ -1,8 +1,8 @@
 //! `aescope data FILE`: what a data file holds (format, shape, range, SHA-256) and what the
 //! theory predicts for it (covariance spectrum, water-filling prediction, PCA bound).
 
-use crate::data::files::{Format, LabelColumn, LoadOptions, load_named};
-use crate::data::preprocess::{PreprocessSpec, Whiten, effective_rank, prepare};
+use crate::data::files::{Dataset, Format, LabelColumn, LoadOptions, load_named};
+use crate::data::preprocess::{Prepared, PreprocessSpec, Whiten, effective_rank, prepare};
 use crate::model::Activation;
 use crate::theory::data::data_limits;
 use anyhow::{Result, anyhow};
@@ -69,9 +69,23 @@ pub(super) fn run(args: &DataArgs) -> Result<i32> {
         ..LoadOptions::default()
     };
     let ds = load_named(&args.file, &opts)?;
+    print_file(&args.file, &ds);
+    let spec = PreprocessSpec {
+        center: !args.no_center,
+        project: args.project,
+        whiten,
+        ..PreprocessSpec::default()
+    };
+    let empty = ds.x.slice(ndarray::s![..0, ..]);
+    let p = prepare(ds.x.view(), empty, &spec).map_err(|e| anyhow!("{}: {e}", args.file))?;
+    print_theory(&args.file, act, &spec, &p)?;
+    Ok(0)
+}
+
+fn print_file(name: &str, ds: &Dataset) {
     let (lo, hi) = ds.range();
     let shape: Vec<String> = ds.shape.iter().map(ToString::to_string).collect();
-    println!("file        {}", args.file);
+    println!("file        {name}");
     println!(
         "format      {}{}, {}",
         ds.format.name(),
@@ -90,14 +104,9 @@ pub(super) fn run(args: &DataArgs) -> Result<i32> {
     );
     println!("range       {lo} … {hi}");
     println!("sha256      {}", ds.sha256);
-    let spec = PreprocessSpec {
-        center: !args.no_center,
-        project: args.project,
-        whiten,
-        ..PreprocessSpec::default()
-    };
-    let empty = ds.x.slice(ndarray::s![..0, ..]);
-    let p = prepare(ds.x.view(), empty, &spec).map_err(|e| anyhow!("{}: {e}", args.file))?;
+}
+
+fn print_theory(name: &str, act: Activation, spec: &PreprocessSpec, p: &Prepared) -> Result<()> {
     let d = p.d();
     let zero = p
         .input_spectrum
@@ -116,7 +125,7 @@ pub(super) fn run(args: &DataArgs) -> Result<i32> {
         } else {
             "no projection".into()
         },
-        match whiten {
+        match spec.whiten {
             Whiten::None => "scaled to (1/d) Tr Σ = 1",
             Whiten::Pca => "PCA-whitened",
             Whiten::Zca => "ZCA-whitened",
@@ -146,11 +155,11 @@ pub(super) fn run(args: &DataArgs) -> Result<i32> {
     );
     for r in [0.125, 0.25, 0.5, 1.0, 2.0] {
         let n = ((r * d as f64).round() as usize).max(1);
-        let l = data_limits(act, &p.spectrum, n).map_err(|e| anyhow!("{}: {e}", args.file))?;
+        let l = data_limits(act, &p.spectrum, n).map_err(|e| anyhow!("{name}: {e}"))?;
         println!(
             "{r:>10}  {n:>6}  {:>13.6}  {:>9.6}  {:>9.6}",
             l.prediction.value, l.pca, l.isotropic.value
         );
     }
-    Ok(0)
+    Ok(())
 }

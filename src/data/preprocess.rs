@@ -255,7 +255,7 @@ pub fn prepare(
     // Directions kept: the top `project` (or all), then for PCA whitening those above the floor.
     let k = if spec.project > 0 { spec.project } else { d_in };
     let trace: f64 = lambda[..k].iter().sum();
-    if !(trace > 0.0) {
+    if trace.is_nan() || trace <= 0.0 {
         return Err(PreprocessError::ZeroVariance);
     }
     // Eigenvalues in units of the mean eigenvalue over the kept directions.
@@ -288,7 +288,7 @@ pub fn prepare(
         .map(|(&j, g)| g * g * unit[j])
         .collect();
     let total: f64 = var.iter().sum();
-    if !(total > 0.0) {
+    if total.is_nan() || total <= 0.0 {
         return Err(PreprocessError::ZeroVariance);
     }
     // Global scale c² so that the output covariance has mean eigenvalue 1 over d_out.

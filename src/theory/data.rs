@@ -36,15 +36,15 @@ mod tests {
 
     #[test]
     fn white_spectrum_is_the_isotropic_limit() {
-        for n in [5, 10, 20, 40] {
-            let l = data_limits(Activation::Sign, &[1.0; 20], n).unwrap();
-            let want = r_sign(n as f64 / 20.0);
+        for n in [5u32, 10, 20, 40] {
+            let l = data_limits(Activation::Sign, &[1.0; 20], n as usize).unwrap();
+            let want = r_sign(f64::from(n) / 20.0);
             assert!((l.prediction.value - want).abs() < 1e-12, "n={n}");
             assert!((l.isotropic.value - want).abs() < 1e-15);
-            assert!((l.pca - (1.0 - (n as f64 / 20.0)).max(0.0)).abs() < 1e-15);
+            assert!((l.pca - (1.0 - (f64::from(n) / 20.0)).max(0.0)).abs() < 1e-15);
         }
         // A skewed spectrum predicts less than white data at the same rate.
-        let s: Vec<f64> = (1..=20).map(|j| 1.0 / j as f64).collect();
+        let s: Vec<f64> = (1..=20).map(|j| 1.0 / f64::from(j)).collect();
         let l = data_limits(Activation::Sign, &s, 10).unwrap();
         assert!(l.prediction.value < l.isotropic.value);
         assert!(l.pca < l.prediction.value);

@@ -22,11 +22,7 @@ impl<R: Read> HashingReader<R> {
 
     /// Lowercase hex SHA-256 of everything read so far.
     pub(crate) fn finish_hex(self) -> String {
-        self.hasher
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        hex_lower(&self.hasher.finalize())
     }
 }
 
@@ -36,6 +32,17 @@ impl<R: Read> Read for HashingReader<R> {
         self.hasher.update(&buf[..got]);
         Ok(got)
     }
+}
+
+/// Lowercase hex of `bytes`.
+pub(crate) fn hex_lower(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(2 * bytes.len()), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 /// How many bytes the format detection peeks at.

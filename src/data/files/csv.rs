@@ -29,7 +29,7 @@ pub(crate) fn parse(body: &mut Body<'_>, opts: &LoadOptions) -> Result<Parsed, D
                 Ok(true) => {}
                 Err(e) => break Err(e),
             }
-            let line = record.position().map_or(0, |p| p.line());
+            let line = record.position().map_or(0, csv::Position::line);
             if first {
                 first = false;
                 let numeric = record.iter().all(|c| number(c).is_some());

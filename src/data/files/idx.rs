@@ -28,7 +28,7 @@ pub(crate) fn looks_like(head: &[u8]) -> bool {
 fn convert(code: u8, bytes: &[u8], out: &mut Vec<f32>) {
     match code {
         0x08 => out.extend(bytes.iter().map(|&b| f32::from(b))),
-        0x09 => out.extend(bytes.iter().map(|&b| f32::from(b as i8))),
+        0x09 => out.extend(bytes.iter().map(|&b| f32::from(b.cast_signed()))),
         0x0B => out.extend(
             bytes
                 .chunks_exact(2)
@@ -47,7 +47,7 @@ fn convert(code: u8, bytes: &[u8], out: &mut Vec<f32>) {
         _ => {
             out.extend(bytes.chunks_exact(8).map(|c| {
                 f64::from_be_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]) as f32
-            }))
+            }));
         }
     }
 }
@@ -93,7 +93,7 @@ pub(crate) fn parse(body: &mut Body<'_>, opts: &LoadOptions) -> Result<Parsed, D
     let start = body.consumed();
     let kept = keep(samples, opts);
     let data = body.records(samples, features * elem, kept, features, |b, out| {
-        convert(code, b, out)
+        convert(code, b, out);
     })?;
     body.expect_end(&dims, expected, start)?;
     Ok(Parsed {

@@ -274,17 +274,15 @@ fn detect(path: &Path, head: &[u8]) -> Result<Format, DataFileError> {
         .file_name()
         .map(|n| n.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
-    let name = name.strip_suffix(".gz").unwrap_or(&name);
-    if name.ends_with(".csv") {
-        return Ok(Format::Csv);
+    let name = Path::new(name.strip_suffix(".gz").unwrap_or(&name));
+    let ext = name.extension().and_then(|e| e.to_str()).unwrap_or("");
+    match ext {
+        "csv" => return Ok(Format::Csv),
+        "npy" => return Ok(Format::Npy),
+        "bin" => return Ok(Format::Cifar),
+        _ => {}
     }
-    if name.ends_with(".npy") {
-        return Ok(Format::Npy);
-    }
-    if name.ends_with(".bin") {
-        return Ok(Format::Cifar);
-    }
-    if idx::looks_like(head) || name.contains("ubyte") || name.ends_with(".idx") {
+    if idx::looks_like(head) || name.to_string_lossy().contains("ubyte") || ext == "idx" {
         return Ok(Format::Idx);
     }
     Err(DataFileError::UnknownFormat { path: path.into() })

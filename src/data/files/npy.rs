@@ -102,7 +102,7 @@ fn parse_header(dict: &str) -> Result<Header, String> {
     let end = descr[1..]
         .find(quote)
         .ok_or("unterminated 'descr' string")?;
-    let descr = descr[1..1 + end].to_string();
+    let descr = descr[1..=end].to_string();
     let fortran = value_of(dict, "fortran_order").ok_or("no 'fortran_order' key")?;
     let fortran = if fortran.starts_with("True") {
         true
