@@ -9,9 +9,9 @@ use aescope::train::optim::OptKind;
 use aescope::train::protocol::{
     Command, Event, FinishReason, MatrixView, PauseReason, SnapshotRequest,
 };
-use aescope::ui::app::{AppState, BlockMode, Effect, Overlay, RunState};
-use aescope::ui::export::series_csv;
 use aescope::ui::history::HistoryView;
+use aescope::ui::live::export::series_csv;
+use aescope::ui::live::state::{AppState, BlockMode, Effect, Overlay, RunState};
 use common::*;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ndarray::Array2;
@@ -440,7 +440,8 @@ fn series_export_has_every_series() {
     );
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let out = dir.path().join("export");
-    let path = aescope::ui::export::write_series(&app, &out).unwrap_or_else(|e| panic!("{e}"));
+    let path =
+        aescope::ui::live::export::write_series(&app, &out).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(std::fs::read_to_string(&path).unwrap_or_default(), csv);
     // The status line names both halves of the export.
     app.series_written(Ok(path));

@@ -4,10 +4,10 @@
 mod common;
 
 use aescope::train::protocol::{Event, PauseReason};
-use aescope::ui::app::{AppState, BlockMode};
-use aescope::ui::heatmap;
-use aescope::ui::keys::{Action, HELP};
-use aescope::ui::theme::{ColorMode, Theme, diverging, diverging_rgb, nearest_256};
+use aescope::ui::live::keys::{Action, HELP};
+use aescope::ui::live::state::{AppState, BlockMode};
+use aescope::ui::widgets::heatmap;
+use aescope::ui::widgets::theme::{ColorMode, Theme, diverging, diverging_rgb, nearest_256};
 use common::*;
 use ndarray::Array2;
 use ratatui::buffer::Buffer;

@@ -9,9 +9,9 @@ use aescope::train::protocol::{
     Features, FinishReason, MatrixView, Metrics, Report, Snapshot, Summary,
 };
 use aescope::train::trainer::RiskKind;
-use aescope::ui::app::AppState;
-use aescope::ui::layout;
-use aescope::ui::theme::{ColorMode, Theme};
+use aescope::ui::live::layout;
+use aescope::ui::live::state::AppState;
+use aescope::ui::widgets::theme::{ColorMode, Theme};
 use ndarray::Array2;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;

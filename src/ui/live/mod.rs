@@ -5,15 +5,20 @@
 //! comes in. A slow terminal costs the UI frames, never the worker steps. Snapshots are asked
 //! for the view on screen; the worker spaces them by their cost.
 
-use super::app::{AppState, Effect};
-use super::layout;
-use super::terminal::{Term, TerminalGuard};
-use super::theme::{ColorMode, Theme};
-use super::{export, heatmap};
+pub mod export;
+pub mod keys;
+pub mod layout;
+pub mod state;
+
+use state::{AppState, Effect};
+
 use crate::config::Config;
 use crate::record::RecordError;
 use crate::train::protocol::{Command, Event, Summary};
 use crate::train::{WorkerHandle, WorkerOptions, spawn};
+use crate::ui::terminal::{Term, TerminalGuard};
+use crate::ui::widgets::heatmap;
+use crate::ui::widgets::theme::{ColorMode, Theme};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, bounded, select};
 use crossterm::event::{self as ct, Event as Input};
 use ratatui::layout::Rect;
@@ -304,7 +309,7 @@ fn on_input(
 }
 
 /// Forward terminal events into a channel until `stop` is set or the terminal fails.
-pub(super) fn spawn_input(stop: Arc<AtomicBool>) -> io::Result<Receiver<Input>> {
+pub(crate) fn spawn_input(stop: Arc<AtomicBool>) -> io::Result<Receiver<Input>> {
     let (tx, rx) = bounded(64);
     std::thread::Builder::new()
         .name("aescope-input".into())

@@ -2,12 +2,12 @@
 //! of the minimizer (THEORY §5) and the Marchenko–Pastur law of a random initialization with
 //! ratio y = n/d, all as masses per bin so they compare directly.
 
-use super::app::AppState;
-use super::loss_chart::graph_area;
+use super::risk_chart::graph_area;
 use super::theme::Theme;
 use crate::theory::spectrum::{
     histogram, marchenko_pastur_bin_masses, marchenko_pastur_support, target_spectrum,
 };
+use crate::ui::live::state::AppState;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;

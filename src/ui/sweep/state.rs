@@ -2,9 +2,9 @@
 //! to quit. No terminal and no files here (the record tail is polled by the loop), so the whole
 //! behaviour is testable with scripted events.
 
-use super::record_tail::RecordTail;
 use crate::model::Activation;
 use crate::sweep::{GridPoint, Progress, Row, Stop, SweepEvent};
+use crate::ui::record_tail::RecordTail;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

@@ -2,8 +2,8 @@
 //! two pixels a cell ('▀': foreground the upper pixel, background the lower), on a diverging
 //! colormap symmetric around 0, with a legend of the value range.
 
-use super::app::{AppState, BlockMode};
 use super::theme::Theme;
+use crate::ui::live::state::{AppState, BlockMode};
 use ndarray::{Array2, ArrayView2};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Alignment, Rect};

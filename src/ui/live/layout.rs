@@ -10,9 +10,9 @@
 //! key hints
 //! ```
 
-use super::app::{AppState, Overlay};
-use super::theme::Theme;
-use super::{header, heatmap, help, loss_chart, spectrum};
+use super::state::{AppState, Overlay};
+use crate::ui::widgets::theme::Theme;
+use crate::ui::widgets::{header, heatmap, help, risk_chart as loss_chart, spectrum};
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};

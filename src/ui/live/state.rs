@@ -6,7 +6,6 @@
 //! than the worker answers (→ → →) build on the value last asked for, until the worker's
 //! metrics confirm it.
 
-use super::history::{HistoryView, Point, Series, StepLine};
 use super::keys::{Action, action};
 use crate::config::{Config, DecoderMode, n_for_rate};
 use crate::data::SourceKind;
@@ -17,6 +16,7 @@ use crate::train::protocol::{
     Command, Event, FinishReason, MatrixView, Metrics, PauseReason, Report, Snapshot,
     SnapshotRequest, Summary,
 };
+use crate::ui::history::{HistoryView, Point, Series, StepLine};
 use crossterm::event::KeyEvent;
 use std::collections::VecDeque;
 use std::path::PathBuf;

@@ -1,11 +1,11 @@
 //! The header: what is running and how far it got, then the numbers that matter (risk, limit,
 //! gap) and the live settings. Items wrap onto as many lines as the width needs.
 
-use super::app::{AppState, RunState};
 use super::theme::Theme;
 use crate::data::SourceKind;
 use crate::train::protocol::FinishReason;
 use crate::train::trainer::RiskKind;
+use crate::ui::live::state::{AppState, RunState};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};

@@ -2,20 +2,23 @@
 //! a half-second tick (the open run's record is re-read and the ETA counts down on it).
 //! Every event also goes to the caller, which writes the results files as in a headless sweep.
 
-use super::UiError;
-use super::run::spawn_input;
-use super::sweep_app::{SweepAction, SweepState};
-use super::sweep_view;
-use super::terminal::{Term, TerminalGuard};
-use super::theme::Theme;
+use crate::ui::UiError;
+use crate::ui::live::spawn_input;
+pub mod state;
+pub mod view;
+
 use crate::sweep::SweepEvent;
 use crate::sweep::runner::Canceller;
+use crate::ui::terminal::{Term, TerminalGuard};
+use crate::ui::widgets::theme::Theme;
 use crossbeam_channel::{Receiver, select};
 use crossterm::event::{Event as Input, KeyEventKind};
 use ratatui::layout::Rect;
+use state::{SweepAction, SweepState};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+use view as sweep_view;
 
 /// How often the open run's record is re-read (its worker flushes at least once a second).
 const TICK: Duration = Duration::from_millis(500);

@@ -1,8 +1,8 @@
 //! The `e` key's share of the UI: the series it keeps (loss, smoothed loss, risk, reference
 //! lines) as one CSV beside the matrices the worker exports.
 
-use super::app::AppState;
-use super::history::{HistoryView, smooth};
+use super::state::AppState;
+use crate::ui::history::{HistoryView, smooth};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io;

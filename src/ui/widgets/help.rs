@@ -1,8 +1,8 @@
 //! Overlays (the help listing every key, the quit confirmation) and the key hints of the
 //! bottom line.
 
-use super::keys::{HELP, HINTS};
 use super::theme::Theme;
+use crate::ui::live::keys::{HELP, HINTS};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Modifier, Style};

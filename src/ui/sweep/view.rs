@@ -2,9 +2,9 @@
 //! points, a progress gauge with the ETA, and the list of runs; or, when one is opened, that
 //! run's risk against step from its record.
 
-use super::sweep_app::{RunEntry, RunState, SweepState};
-use super::theme::Theme;
+use super::state::{RunEntry, RunState, SweepState};
 use crate::theory::bounds;
+use crate::ui::widgets::theme::Theme;
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};

@@ -2,10 +2,10 @@
 //! (the activation's limit, PCA, Shannon, R*(B)) as step functions of the training step, each
 //! labelled with its current value.
 
-use super::app::{AppState, Status};
-use super::history::{HistoryView, smooth};
 use super::theme::Theme;
 use crate::train::trainer::RiskKind;
+use crate::ui::history::{HistoryView, smooth};
+use crate::ui::live::state::{AppState, Status};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
@@ -143,7 +143,7 @@ fn draw_chart(app: &AppState, theme: &Theme, inner: Rect, buf: &mut Buffer) {
     );
 
     let mut refs: Vec<RefLine> = Vec::new();
-    let mut add = |line: &super::history::StepLine, label: &str, color: Color, bold: bool| {
+    let mut add = |line: &crate::ui::history::StepLine, label: &str, color: Color, bold: bool| {
         if let Some(v) = line.last() {
             refs.push(RefLine {
                 label: label.to_string(),
