@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod config;
 pub mod data;
+pub mod human;
 pub mod linalg;
 pub mod model;
 pub mod record;

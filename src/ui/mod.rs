@@ -5,6 +5,9 @@
 //!   help and key hints, theme), each a widget over the part of the state it shows;
 //! - [`live`]: the interface of one training run (state machine, key table, layout, loop);
 //! - [`sweep`]: the interface of a rate sweep;
+//! - [`keys`]: the key-table machinery: each front end declares its keys once, and the table
+//!   dispatches presses, lists them in the help and fills the hint line;
+//! - [`run_info`], [`view`]: the parts of a front end's state the shared widgets draw;
 //! - [`terminal`]: the terminal session (raw mode, alternate screen, panic hook, input
 //!   thread) both loops run in;
 //! - [`history`], [`record_tail`]: the series a front end keeps, and a reader that follows a
@@ -16,10 +19,13 @@
 //! ratatui's `TestBackend`.
 
 pub mod history;
+pub mod keys;
 pub mod live;
 pub mod record_tail;
+pub mod run_info;
 pub mod sweep;
 pub mod terminal;
+pub mod view;
 pub mod widgets;
 
 pub use live::{Ending, Outcome, UiError, UiOptions, run};

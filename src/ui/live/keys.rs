@@ -1,7 +1,8 @@
-//! Keys and what they mean. One table drives the key handling, the help overlay and the hints
-//! on the bottom line, so they cannot disagree.
+//! The live run's keys: one table that dispatches presses, lists them in the help overlay and
+//! fills the hint line.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crate::ui::keys::{Binding, Hint, Key, KeyRow, KeyTable};
+use crossterm::event::KeyCode;
 
 /// What a key asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,81 +63,228 @@ pub enum Action {
     ScrollDown,
 }
 
-/// The action of a key press, if any. Releases and modifier-only events are ignored.
-pub fn action(key: &KeyEvent) -> Option<Action> {
-    if key.kind == KeyEventKind::Release {
-        return None;
-    }
-    let shift = key.modifiers.contains(KeyModifiers::SHIFT);
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    Some(match key.code {
-        KeyCode::Char('c') if ctrl => Action::Interrupt,
-        _ if ctrl => return None,
-        KeyCode::Char(' ') => Action::TogglePause,
-        KeyCode::Char('s') => Action::Step,
-        KeyCode::Left if shift => Action::LadderDown,
-        KeyCode::Right if shift => Action::LadderUp,
-        KeyCode::Left => Action::RateDown,
-        KeyCode::Right => Action::RateUp,
-        KeyCode::Char('<') => Action::LadderDown,
-        KeyCode::Char('>') => Action::LadderUp,
-        KeyCode::Char('+') | KeyCode::Char('=') => Action::LrUp,
-        KeyCode::Char('-') => Action::LrDown,
-        KeyCode::Char('[') => Action::SmoothLess,
-        KeyCode::Char(']') => Action::SmoothMore,
-        KeyCode::Char('a') => Action::CycleActivation,
-        KeyCode::Char('o') => Action::CycleOptimizer,
-        KeyCode::Char('d') => Action::CycleDecoder,
-        KeyCode::Tab => Action::CycleView,
-        KeyCode::Char('m') => Action::ToggleMaxAbs,
-        KeyCode::Char('l') => Action::ToggleLog,
-        KeyCode::Char('h') => Action::ToggleHistory,
-        KeyCode::Char('r') => Action::Reset,
-        KeyCode::Char('w') => Action::Save,
-        KeyCode::Char('e') => Action::Export,
-        KeyCode::Char('?') => Action::Help,
-        KeyCode::Char('q') => Action::Quit,
-        KeyCode::Char('y') | KeyCode::Char('Y') => Action::Yes,
-        KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => Action::No,
-        KeyCode::Up | KeyCode::PageUp => Action::ScrollUp,
-        KeyCode::Down | KeyCode::PageDown => Action::ScrollDown,
-        _ => return None,
-    })
+/// What is on screen, as far as keys are concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The panels.
+    Panels,
+    /// The help overlay: scroll keys scroll it, any other command closes it and acts.
+    Help,
+    /// "quit without saving a record? y/n".
+    Confirm,
 }
 
-/// Every key, for the help overlay: (keys, what they do).
-pub const HELP: &[(&str, &str)] = &[
-    ("space", "pause / resume training"),
-    ("s", "one step (while paused)"),
-    ("← / →", "rate r down / up by one neuron (live resize)"),
-    ("shift+←/→, < >", "rate along 0.1 0.25 0.5 0.75 1 1.5 2 3 4"),
-    ("+ = / -", "learning rate × / ÷ 1.25"),
-    ("[ / ]", "less / more smoothing of the loss curve (EMA)"),
-    ("a", "cycle activation: sign relu tanh erf linear"),
-    ("o", "cycle optimizer: sgd momentum adam"),
-    ("d", "decoder: learned / optimal A*(B)"),
-    ("tab", "matrix view: B̃B̃ᵀ, AᵀA, BA, A − βBᵀ"),
-    ("m", "heatmap blocks: mean / max-abs"),
-    ("l", "log-scale risk axis"),
-    ("h", "full history / recent window"),
-    ("r", "reset the weights with a new seed"),
-    ("w", "save a checkpoint (aescope-…ckpt.json)"),
-    ("e", "export matrices (npy, csv) and series (csv)"),
-    ("?", "this help (↑/↓ scroll, esc closes)"),
-    ("q, ctrl-c", "quit (ctrl-c twice: at once)"),
-];
+const MAIN: &[Mode] = &[Mode::Panels, Mode::Help];
+const HELP: &[Mode] = &[Mode::Help];
+const ASKING: &[Mode] = &[Mode::Help, Mode::Confirm];
+const CONFIRM: &[Mode] = &[Mode::Confirm];
+const ALL: &[Mode] = &[Mode::Panels, Mode::Help, Mode::Confirm];
 
-/// The bottom line, most useful first; `? help` and `q quit` are always kept.
-pub const HINTS: &[(&str, &str)] = &[
-    ("space", "pause"),
-    ("s", "step"),
-    ("←/→", "rate"),
-    ("+/-", "lr"),
-    ("a/o/d", "act/opt/dec"),
-    ("tab", "view"),
-    ("l", "log"),
-    ("h", "history"),
-    ("r", "reset"),
-    ("w", "save"),
-    ("e", "export"),
-];
+const fn on(key: Key, action: Action) -> Binding<Action, Mode> {
+    Binding {
+        key,
+        action,
+        when: MAIN,
+    }
+}
+
+const fn c(ch: char, action: Action) -> Binding<Action, Mode> {
+    on(Key::ch(ch), action)
+}
+
+const fn row(
+    keys: &'static str,
+    what: &'static str,
+    bindings: &'static [Binding<Action, Mode>],
+    hint: Hint,
+) -> KeyRow<Action, Mode> {
+    KeyRow {
+        keys,
+        what,
+        bindings,
+        hint,
+    }
+}
+
+const AOD: Hint = Hint::Fits("a/o/d", "act/opt/dec");
+
+/// Every key of the live run, in help order.
+pub const KEYS: KeyTable<Action, Mode> = KeyTable(&[
+    row(
+        "space",
+        "pause / resume training",
+        &[c(' ', Action::TogglePause)],
+        Hint::Fits("space", "pause"),
+    ),
+    row(
+        "s",
+        "one step (while paused)",
+        &[c('s', Action::Step)],
+        Hint::Fits("s", "step"),
+    ),
+    row(
+        "← / →",
+        "rate r down / up by one neuron (live resize)",
+        &[
+            on(Key::plain(KeyCode::Left), Action::RateDown),
+            on(Key::plain(KeyCode::Right), Action::RateUp),
+        ],
+        Hint::Fits("←/→", "rate"),
+    ),
+    row(
+        "shift+←/→, < >",
+        "rate along 0.1 0.25 0.5 0.75 1 1.5 2 3 4",
+        &[
+            on(Key::shift(KeyCode::Left), Action::LadderDown),
+            on(Key::shift(KeyCode::Right), Action::LadderUp),
+            c('<', Action::LadderDown),
+            c('>', Action::LadderUp),
+        ],
+        Hint::None,
+    ),
+    row(
+        "+ = / -",
+        "learning rate × / ÷ 1.25",
+        &[
+            c('+', Action::LrUp),
+            c('=', Action::LrUp),
+            c('-', Action::LrDown),
+        ],
+        Hint::Fits("+/-", "lr"),
+    ),
+    row(
+        "[ / ]",
+        "less / more smoothing of the loss curve (EMA)",
+        &[c('[', Action::SmoothLess), c(']', Action::SmoothMore)],
+        Hint::None,
+    ),
+    row(
+        "a",
+        "cycle activation: sign relu tanh erf linear",
+        &[c('a', Action::CycleActivation)],
+        AOD,
+    ),
+    row(
+        "o",
+        "cycle optimizer: sgd momentum adam",
+        &[c('o', Action::CycleOptimizer)],
+        AOD,
+    ),
+    row(
+        "d",
+        "decoder: learned / optimal A*(B)",
+        &[c('d', Action::CycleDecoder)],
+        AOD,
+    ),
+    row(
+        "tab",
+        "matrix view: B̃B̃ᵀ, AᵀA, BA, A − βBᵀ",
+        &[on(Key::plain(KeyCode::Tab), Action::CycleView)],
+        Hint::Fits("tab", "view"),
+    ),
+    row(
+        "m",
+        "heatmap blocks: mean / max-abs",
+        &[c('m', Action::ToggleMaxAbs)],
+        Hint::None,
+    ),
+    row(
+        "l",
+        "log-scale risk axis",
+        &[c('l', Action::ToggleLog)],
+        Hint::Fits("l", "log"),
+    ),
+    row(
+        "h",
+        "full history / recent window",
+        &[c('h', Action::ToggleHistory)],
+        Hint::Fits("h", "history"),
+    ),
+    row(
+        "r",
+        "reset the weights with a new seed",
+        &[c('r', Action::Reset)],
+        Hint::Fits("r", "reset"),
+    ),
+    row(
+        "w",
+        "save a checkpoint (aescope-…ckpt.json)",
+        &[c('w', Action::Save)],
+        Hint::Fits("w", "save"),
+    ),
+    row(
+        "e",
+        "export matrices (npy, csv) and series (csv)",
+        &[c('e', Action::Export)],
+        Hint::Fits("e", "export"),
+    ),
+    row(
+        "?",
+        "this help (↑/↓ PgUp/PgDn scroll, esc closes)",
+        &[
+            c('?', Action::Help),
+            Binding {
+                key: Key::plain(KeyCode::Up),
+                action: Action::ScrollUp,
+                when: HELP,
+            },
+            Binding {
+                key: Key::plain(KeyCode::PageUp),
+                action: Action::ScrollUp,
+                when: HELP,
+            },
+            Binding {
+                key: Key::plain(KeyCode::Down),
+                action: Action::ScrollDown,
+                when: HELP,
+            },
+            Binding {
+                key: Key::plain(KeyCode::PageDown),
+                action: Action::ScrollDown,
+                when: HELP,
+            },
+            Binding {
+                key: Key::plain(KeyCode::Esc),
+                action: Action::No,
+                when: ASKING,
+            },
+        ],
+        Hint::Always("?", "help"),
+    ),
+    row(
+        "q, ctrl-c",
+        "quit (y/n asked if no record; ctrl-c twice: at once)",
+        &[
+            c('q', Action::Quit),
+            Binding {
+                key: Key::ctrl('c'),
+                action: Action::Interrupt,
+                when: ALL,
+            },
+            Binding {
+                key: Key::ch('y'),
+                action: Action::Yes,
+                when: CONFIRM,
+            },
+            Binding {
+                key: Key::ch('Y'),
+                action: Action::Yes,
+                when: CONFIRM,
+            },
+            Binding {
+                key: Key::ch('n'),
+                action: Action::No,
+                when: ASKING,
+            },
+            Binding {
+                key: Key::ch('N'),
+                action: Action::No,
+                when: ASKING,
+            },
+        ],
+        Hint::Always("q", "quit"),
+    ),
+]);
+
+/// The note under the key list in the help overlay.
+pub const HELP_NOTE: &str = " Lines: yellow limit · blue PCA · magenta Shannon D(r) · cyan R*(B)";

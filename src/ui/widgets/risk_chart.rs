@@ -1,17 +1,62 @@
-//! The risk panel: the smoothed minibatch loss, the evaluated risk, and the reference lines
+//! The risk chart: the smoothed minibatch loss, the evaluated risk, and the reference lines
 //! (the activation's limit, PCA, Shannon, R*(B)) as step functions of the training step, each
-//! labelled with its current value.
+//! labelled with its current value; the last message in its bottom border.
 
 use super::theme::Theme;
+use crate::human;
 use crate::train::trainer::RiskKind;
-use crate::ui::history::{HistoryView, smooth};
-use crate::ui::live::state::{AppState, Status};
+use crate::ui::history::{Histories, HistoryView, StepLine, smooth};
+use crate::ui::view::ViewSettings;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph, Widget};
+
+/// A one-line message about the last thing that happened (saved, exported, an error).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Status {
+    /// The message.
+    pub text: String,
+    /// Shown in the error colour.
+    pub error: bool,
+}
+
+impl Status {
+    /// Good news.
+    pub fn info(text: impl Into<String>) -> Status {
+        Status {
+            text: text.into(),
+            error: false,
+        }
+    }
+
+    /// Something failed.
+    pub fn error(text: impl Into<String>) -> Status {
+        Status {
+            text: text.into(),
+            error: true,
+        }
+    }
+}
+
+/// The risk panel over the series it draws.
+#[derive(Debug, Clone, Copy)]
+pub struct RiskChart<'a> {
+    /// The series and reference lines.
+    pub series: &'a Histories,
+    /// Log axis, history window, smoothing.
+    pub view: &'a ViewSettings,
+    /// The run's current step; None before the first metrics (the panel says it waits).
+    pub step: Option<u64>,
+    /// What the evaluated risk is, for the legend.
+    pub risk_kind: Option<&'a RiskKind>,
+    /// The message in the bottom border.
+    pub status: Option<&'a Status>,
+    /// Colours and marker.
+    pub theme: &'a Theme,
+}
 
 /// A reference line ready to draw.
 struct RefLine {
@@ -22,77 +67,227 @@ struct RefLine {
     bold: bool,
 }
 
-/// The panel, with its border and titles.
-pub fn render(app: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
-    let (title, view) = titles(app, theme, area.width.saturating_sub(2) as usize);
-    let block = Block::bordered()
-        .border_style(theme.border_style())
-        .title(title)
-        .title(view.right_aligned())
-        .title_bottom(status_line(app.status.as_ref(), theme));
-    let inner = block.inner(area);
-    block.render(area, buf);
-    if app.metrics.is_none() {
-        Paragraph::new("waiting for the first metrics…")
-            .style(Style::default().fg(theme.dim))
-            .render(inner, buf);
-        return;
+impl Widget for RiskChart<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let theme = self.theme;
+        let (title, view) = self.titles(area.width.saturating_sub(2) as usize);
+        let block = Block::bordered()
+            .border_style(theme.border_style())
+            .title(title)
+            .title(view.right_aligned())
+            .title_bottom(status_line(self.status, theme));
+        let inner = block.inner(area);
+        block.render(area, buf);
+        let Some(step) = self.step else {
+            Paragraph::new("waiting for the first metrics…")
+                .style(Style::default().fg(theme.dim))
+                .render(inner, buf);
+            return;
+        };
+        if inner.width < 20 || inner.height < 5 {
+            return;
+        }
+        self.draw_chart(step, inner, buf);
     }
-    if inner.width < 20 || inner.height < 5 {
-        return;
-    }
-    draw_chart(app, theme, inner, buf);
 }
 
-/// The legend (left) and the view (right) of the top border, in the longest forms that fit
-/// side by side in `width` cells.
-fn titles(app: &AppState, theme: &Theme, width: usize) -> (Line<'static>, Line<'static>) {
-    let kind = app
-        .metrics
-        .as_ref()
-        .and_then(|m| m.risk_kind.as_ref())
-        .map_or_else(
+impl RiskChart<'_> {
+    /// The legend (left) and the view (right) of the top border, in the longest forms that
+    /// fit side by side in `width` cells.
+    fn titles(&self, width: usize) -> (Line<'static>, Line<'static>) {
+        let theme = self.theme;
+        let kind = self.risk_kind.map_or_else(
             || "risk".to_string(),
             |k| match k {
                 RiskKind::Exact => "exact risk".to_string(),
                 RiskKind::Validation { samples } => format!("val risk ({samples})"),
             },
         );
-    let smoothing = match app.smoothing() {
-        0.0 => "raw".to_string(),
-        b => format!("EMA {b}"),
-    };
-    let legend = |name: &'static str| {
-        Line::from(vec![
-            Span::styled(name, theme.title_style()),
-            Span::styled(
-                format!("━ loss {smoothing} "),
-                Style::default().fg(theme.loss),
-            ),
-            Span::styled(format!("• {kind} "), Style::default().fg(theme.risk)),
-        ])
-    };
-    let scale = if app.log_scale { " · log" } else { "" };
-    let view = |long: bool| {
-        let v = match (app.history, long) {
-            (HistoryView::Full, true) => "full history",
-            (HistoryView::Recent, true) => "recent window",
-            (HistoryView::Full, false) => "full",
-            (HistoryView::Recent, false) => "recent",
+        let smoothing = match self.view.smoothing() {
+            0.0 => "raw".to_string(),
+            b => format!("EMA {b}"),
         };
-        Line::styled(format!(" {v}{scale} "), Style::default().fg(theme.dim))
-    };
-    let candidates = [
-        (legend(" Risk "), view(true)),
-        (legend(" "), view(true)),
-        (legend(" "), view(false)),
-    ];
-    let fits = |(l, v): &(Line, Line)| l.width() + v.width() < width;
-    let chosen = candidates.iter().position(fits).unwrap_or(2);
-    candidates
-        .into_iter()
-        .nth(chosen)
-        .unwrap_or_else(|| (legend(" "), view(false)))
+        let legend = |name: &'static str| {
+            Line::from(vec![
+                Span::styled(name, theme.title_style()),
+                Span::styled(
+                    format!("━ loss {smoothing} "),
+                    Style::default().fg(theme.loss),
+                ),
+                Span::styled(format!("• {kind} "), Style::default().fg(theme.risk)),
+            ])
+        };
+        let scale = if self.view.log_scale { " · log" } else { "" };
+        let view = |long: bool| {
+            let v = match (self.view.history, long) {
+                (HistoryView::Full, true) => "full history",
+                (HistoryView::Recent, true) => "recent window",
+                (HistoryView::Full, false) => "full",
+                (HistoryView::Recent, false) => "recent",
+            };
+            Line::styled(format!(" {v}{scale} "), Style::default().fg(theme.dim))
+        };
+        let candidates = [
+            (legend(" Risk "), view(true)),
+            (legend(" "), view(true)),
+            (legend(" "), view(false)),
+        ];
+        let fits = |(l, v): &(Line, Line)| l.width() + v.width() < width;
+        let chosen = candidates.iter().position(fits).unwrap_or(2);
+        candidates
+            .into_iter()
+            .nth(chosen)
+            .unwrap_or_else(|| (legend(" "), view(false)))
+    }
+
+    fn draw_chart(&self, step: u64, inner: Rect, buf: &mut Buffer) {
+        let (theme, series) = (self.theme, self.series);
+        let log = self.view.log_scale;
+        let ty = |y: f64| -> Option<f64> {
+            if !y.is_finite() {
+                None
+            } else if log {
+                (y > 0.0).then(|| y.log10())
+            } else {
+                Some(y)
+            }
+        };
+        let transform = |pts: &[(f64, f64)]| -> Vec<(f64, f64)> {
+            pts.iter()
+                .filter_map(|&(x, y)| ty(y).map(|y| (x, y)))
+                .collect()
+        };
+
+        let view = self.view.history;
+        let loss_pts = series.loss.points(view);
+        let x_lo = match view {
+            HistoryView::Full => 0.0,
+            HistoryView::Recent => loss_pts.first().map_or(0.0, |p| p.x - p.weight),
+        };
+        let x_hi = (step as f64).max(x_lo + 1.0);
+        let in_range = |x: f64| x >= x_lo && x <= x_hi;
+        let loss = transform(&smooth(&loss_pts, self.view.smoothing()));
+        let risk: Vec<(f64, f64)> = transform(
+            &series
+                .risk
+                .points(HistoryView::Full)
+                .iter()
+                .filter(|p| in_range(p.x))
+                .map(|p| (p.x, p.y))
+                .collect::<Vec<_>>(),
+        );
+
+        let mut refs: Vec<RefLine> = Vec::new();
+        let mut add = |line: &StepLine, label: &str, color: Color, bold: bool| {
+            if let Some(v) = line.last() {
+                refs.push(RefLine {
+                    label: label.to_string(),
+                    value: v,
+                    color,
+                    points: transform(&line.polyline(x_lo, x_hi)),
+                    bold,
+                });
+            }
+        };
+        add(&series.limit, &series.limit_label, theme.limit, true);
+        add(&series.pca, "PCA", theme.pca, false);
+        add(&series.shannon, "Shannon D(r)", theme.shannon, false);
+        let best: Vec<(f64, f64)> = transform(
+            &series
+                .best
+                .points(view)
+                .iter()
+                .filter(|p| in_range(p.x))
+                .map(|p| (p.x, p.y))
+                .collect::<Vec<_>>(),
+        );
+        if let Some(b) = series.best.last() {
+            refs.push(RefLine {
+                label: "R*(B)".to_string(),
+                value: b.y,
+                color: theme.best,
+                points: best,
+                bold: false,
+            });
+        }
+
+        let ys = loss
+            .iter()
+            .chain(&risk)
+            .chain(refs.iter().flat_map(|r| &r.points))
+            .map(|p| p.1);
+        let (y_lo, y_hi) = bounds(ys, log);
+        let max_ticks = ((inner.height.saturating_sub(2)) / 4).clamp(2, 11) as usize;
+        // Linear axes get round ticks (0.45, 0.50, …); log axes evenly spaced decades'
+        // fractions.
+        let (y_lo, y_hi, n_labels) = if log {
+            (y_lo, y_hi, max_ticks)
+        } else {
+            nice_axis(y_lo, y_hi, max_ticks)
+        };
+        let y_labels: Vec<Span> = (0..n_labels)
+            .map(|i| {
+                let v = y_lo + (y_hi - y_lo) * i as f64 / (n_labels - 1) as f64;
+                Span::raw(tick(
+                    if log { 10f64.powf(v) } else { v },
+                    y_hi - y_lo,
+                    n_labels,
+                    log,
+                ))
+            })
+            .collect();
+        let x_labels: Vec<Span> = [x_lo, (x_lo + x_hi) / 2.0, x_hi]
+            .iter()
+            .map(|&x| Span::raw(human::step_axis(x)))
+            .collect();
+        let graph = graph_area(
+            inner,
+            y_labels.iter().map(Span::width).max().unwrap_or(0) as u16,
+            x_labels.first().map_or(0, Span::width) as u16,
+        );
+
+        let mut datasets: Vec<Dataset> = refs
+            .iter()
+            .map(|r| {
+                Dataset::default()
+                    .data(&r.points)
+                    .graph_type(GraphType::Line)
+                    .marker(theme.marker)
+                    .style(Style::default().fg(r.color))
+            })
+            .collect();
+        datasets.push(
+            Dataset::default()
+                .data(&loss)
+                .graph_type(GraphType::Line)
+                .marker(theme.marker)
+                .style(Style::default().fg(theme.loss)),
+        );
+        datasets.push(
+            Dataset::default()
+                .data(&risk)
+                .graph_type(GraphType::Scatter)
+                .marker(Marker::Dot)
+                .style(Style::default().fg(theme.risk)),
+        );
+        let axis_style = Style::default().fg(theme.border);
+        Chart::new(datasets)
+            .x_axis(
+                Axis::default()
+                    .bounds([x_lo, x_hi])
+                    .labels(x_labels)
+                    .style(axis_style),
+            )
+            .y_axis(
+                Axis::default()
+                    .bounds([y_lo, y_hi])
+                    .labels(y_labels)
+                    .style(axis_style),
+            )
+            .render(inner, buf);
+
+        label_lines(&refs, graph, (y_lo, y_hi), log, theme, buf);
+    }
 }
 
 /// The last message (saved, exported, an error) in the panel's bottom border.
@@ -104,152 +299,6 @@ pub fn status_line(status: Option<&Status>, theme: &Theme) -> Line<'static> {
         )),
         None => Line::default(),
     }
-}
-
-fn draw_chart(app: &AppState, theme: &Theme, inner: Rect, buf: &mut Buffer) {
-    let log = app.log_scale;
-    let ty = |y: f64| -> Option<f64> {
-        if !y.is_finite() {
-            None
-        } else if log {
-            (y > 0.0).then(|| y.log10())
-        } else {
-            Some(y)
-        }
-    };
-    let transform = |pts: &[(f64, f64)]| -> Vec<(f64, f64)> {
-        pts.iter()
-            .filter_map(|&(x, y)| ty(y).map(|y| (x, y)))
-            .collect()
-    };
-
-    let view = app.history;
-    let loss_pts = app.loss.points(view);
-    let step = app.metrics.as_ref().map_or(0, |m| m.step) as f64;
-    let x_lo = match view {
-        HistoryView::Full => 0.0,
-        HistoryView::Recent => loss_pts.first().map_or(0.0, |p| p.x - p.weight),
-    };
-    let x_hi = step.max(x_lo + 1.0);
-    let in_range = |x: f64| x >= x_lo && x <= x_hi;
-    let loss = transform(&smooth(&loss_pts, app.smoothing()));
-    let risk: Vec<(f64, f64)> = transform(
-        &app.risk
-            .points(HistoryView::Full)
-            .iter()
-            .filter(|p| in_range(p.x))
-            .map(|p| (p.x, p.y))
-            .collect::<Vec<_>>(),
-    );
-
-    let mut refs: Vec<RefLine> = Vec::new();
-    let mut add = |line: &crate::ui::history::StepLine, label: &str, color: Color, bold: bool| {
-        if let Some(v) = line.last() {
-            refs.push(RefLine {
-                label: label.to_string(),
-                value: v,
-                color,
-                points: transform(&line.polyline(x_lo, x_hi)),
-                bold,
-            });
-        }
-    };
-    add(&app.limit, &app.limit_label, theme.limit, true);
-    add(&app.pca, "PCA", theme.pca, false);
-    add(&app.shannon, "Shannon D(r)", theme.shannon, false);
-    let best: Vec<(f64, f64)> = transform(
-        &app.best
-            .points(view)
-            .iter()
-            .filter(|p| in_range(p.x))
-            .map(|p| (p.x, p.y))
-            .collect::<Vec<_>>(),
-    );
-    if let Some(b) = app.best.last() {
-        refs.push(RefLine {
-            label: "R*(B)".to_string(),
-            value: b.y,
-            color: theme.best,
-            points: best,
-            bold: false,
-        });
-    }
-
-    let ys = loss
-        .iter()
-        .chain(&risk)
-        .chain(refs.iter().flat_map(|r| &r.points))
-        .map(|p| p.1);
-    let (y_lo, y_hi) = bounds(ys, log);
-    let max_ticks = ((inner.height.saturating_sub(2)) / 4).clamp(2, 11) as usize;
-    // Linear axes get round ticks (0.45, 0.50, …); log axes evenly spaced decades' fractions.
-    let (y_lo, y_hi, n_labels) = if log {
-        (y_lo, y_hi, max_ticks)
-    } else {
-        nice_axis(y_lo, y_hi, max_ticks)
-    };
-    let y_labels: Vec<Span> = (0..n_labels)
-        .map(|i| {
-            let v = y_lo + (y_hi - y_lo) * i as f64 / (n_labels - 1) as f64;
-            Span::raw(tick(
-                if log { 10f64.powf(v) } else { v },
-                y_hi - y_lo,
-                n_labels,
-                log,
-            ))
-        })
-        .collect();
-    let x_labels: Vec<Span> = [x_lo, (x_lo + x_hi) / 2.0, x_hi]
-        .iter()
-        .map(|&x| Span::raw(step_label(x)))
-        .collect();
-    let graph = graph_area(
-        inner,
-        y_labels.iter().map(Span::width).max().unwrap_or(0) as u16,
-        x_labels.first().map_or(0, Span::width) as u16,
-    );
-
-    let mut datasets: Vec<Dataset> = refs
-        .iter()
-        .map(|r| {
-            Dataset::default()
-                .data(&r.points)
-                .graph_type(GraphType::Line)
-                .marker(theme.marker)
-                .style(Style::default().fg(r.color))
-        })
-        .collect();
-    datasets.push(
-        Dataset::default()
-            .data(&loss)
-            .graph_type(GraphType::Line)
-            .marker(theme.marker)
-            .style(Style::default().fg(theme.loss)),
-    );
-    datasets.push(
-        Dataset::default()
-            .data(&risk)
-            .graph_type(GraphType::Scatter)
-            .marker(Marker::Dot)
-            .style(Style::default().fg(theme.risk)),
-    );
-    let axis_style = Style::default().fg(theme.border);
-    Chart::new(datasets)
-        .x_axis(
-            Axis::default()
-                .bounds([x_lo, x_hi])
-                .labels(x_labels)
-                .style(axis_style),
-        )
-        .y_axis(
-            Axis::default()
-                .bounds([y_lo, y_hi])
-                .labels(y_labels)
-                .style(axis_style),
-        )
-        .render(inner, buf);
-
-    label_lines(&refs, graph, (y_lo, y_hi), log, theme, buf);
 }
 
 /// Write each reference line's name and value on its row, at the left of the graph where the
@@ -264,7 +313,7 @@ fn label_lines(
 ) {
     let mut taken: Vec<u16> = Vec::new();
     for r in refs {
-        let text = format!(" {} {} ", r.label, value_text(r.value));
+        let text = format!(" {} {} ", r.label, human::risk(r.value));
         let shown = if log {
             (r.value > 0.0).then(|| r.value.log10())
         } else {
@@ -294,15 +343,6 @@ fn label_lines(
         let x = graph.left() + 1;
         let width = graph.right().saturating_sub(x);
         buf.set_stringn(x, row, &text, width as usize, style);
-    }
-}
-
-/// "0.6817", or scientific for tiny values.
-fn value_text(v: f64) -> String {
-    if v != 0.0 && v.abs() < 1e-3 {
-        format!("{v:.2e}")
-    } else {
-        format!("{v:.4}")
     }
 }
 
@@ -410,18 +450,6 @@ fn tick(v: f64, span: f64, n: usize, log: bool) -> String {
         3
     };
     format!("{v:.decimals$}")
-}
-
-/// Steps on the x axis: 12400, 1.2M.
-fn step_label(x: f64) -> String {
-    let x = x.max(0.0);
-    if x < 1e5 {
-        format!("{x:.0}")
-    } else if x < 1e6 {
-        format!("{:.0}k", x / 1e3)
-    } else {
-        format!("{:.2}M", x / 1e6)
-    }
 }
 
 #[cfg(test)]
