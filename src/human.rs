@@ -113,7 +113,7 @@ fn snapped(v: f64, decimals: usize) -> Option<f64> {
     if !v.is_finite() {
         return None;
     }
-    let half_ulp = 0.5 * 10f64.powi(-(decimals.min(300) as i32));
+    let half_ulp = 0.5 * 10f64.powi(-i32::from(u16::try_from(decimals.min(300)).unwrap_or(300)));
     Some(if v.abs() < half_ulp { 0.0 } else { v })
 }
 
@@ -139,7 +139,7 @@ mod tests {
         assert_eq!(clock(f64::NAN), "0:00");
         assert_eq!(duration(Duration::from_secs(7)), "7 s");
         assert_eq!(duration(Duration::from_secs(95)), "1m 35s");
-        assert_eq!(duration(Duration::from_secs(7500)), "2h 05m");
+        assert_eq!(duration(Duration::from_mins(125)), "2h 05m");
     }
 
     #[test]

@@ -38,7 +38,7 @@ fn assert_dispatched<A: Copy + PartialEq + Debug, M: Copy + PartialEq + Debug>(
 }
 
 /// Every binding's key is named in its row's help line.
-fn assert_named<A, M>(table: KeyTable<A, M>) {
+fn assert_named<A, M>(table: &KeyTable<A, M>) {
     for row in table.rows() {
         let named: Vec<String> = named_keys(&format!("{} {}", row.keys, row.what))
             .into_iter()
@@ -81,7 +81,7 @@ fn assert_hints_from_table<A: Copy, M: Copy + PartialEq + Debug>(table: KeyTable
 #[test]
 fn live_keys_are_dispatched_named_and_hinted_from_one_table() {
     assert_dispatched(KEYS);
-    assert_named(KEYS);
+    assert_named(&KEYS);
     for mode in [Mode::Panels, Mode::Help, Mode::Confirm] {
         assert_hints_from_table(KEYS, mode);
     }
@@ -146,7 +146,7 @@ fn sweep_screen(s: &SweepState) -> String {
 #[test]
 fn sweep_keys_are_dispatched_named_and_hinted_from_one_table() {
     assert_dispatched(SWEEP_KEYS);
-    assert_named(SWEEP_KEYS);
+    assert_named(&SWEEP_KEYS);
     let pts: Vec<_> = [0.5, 1.0]
         .iter()
         .enumerate()

@@ -3,7 +3,7 @@
 
 mod common;
 
-use aescope::train::protocol::{Event, PauseReason};
+use aescope::protocol::{Event, PauseReason};
 use aescope::ui::live::keys::{Action, KEYS};
 use aescope::ui::live::layout;
 use aescope::ui::live::state::{AppState, BlockMode};

@@ -3,7 +3,7 @@
 
 use crate::config::Config;
 use crate::data::SourceKind;
-use crate::train::protocol::{FinishReason, Metrics, Report, Summary};
+use crate::protocol::{FinishReason, Metrics, Report, Summary};
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -141,7 +141,7 @@ pub fn utc_stamp(t: SystemTime) -> String {
     let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let (days, rem) = (secs / 86_400, secs % 86_400);
     // Howard Hinnant's civil_from_days.
-    let z = days as i64 + 719_468;
+    let z = days.cast_signed() + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;

@@ -2,7 +2,7 @@
 //! smoothing, which matrix and how its blocks are summarized). They change nothing in the run,
 //! so every front end that draws the shared panels keeps one of these.
 
-use crate::train::protocol::MatrixView;
+use crate::protocol::MatrixView;
 use crate::ui::history::HistoryView;
 
 /// Smoothing factors (per step) of the loss curve, `[` and `]` move along them.

@@ -2,13 +2,12 @@
 
 #![allow(dead_code)]
 
-use aescope::config::{Config, DecoderMode};
+use aescope::config::Config;
 use aescope::model::Activation;
-use aescope::train::optim::OptKind;
-use aescope::train::protocol::{
-    Features, FinishReason, MatrixView, Metrics, Report, Snapshot, Summary,
+use aescope::protocol::{
+    DecoderMode, Features, FinishReason, MatrixView, Metrics, OptKind, Report, RiskKind, Snapshot,
+    Summary,
 };
-use aescope::train::trainer::RiskKind;
 use aescope::ui::live::layout;
 use aescope::ui::live::state::AppState;
 use aescope::ui::widgets::theme::{ColorMode, Theme};

@@ -46,10 +46,7 @@ pub fn series_csv(series: &Histories, smoothing: f64) -> String {
         rows.entry(p.x as u64).or_default().best = Some(p.y);
     }
     let field = |v: Option<f64>| v.map_or_else(String::new, |x| format!("{x}"));
-    let mut out = format!(
-        "step,loss,loss_smoothed_{},risk,limit,pca,shannon,best_risk\n",
-        smoothing
-    );
+    let mut out = format!("step,loss,loss_smoothed_{smoothing},risk,limit,pca,shannon,best_risk\n");
     for (step, r) in rows {
         let x = step as f64;
         let _ = writeln!(

@@ -13,13 +13,13 @@
 //! metrics confirm it.
 
 use super::keys::{Action, KEYS, Mode};
-use crate::config::{Config, DecoderMode, n_for_rate};
+use crate::config::{Config, n_for_rate};
 use crate::model::Activation;
-use crate::theory::bounds;
-use crate::train::optim::OptKind;
-use crate::train::protocol::{
-    Command, Event, FinishReason, Metrics, PauseReason, Snapshot, SnapshotRequest,
+use crate::protocol::{
+    Command, DecoderMode, Event, FinishReason, Metrics, OptKind, PauseReason, Snapshot,
+    SnapshotRequest,
 };
+use crate::theory::bounds;
 use crate::ui::history::{Histories, Point};
 use crate::ui::view::{ViewSettings, cycle};
 use crossterm::event::KeyEvent;
@@ -74,16 +74,14 @@ impl Overlay {
     /// Quitting without a record asks first.
     fn on_action(&mut self, a: Action, has_record: bool) -> Option<Vec<Effect>> {
         match *self {
-            Overlay::ConfirmQuit => {
-                return Some(match a {
-                    Action::Yes | Action::Interrupt => vec![Effect::Quit],
-                    Action::No => {
-                        *self = Overlay::None;
-                        Vec::new()
-                    }
-                    _ => Vec::new(),
-                });
-            }
+            Overlay::ConfirmQuit => Some(match a {
+                Action::Yes | Action::Interrupt => vec![Effect::Quit],
+                Action::No => {
+                    *self = Overlay::None;
+                    Vec::new()
+                }
+                _ => Vec::new(),
+            }),
             Overlay::Help { scroll } => {
                 let scroll = match a {
                     Action::ScrollUp => scroll.saturating_sub(1),
@@ -124,11 +122,11 @@ struct Pending<T> {
 }
 
 impl<T: PartialEq + Copy> Pending<T> {
-    fn new(value: T) -> Option<Pending<T>> {
-        Some(Pending {
+    fn new(value: T) -> Pending<T> {
+        Pending {
             value,
             ttl: PENDING_TTL,
-        })
+        }
     }
 
     /// Drop the pending value once the worker shows it, or after a while (it may have
@@ -143,7 +141,7 @@ impl<T: PartialEq + Copy> Pending<T> {
         }
     }
 
-    fn or(slot: &Option<Pending<T>>, actual: T) -> T {
+    fn or(slot: Option<&Pending<T>>, actual: T) -> T {
         slot.map_or(actual, |p| p.value)
     }
 }
@@ -224,20 +222,25 @@ impl Requests {
             Action::CycleActivation => {
                 let next = cycle(
                     &Activation::ALL,
-                    Pending::or(&self.activation, m.activation),
+                    Pending::or(self.activation.as_ref(), m.activation),
                 );
-                self.activation = Pending::new(next);
+                self.activation = Some(Pending::new(next));
                 Some(Command::SetActivation(next))
             }
             Action::CycleOptimizer => {
-                let next = cycle(&OptKind::ALL, Pending::or(&self.optimizer, m.optimizer));
-                self.optimizer = Pending::new(next);
+                let next = cycle(
+                    &OptKind::ALL,
+                    Pending::or(self.optimizer.as_ref(), m.optimizer),
+                );
+                self.optimizer = Some(Pending::new(next));
                 Some(Command::SetOptimizer(next))
             }
             _ => {
-                let modes = [DecoderMode::Learned, DecoderMode::Optimal];
-                let next = cycle(&modes, Pending::or(&self.decoder, m.decoder));
-                self.decoder = Pending::new(next);
+                let next = cycle(
+                    &DecoderMode::ALL,
+                    Pending::or(self.decoder.as_ref(), m.decoder),
+                );
+                self.decoder = Some(Pending::new(next));
                 Some(Command::SetDecoder(next))
             }
         };
@@ -246,7 +249,7 @@ impl Requests {
 
     /// One neuron more or less, from the last n asked for.
     fn nudge_rate(&mut self, m: &Metrics, up: bool) -> Option<Command> {
-        let n = Pending::or(&self.n, m.n);
+        let n = Pending::or(self.n.as_ref(), m.n);
         let target = if up {
             n.saturating_add(1)
         } else {
@@ -255,14 +258,14 @@ impl Requests {
         if target == 0 || target == n {
             return None;
         }
-        self.n = Pending::new(target);
+        self.n = Some(Pending::new(target));
         Some(Command::SetN(target))
     }
 
     /// The next rung of [`RATE_LADDER`] above or below the rate last asked for.
     fn ladder(&mut self, m: &Metrics, up: bool) -> Option<Command> {
         let d = m.d.max(1);
-        let r = Pending::or(&self.n, m.n) as f64 / d as f64;
+        let r = Pending::or(self.n.as_ref(), m.n) as f64 / d as f64;
         // A rung counts as reached when it rounds to the same n.
         let eps = 0.5 / d as f64;
         let rung = if up {
@@ -270,7 +273,7 @@ impl Requests {
         } else {
             RATE_LADDER.iter().rev().copied().find(|&x| x < r - eps)
         }?;
-        self.n = Pending::new(n_for_rate(rung, d));
+        self.n = Some(Pending::new(n_for_rate(rung, d)));
         Some(Command::SetRate(rung))
     }
 }
@@ -353,10 +356,10 @@ impl AppState {
             Event::RateChanged { step, r, limit, .. } => {
                 self.series.set_references(self.run.source, step, r, limit);
             }
-            Event::Paused(PauseReason::Diverged { step, loss }) => {
+            Event::Paused(reason @ PauseReason::Diverged { step, loss }) => {
                 self.run.diverged = Some((step, loss));
                 self.status = Some(Status::error(format!(
-                    "diverged at step {step} (loss {loss}): lower the learning rate (-) and resume (space)"
+                    "{reason}: lower the learning rate (-) and resume (space)"
                 )));
             }
             Event::Paused(PauseReason::User) => {}
@@ -426,7 +429,10 @@ impl AppState {
         let text = format!("exported {} matrix files{dir}", files.len());
         self.status = Some(match self.requests.series_export.take() {
             Some(Err(e)) => Status::error(format!("{text}; {e}")),
-            Some(Ok(_)) => Status::info(format!("{text} + {}", super::export::SERIES_FILE)),
+            Some(Ok(series)) => Status::info(format!(
+                "{text} + {}",
+                series.file_name().unwrap_or_default().to_string_lossy()
+            )),
             None => Status::info(text),
         });
     }

@@ -4,8 +4,7 @@
 use super::theme::Theme;
 use crate::data::SourceKind;
 use crate::human;
-use crate::train::protocol::FinishReason;
-use crate::train::trainer::RiskKind;
+use crate::protocol::FinishReason;
 use crate::ui::run_info::{RunInfo, RunState};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -99,18 +98,9 @@ impl Header<'_> {
         // time.
         let elapsed = run.finished.as_ref().map_or(m.elapsed_s, |s| s.wall_s);
         status.push(vec![label("elapsed "), value(human::clock(elapsed))]);
-        status.push(vec![value(m.activation.name().to_string())]);
-        status.push(vec![value(m.optimizer.name().to_string())]);
-        status.push(vec![
-            label("A "),
-            value(
-                match m.decoder {
-                    crate::config::DecoderMode::Learned => "learned",
-                    crate::config::DecoderMode::Optimal => "optimal",
-                }
-                .to_string(),
-            ),
-        ]);
+        status.push(vec![value(m.activation.to_string())]);
+        status.push(vec![value(m.optimizer.to_string())]);
+        status.push(vec![label("A "), value(m.decoder.to_string())]);
         status.push(vec![
             value(run.preset.clone()),
             label(format!("{source} d={}", m.d).as_str()),
@@ -121,7 +111,7 @@ impl Header<'_> {
                 let kind = m
                     .risk_kind
                     .as_ref()
-                    .map_or_else(String::new, |k| format!(" ({})", kind_short(k)));
+                    .map_or_else(String::new, |k| format!(" ({})", k.short()));
                 numbers.push(vec![
                     label("risk "),
                     Span::styled(human::fixed(risk, 4), bold.fg(theme.risk)),
@@ -154,14 +144,6 @@ impl Header<'_> {
 }
 
 type Item = Vec<Span<'static>>;
-
-/// "exact" or "val": the full description is in the risk panel's title.
-pub fn kind_short(k: &RiskKind) -> &'static str {
-    match k {
-        RiskKind::Exact => "exact",
-        RiskKind::Validation { .. } => "val",
-    }
-}
 
 fn state_badge(s: RunState, theme: &Theme) -> Span<'static> {
     let (text, color) = match s {

@@ -4,7 +4,7 @@
 
 use super::theme::Theme;
 use crate::human;
-use crate::train::trainer::RiskKind;
+use crate::protocol::RiskKind;
 use crate::ui::history::{Histories, HistoryView, StepLine, smooth};
 use crate::ui::view::ViewSettings;
 use ratatui::buffer::Buffer;
@@ -141,6 +141,95 @@ impl RiskChart<'_> {
     }
 
     fn draw_chart(&self, step: u64, inner: Rect, buf: &mut Buffer) {
+        let theme = self.theme;
+        let log = self.view.log_scale;
+        let Curves {
+            x_lo,
+            x_hi,
+            loss,
+            risk,
+            refs,
+        } = self.curves(step);
+        let ys = loss
+            .iter()
+            .chain(&risk)
+            .chain(refs.iter().flat_map(|r| &r.points))
+            .map(|p| p.1);
+        let (y_lo, y_hi) = bounds(ys, log);
+        let max_ticks = ((inner.height.saturating_sub(2)) / 4).clamp(2, 11) as usize;
+        // Linear axes get round ticks (0.45, 0.50, …); log axes evenly spaced decades'
+        // fractions.
+        let (y_lo, y_hi, n_labels) = if log {
+            (y_lo, y_hi, max_ticks)
+        } else {
+            nice_axis(y_lo, y_hi, max_ticks)
+        };
+        let y_labels: Vec<Span> = (0..n_labels)
+            .map(|i| {
+                let v = y_lo + (y_hi - y_lo) * i as f64 / (n_labels - 1) as f64;
+                Span::raw(tick(
+                    if log { 10f64.powf(v) } else { v },
+                    y_hi - y_lo,
+                    n_labels,
+                    log,
+                ))
+            })
+            .collect();
+        let x_labels: Vec<Span> = [x_lo, f64::midpoint(x_lo, x_hi), x_hi]
+            .iter()
+            .map(|&x| Span::raw(human::step_axis(x)))
+            .collect();
+        let graph = graph_area(
+            inner,
+            y_labels.iter().map(Span::width).max().unwrap_or(0) as u16,
+            x_labels.first().map_or(0, Span::width) as u16,
+        );
+
+        let mut datasets: Vec<Dataset> = refs
+            .iter()
+            .map(|r| {
+                Dataset::default()
+                    .data(&r.points)
+                    .graph_type(GraphType::Line)
+                    .marker(theme.marker)
+                    .style(Style::default().fg(r.color))
+            })
+            .collect();
+        datasets.push(
+            Dataset::default()
+                .data(&loss)
+                .graph_type(GraphType::Line)
+                .marker(theme.marker)
+                .style(Style::default().fg(theme.loss)),
+        );
+        datasets.push(
+            Dataset::default()
+                .data(&risk)
+                .graph_type(GraphType::Scatter)
+                .marker(Marker::Dot)
+                .style(Style::default().fg(theme.risk)),
+        );
+        let axis_style = Style::default().fg(theme.border);
+        Chart::new(datasets)
+            .x_axis(
+                Axis::default()
+                    .bounds([x_lo, x_hi])
+                    .labels(x_labels)
+                    .style(axis_style),
+            )
+            .y_axis(
+                Axis::default()
+                    .bounds([y_lo, y_hi])
+                    .labels(y_labels)
+                    .style(axis_style),
+            )
+            .render(inner, buf);
+
+        label_lines(&refs, graph, (y_lo, y_hi), log, theme, buf);
+    }
+
+    /// The step range on screen and every curve in it (log10 values on a log axis).
+    fn curves(&self, step: u64) -> Curves {
         let (theme, series) = (self.theme, self.series);
         let log = self.view.log_scale;
         let ty = |y: f64| -> Option<f64> {
@@ -211,83 +300,23 @@ impl RiskChart<'_> {
             });
         }
 
-        let ys = loss
-            .iter()
-            .chain(&risk)
-            .chain(refs.iter().flat_map(|r| &r.points))
-            .map(|p| p.1);
-        let (y_lo, y_hi) = bounds(ys, log);
-        let max_ticks = ((inner.height.saturating_sub(2)) / 4).clamp(2, 11) as usize;
-        // Linear axes get round ticks (0.45, 0.50, …); log axes evenly spaced decades'
-        // fractions.
-        let (y_lo, y_hi, n_labels) = if log {
-            (y_lo, y_hi, max_ticks)
-        } else {
-            nice_axis(y_lo, y_hi, max_ticks)
-        };
-        let y_labels: Vec<Span> = (0..n_labels)
-            .map(|i| {
-                let v = y_lo + (y_hi - y_lo) * i as f64 / (n_labels - 1) as f64;
-                Span::raw(tick(
-                    if log { 10f64.powf(v) } else { v },
-                    y_hi - y_lo,
-                    n_labels,
-                    log,
-                ))
-            })
-            .collect();
-        let x_labels: Vec<Span> = [x_lo, (x_lo + x_hi) / 2.0, x_hi]
-            .iter()
-            .map(|&x| Span::raw(human::step_axis(x)))
-            .collect();
-        let graph = graph_area(
-            inner,
-            y_labels.iter().map(Span::width).max().unwrap_or(0) as u16,
-            x_labels.first().map_or(0, Span::width) as u16,
-        );
-
-        let mut datasets: Vec<Dataset> = refs
-            .iter()
-            .map(|r| {
-                Dataset::default()
-                    .data(&r.points)
-                    .graph_type(GraphType::Line)
-                    .marker(theme.marker)
-                    .style(Style::default().fg(r.color))
-            })
-            .collect();
-        datasets.push(
-            Dataset::default()
-                .data(&loss)
-                .graph_type(GraphType::Line)
-                .marker(theme.marker)
-                .style(Style::default().fg(theme.loss)),
-        );
-        datasets.push(
-            Dataset::default()
-                .data(&risk)
-                .graph_type(GraphType::Scatter)
-                .marker(Marker::Dot)
-                .style(Style::default().fg(theme.risk)),
-        );
-        let axis_style = Style::default().fg(theme.border);
-        Chart::new(datasets)
-            .x_axis(
-                Axis::default()
-                    .bounds([x_lo, x_hi])
-                    .labels(x_labels)
-                    .style(axis_style),
-            )
-            .y_axis(
-                Axis::default()
-                    .bounds([y_lo, y_hi])
-                    .labels(y_labels)
-                    .style(axis_style),
-            )
-            .render(inner, buf);
-
-        label_lines(&refs, graph, (y_lo, y_hi), log, theme, buf);
+        Curves {
+            x_lo,
+            x_hi,
+            loss,
+            risk,
+            refs,
+        }
     }
+}
+
+/// What the chart draws: the step range and the curves in it.
+struct Curves {
+    x_lo: f64,
+    x_hi: f64,
+    loss: Vec<(f64, f64)>,
+    risk: Vec<(f64, f64)>,
+    refs: Vec<RefLine>,
 }
 
 /// The last message (saved, exported, an error) in the panel's bottom border.
@@ -328,8 +357,8 @@ fn label_lines(
         let candidates = [0i32, -1, 1, -2, 2];
         let row = candidates
             .iter()
-            .map(|d| want as i32 + d)
-            .filter(|&y| y >= graph.top() as i32 && y < graph.bottom() as i32)
+            .map(|d| i32::from(want) + d)
+            .filter(|&y| y >= i32::from(graph.top()) && y < i32::from(graph.bottom()))
             .map(|y| y as u16)
             .find(|y| !taken.contains(y));
         let Some(row) = row else {
@@ -356,7 +385,7 @@ fn row_of(v: f64, lo: f64, hi: f64, graph: Rect, marker: Marker) -> Option<u16> 
         Marker::HalfBlock | Marker::Quadrant => 2.0,
         _ => 1.0,
     };
-    let res = graph.height as f64 * per_cell;
+    let res = f64::from(graph.height) * per_cell;
     let y = ((hi - v) * (res - 1.0) / (hi - lo)).round();
     Some(graph.top() + (y / per_cell) as u16)
 }
@@ -426,11 +455,11 @@ fn nice_axis(lo: f64, hi: f64, max_ticks: usize) -> (f64, f64, usize) {
 /// A tick label: as many decimals as the spacing of the ticks needs.
 fn tick(v: f64, span: f64, n: usize, log: bool) -> String {
     if log {
-        return if !(1e-3..100.0).contains(&v) {
-            format!("{v:.1e}")
-        } else {
+        return if (1e-3..100.0).contains(&v) {
             let decimals = (2 - v.log10().floor() as i32).clamp(0, 5) as usize;
             format!("{v:.decimals$}")
+        } else {
+            format!("{v:.1e}")
         };
     }
     // A diverging run reaches 1e13: keep labels short.

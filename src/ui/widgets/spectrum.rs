@@ -4,10 +4,10 @@
 
 use super::risk_chart::graph_area;
 use super::theme::Theme;
+use crate::protocol::Snapshot;
 use crate::theory::spectrum::{
     histogram, marchenko_pastur_bin_masses, marchenko_pastur_support, target_spectrum,
 };
-use crate::train::protocol::Snapshot;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
