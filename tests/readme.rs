@@ -27,6 +27,9 @@
 //!   indented code blocks may not hold `aescope` commands at all (fence them), so every skip
 //!   is deliberate.
 //!
+//! * **Rust blocks** (```rust) must be verbatim excerpts of a program in `examples/` (which
+//!   `cargo test` compiles), ignoring indentation and blank lines.
+//!
 //! The test also checks that every internal link (`[text](#anchor)`, `[text](docs/x.md)`)
 //! resolves, that it found at least [`MIN_COMMANDS`] runnable commands (so a bug in this
 //! extractor cannot pass silently), and, in every `aescope ...` line or code span and every
@@ -588,7 +591,7 @@ fn dotted_keys(text: &str) -> Vec<String> {
 #[test]
 fn flags_and_keys_in_the_docs_exist() {
     let mut known_flags = Vec::new();
-    for sub in ["run", "sweep", "sweep-merge", "theory", "presets"] {
+    for sub in ["run", "sweep", "sweep-merge", "theory", "presets", "data"] {
         known_flags.extend(flags(&aescope_stdout(&[sub, "--help"])));
     }
     known_flags.extend(flags(&aescope_stdout(&["--help"])));
@@ -643,6 +646,63 @@ fn flags_and_keys_in_the_docs_exist() {
             }
         }
     }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+/// The ```rust blocks of a document, as trimmed non-blank lines, with their line numbers.
+fn rust_blocks(text: &str) -> Vec<(usize, Vec<String>)> {
+    let mut out = Vec::new();
+    let mut current: Option<(usize, Vec<String>)> = None;
+    for (n, line) in text.lines().enumerate() {
+        let t = line.trim();
+        match current.take() {
+            None if t == "```rust" => current = Some((n + 1, Vec::new())),
+            None => {}
+            Some(block) if t.starts_with("```") => out.push(block),
+            Some((start, mut lines)) => {
+                if !t.is_empty() {
+                    lines.push(t.to_string());
+                }
+                current = Some((start, lines));
+            }
+        }
+    }
+    out
+}
+
+/// Every ```rust block of the docs is a verbatim excerpt of a program in examples/, which
+/// `cargo test` and clippy compile: the API shown is the API that exists.
+#[test]
+fn rust_blocks_are_compiled_examples() {
+    let mut examples = Vec::new();
+    if let Ok(dir) = std::fs::read_dir(repo().join("examples")) {
+        for e in dir.filter_map(Result::ok) {
+            let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+            let lines: Vec<String> = text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(String::from)
+                .collect();
+            examples.push(lines);
+        }
+    }
+    let mut bad = Vec::new();
+    let mut found = 0;
+    for (name, text) in documents() {
+        for (n, block) in rust_blocks(&text) {
+            found += 1;
+            let inside = examples
+                .iter()
+                .any(|ex| ex.windows(block.len()).any(|w| w == block.as_slice()));
+            if !inside {
+                bad.push(format!(
+                    "{name}:{n}: this rust block is not an excerpt of a file in examples/ (copy it from one, after cargo fmt)"
+                ));
+            }
+        }
+    }
+    assert!(found >= 1, "no rust block found: is the extractor broken?");
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
 
