@@ -48,7 +48,14 @@ pub fn series_csv(series: &Histories, smoothing: f64) -> io::Result<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let smoothed = format!("loss_smoothed_{smoothing}");
     w.write_record([
-        "step", "loss", &smoothed, "risk", "limit", "pca", "shannon", "best_risk",
+        "step",
+        "loss",
+        &smoothed,
+        "risk",
+        "limit",
+        "pca",
+        "shannon",
+        "best_risk",
     ])?;
     for (step, r) in rows {
         let x = step as f64;
