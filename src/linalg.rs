@@ -6,6 +6,9 @@ use faer::traits::ComplexField;
 use faer::{Accum, MatMut, MatRef, Par};
 use ndarray::{ArrayView2, ArrayViewMut2, Axis};
 
+mod sgemm;
+pub use sgemm::{Simd, sgemm, sgemm_with};
+
 /// How the dense kernels of this module use the cores.
 ///
 /// `Auto` runs matrix products on faer's rayon pool (all cores) and splits the elementwise kernel
@@ -30,6 +33,14 @@ const PARALLEL_PRODUCT_MIN_WORK: usize = 16 << 20;
 const PARALLEL_PASS_MIN_ELEMS: usize = 64 * 1024;
 
 impl Parallelism {
+    /// Threads a matrix product may use.
+    pub fn threads(self) -> usize {
+        match self {
+            Parallelism::Sequential => 1,
+            Parallelism::Auto => std::thread::available_parallelism().map_or(1, |t| t.get()),
+        }
+    }
+
     pub(crate) fn faer(self) -> Par {
         match self {
             Parallelism::Sequential => Par::Seq,
