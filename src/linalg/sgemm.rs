@@ -163,7 +163,10 @@ pub fn sgemm_with(
     let n = rhs.ncols();
     assert_eq!(rhs.nrows(), k, "sgemm: inner dimensions differ");
     assert_eq!(dst.dim(), (m, n), "sgemm: output shape differs");
-    assert!(Simd::available().contains(&simd), "sgemm: {simd:?} not supported here");
+    assert!(
+        Simd::available().contains(&simd),
+        "sgemm: {simd:?} not supported here"
+    );
     if m == 0 || n == 0 {
         return;
     }
@@ -413,9 +416,9 @@ macro_rules! tile_loops {
             for (qi, ir) in (0..$mc).step_by(MR).enumerate() {
                 let h = MR.min($mc - ir);
                 let a = $ap.add(qi * MR * $t.kc);
-                let c = $t.c.ptr.offset(
-                    ($ic + ir) as isize * $t.c.rs + ($jc + jr) as isize * $t.c.cs,
-                );
+                let c =
+                    $t.c.ptr
+                        .offset(($ic + ir) as isize * $t.c.rs + ($jc + jr) as isize * $t.c.cs);
                 $kernel($t, a, b, c, h, w);
             }
         }
@@ -626,9 +629,17 @@ mod tests {
         Array2::from_shape_simple_fn(shape, || rng.random_range(-4i32..=4) as f32 / 4.0)
     }
 
-    fn naive(c0: &Array2<f32>, acc: bool, a: &Array2<f32>, b: &Array2<f32>, alpha: f32) -> Array2<f32> {
+    fn naive(
+        c0: &Array2<f32>,
+        acc: bool,
+        a: &Array2<f32>,
+        b: &Array2<f32>,
+        alpha: f32,
+    ) -> Array2<f32> {
         Array2::from_shape_fn(c0.dim(), |(i, j)| {
-            let dot: f64 = (0..a.ncols()).map(|p| a[[i, p]] as f64 * b[[p, j]] as f64).sum();
+            let dot: f64 = (0..a.ncols())
+                .map(|p| a[[i, p]] as f64 * b[[p, j]] as f64)
+                .sum();
             let base = if acc { c0[[i, j]] as f64 } else { 0.0 };
             (base + alpha as f64 * dot) as f32
         })
@@ -651,7 +662,15 @@ mod tests {
                             for simd in Simd::available() {
                                 for threads in [1, 2] {
                                     let mut c = c0.clone();
-                                    sgemm_with(simd, c.view_mut(), acc, a.view(), b.view(), 0.5, threads);
+                                    sgemm_with(
+                                        simd,
+                                        c.view_mut(),
+                                        acc,
+                                        a.view(),
+                                        b.view(),
+                                        0.5,
+                                        threads,
+                                    );
                                     assert!(
                                         c == want,
                                         "{simd:?} m={m} n={n} k={k} lhsᵀ={lt} rhsᵀ={rt} dstᵀ={dt} \
@@ -707,7 +726,10 @@ mod tests {
             sgemm_with(simd, c.view_mut(), false, a.view(), b.t(), 0.3, threads);
             c
         };
-        let fma: Vec<Simd> = Simd::available().into_iter().filter(|s| *s != Simd::Portable).collect();
+        let fma: Vec<Simd> = Simd::available()
+            .into_iter()
+            .filter(|s| *s != Simd::Portable)
+            .collect();
         let reference = run(fma.first().copied().unwrap_or(Simd::Portable), 1);
         let naive = naive(&reference, false, &a, &b.t().to_owned(), 0.3);
         for (x, y) in reference.iter().zip(&naive) {
