@@ -2,7 +2,7 @@
 //! user made, and the summary last. Buffered, flushed at least once a second and on finish.
 
 use crate::config::Config;
-use crate::train::protocol::{Report, Summary};
+use crate::protocol::{Report, Summary};
 use serde::Serialize;
 use serde_json::json;
 use std::fs::File;
@@ -63,7 +63,7 @@ impl Recorder {
         &mut self,
         step: u64,
         what: &str,
-        detail: serde_json::Value,
+        detail: &serde_json::Value,
     ) -> Result<(), RecordError> {
         self.line(&json!({ "type": "event", "step": step, "what": what, "detail": detail }))
     }
@@ -145,13 +145,17 @@ impl Checkpoint {
     }
 }
 
-/// Write the trainer's weights as a JSON checkpoint.
-pub fn save_checkpoint(path: &Path, trainer: &crate::train::Trainer) -> Result<(), RecordError> {
-    let m = trainer.model();
+/// Write weights as a JSON checkpoint, with the config that trained them and the step.
+pub fn save_checkpoint(
+    path: &Path,
+    cfg: &Config,
+    step: u64,
+    m: &crate::model::Autoencoder,
+) -> Result<(), RecordError> {
     let ck = Checkpoint {
         version: env!("CARGO_PKG_VERSION").into(),
-        config: trainer.config().clone(),
-        step: trainer.steps_done(),
+        config: cfg.clone(),
+        step,
         activation: m.act,
         n: m.n(),
         d: m.d(),

@@ -2,8 +2,8 @@
 
 use super::RunArgs;
 use crate::config::Config;
-use crate::train::protocol::{Event, FinishReason, Metrics, Summary};
-use crate::train::{Command, WorkerOptions, spawn};
+use crate::protocol::{Command, Event, FinishReason, Metrics, Summary};
+use crate::train::{WorkerOptions, spawn};
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
@@ -31,7 +31,7 @@ pub(super) fn run(cfg: Config, args: &RunArgs) -> Result<i32> {
 
     let mut progress = Progress::new(budget);
     let mut summary: Option<Summary> = None;
-    for ev in worker.events.iter() {
+    for ev in &worker.events {
         match ev {
             Event::Metrics(m) => progress.update(&m),
             Event::Error(e) => progress.message(&format!("warning: {e}")),
@@ -72,16 +72,7 @@ pub(super) fn run(cfg: Config, args: &RunArgs) -> Result<i32> {
 pub(super) fn print_summary(name: &str, s: &Summary) {
     println!(
         "{name} · {} · d={} r={:.3} (n={}) · {}",
-        s.activation,
-        s.d,
-        s.r,
-        s.n,
-        match s.reason {
-            FinishReason::Completed => "completed",
-            FinishReason::Interrupted => "interrupted",
-            FinishReason::Diverged => "diverged",
-            FinishReason::Failed => "failed",
-        }
+        s.activation, s.d, s.r, s.n, s.reason
     );
     println!(
         "steps {} · samples {} · wall {:.1} s · {:.0} steps/s",
