@@ -114,6 +114,9 @@ pub struct TrainConfig {
     pub beta_start: f64,
     pub beta_end: f64,
     pub decoder: DecoderMode,
+    /// Threads of the matrix products: 0 = every available core, 1 = the training thread
+    /// alone. Results do not depend on it (sample mode); the sampler has a thread of its own.
+    pub threads: usize,
 }
 
 impl Default for TrainConfig {
@@ -134,6 +137,7 @@ impl Default for TrainConfig {
             beta_start: 1.0,
             beta_end: 30.0,
             decoder: DecoderMode::Learned,
+            threads: 0,
         }
     }
 }
@@ -423,6 +427,13 @@ impl Config {
                     ),
                 ));
             }
+        }
+        if t.threads > 1024 {
+            return Err(bad(
+                "train.threads",
+                t.threads.to_string(),
+                "expected an integer in 0..=1024 (0 = every available core)",
+            ));
         }
         if self.n() > 65_536 {
             return Err(bad(

@@ -57,6 +57,10 @@ pub struct RunArgs {
     /// Seed of init, data and validation streams (overrides seed).
     #[arg(long, value_name = "S")]
     pub seed: Option<u64>,
+    /// Threads of the matrix products (overrides train.threads; 0 = every core). The sampler
+    /// draws batches on a thread of its own besides these.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
     /// Write the run record (JSONL) to this file.
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
@@ -86,6 +90,9 @@ impl RunArgs {
         }
         if let Some(seed) = self.seed {
             overrides.push(format!("seed={seed}"));
+        }
+        if let Some(threads) = self.threads {
+            overrides.push(format!("train.threads={threads}"));
         }
         let preset = self.preset.as_deref().unwrap_or(DEFAULT_PRESET);
         Ok(Config::load(preset, &overrides)?)

@@ -114,7 +114,10 @@ impl Mat {
     /// `(i, j)` must be inside the matrix this was made from.
     unsafe fn at(self, i: usize, j: usize) -> *const f32 {
         // SAFETY: forwarded to the caller.
-        unsafe { self.ptr.offset(i as isize * self.rs + j as isize * self.cs) }
+        unsafe {
+            self.ptr
+                .offset(i.cast_signed() * self.rs + j.cast_signed() * self.cs)
+        }
     }
 }
 
@@ -136,8 +139,10 @@ unsafe impl Sync for MatOut {}
 /// `dst = alpha · lhs · rhs` (or `dst += alpha · lhs · rhs` when `accumulate`) on up to
 /// `threads` threads (the rayon pool; the caller takes a share), with the best kernel of the CPU.
 ///
-/// Shapes: lhs m×k, rhs k×n, dst m×n; any strides. Panics if the shapes do not match (a bug in
-/// the caller, never input).
+/// Shapes: lhs m×k, rhs k×n, dst m×n; any strides.
+///
+/// # Panics
+/// If the shapes do not match (a bug in the caller, never input).
 pub fn sgemm(
     dst: ArrayViewMut2<'_, f32>,
     accumulate: bool,
@@ -149,7 +154,10 @@ pub fn sgemm(
     sgemm_with(Simd::detect(), dst, accumulate, lhs, rhs, alpha, threads);
 }
 
-/// [`sgemm`] with a given kernel. Panics if the CPU lacks it (see [`Simd::available`]).
+/// [`sgemm`] with a given kernel.
+///
+/// # Panics
+/// If the CPU lacks the kernel (see [`Simd::available`]) or the shapes do not match.
 pub fn sgemm_with(
     simd: Simd,
     mut dst: ArrayViewMut2<'_, f32>,
@@ -223,9 +231,9 @@ pub fn sgemm_with(
         // SAFETY: as above; the blocks are disjoint, so no element is written twice.
         unsafe {
             if along_rows {
-                p.run(r, 0..n)
+                p.run(r, 0..n);
             } else {
-                p.run(0..m, r)
+                p.run(0..m, r);
             }
         }
     };
@@ -273,7 +281,6 @@ impl Problem {
     /// # Safety
     /// The block must lie inside the product; no other thread may write it meanwhile.
     unsafe fn run(&self, rows: std::ops::Range<usize>, cols: std::ops::Range<usize>) {
-        let nr = self.simd.nr();
         PACKED.with(|cell| {
             let mut bufs = cell.borrow_mut();
             let (abuf, bbuf) = &mut *bufs;
@@ -285,7 +292,7 @@ impl Problem {
                     let kc = KC.min(self.k - pc);
                     let overwrite = pc == 0 && !self.accumulate;
                     // SAFETY: (pc.., jc..) + (kc, nc) lies inside rhs; bp holds NC·KC floats.
-                    unsafe { pack_b(nr, self.b, pc, jc, kc, nc, bp) };
+                    unsafe { pack_b(self.simd, self.b, pc, jc, kc, nc, bp) };
                     for ic in rows.clone().step_by(MC) {
                         let mc = MC.min(rows.end - ic);
                         // SAFETY: likewise for lhs and ap (MC·KC floats).
@@ -325,7 +332,7 @@ unsafe fn pack_a(a: Mat, i0: usize, p0: usize, mc: usize, kc: usize, out: *mut f
                     if i < h {
                         let src = a.at(i0 + ir + i, p0);
                         for p in 0..kc {
-                            *dst.add(p * MR + i) = *src.offset(p as isize * a.cs);
+                            *dst.add(p * MR + i) = *src.offset(p.cast_signed() * a.cs);
                         }
                     } else {
                         for p in 0..kc {
@@ -343,12 +350,20 @@ unsafe fn pack_a(a: Mat, i0: usize, p0: usize, mc: usize, kc: usize, out: *mut f
 ///
 /// # Safety
 /// The block must lie inside the rhs; `out` must hold `ceil(nc/nr)·nr·kc` floats.
-unsafe fn pack_b(nr: usize, b: Mat, p0: usize, j0: usize, kc: usize, nc: usize, out: *mut f32) {
+unsafe fn pack_b(simd: Simd, b: Mat, p0: usize, j0: usize, kc: usize, nc: usize, out: *mut f32) {
+    let nr = simd.nr();
     for (q, jr) in (0..nc).step_by(nr).enumerate() {
         let w = nr.min(nc - jr);
         // SAFETY: every index below is inside the block or the panel, by the caller's contract.
         unsafe {
             let dst = out.add(q * nr * kc);
+            #[cfg(target_arch = "x86_64")]
+            if b.rs == 1 && b.cs != 1 && w == nr && simd != Simd::Portable {
+                // A transposed rhs (columns contiguous): 8×8 register transposes instead of
+                // one strided store per element (the packing pass is ~1/m of the product).
+                x86::pack_columns_avx(b.at(p0, j0 + jr), b.cs, kc, nr, dst);
+                continue;
+            }
             if b.cs == 1 && w == nr {
                 for p in 0..kc {
                     std::ptr::copy_nonoverlapping(b.at(p0 + p, j0 + jr), dst.add(p * nr), nr);
@@ -358,7 +373,7 @@ unsafe fn pack_b(nr: usize, b: Mat, p0: usize, j0: usize, kc: usize, nc: usize, 
                     if j < w {
                         let src = b.at(p0, j0 + jr + j);
                         for p in 0..kc {
-                            *dst.add(p * nr + j) = *src.offset(p as isize * b.rs);
+                            *dst.add(p * nr + j) = *src.offset(p.cast_signed() * b.rs);
                         }
                     } else {
                         for p in 0..kc {
@@ -416,9 +431,9 @@ macro_rules! tile_loops {
             for (qi, ir) in (0..$mc).step_by(MR).enumerate() {
                 let h = MR.min($mc - ir);
                 let a = $ap.add(qi * MR * $t.kc);
-                let c =
-                    $t.c.ptr
-                        .offset(($ic + ir) as isize * $t.c.rs + ($jc + jr) as isize * $t.c.cs);
+                let c = $t.c.ptr.offset(
+                    ($ic + ir).cast_signed() * $t.c.rs + ($jc + jr).cast_signed() * $t.c.cs,
+                );
                 $kernel($t, a, b, c, h, w);
             }
         }
@@ -435,7 +450,7 @@ unsafe fn store_tile<const NR: usize>(t: &Tile, acc: &[f32], c: *mut f32, h: usi
         for j in 0..w {
             // SAFETY: by the caller's contract.
             unsafe {
-                let p = c.offset(i as isize * t.c.rs + j as isize * t.c.cs);
+                let p = c.offset(i.cast_signed() * t.c.rs + j.cast_signed() * t.c.cs);
                 let v = acc[i * NR + j];
                 *p = if t.overwrite {
                     t.alpha * v
@@ -487,7 +502,71 @@ mod x86 {
     //! The x86-64 micro-kernels: an MR×NR tile of accumulators in registers, one broadcast of
     //! the lhs and NR/lanes loads of the rhs per step of k.
     use super::{MR, Tile, store_tile};
-    use std::arch::x86_64::*;
+    use std::arch::x86_64::{
+        __m256, _mm256_fmadd_ps, _mm256_load_ps, _mm256_loadu_ps, _mm256_mul_ps,
+        _mm256_permute2f128_ps, _mm256_set1_ps, _mm256_setzero_ps, _mm256_shuffle_ps,
+        _mm256_storeu_ps, _mm256_unpackhi_ps, _mm256_unpacklo_ps, _mm512_fmadd_ps, _mm512_load_ps,
+        _mm512_loadu_ps, _mm512_mul_ps, _mm512_set1_ps, _mm512_setzero_ps, _mm512_storeu_ps,
+    };
+
+    /// Pack `nr` (a multiple of 8) columns of depth `kc`, column `j` starting at `src + j·cs`
+    /// and contiguous, into `dst[p·nr + j]`.
+    ///
+    /// # Safety
+    /// AVX must be present; `src`/`dst` must address those elements.
+    #[target_feature(enable = "avx")]
+    pub(super) unsafe fn pack_columns_avx(
+        src: *const f32,
+        cs: isize,
+        kc: usize,
+        nr: usize,
+        dst: *mut f32,
+    ) {
+        // SAFETY: every load is inside column j < nr at depth < kc, every store inside dst.
+        unsafe {
+            let full = kc - kc % 8;
+            for g in (0..nr).step_by(8) {
+                let col = |r: usize| src.offset((g + r).cast_signed() * cs);
+                for p in (0..full).step_by(8) {
+                    let r: [__m256; 8] = std::array::from_fn(|r| _mm256_loadu_ps(col(r).add(p)));
+                    let t0 = _mm256_unpacklo_ps(r[0], r[1]);
+                    let t1 = _mm256_unpackhi_ps(r[0], r[1]);
+                    let t2 = _mm256_unpacklo_ps(r[2], r[3]);
+                    let t3 = _mm256_unpackhi_ps(r[2], r[3]);
+                    let t4 = _mm256_unpacklo_ps(r[4], r[5]);
+                    let t5 = _mm256_unpackhi_ps(r[4], r[5]);
+                    let t6 = _mm256_unpacklo_ps(r[6], r[7]);
+                    let t7 = _mm256_unpackhi_ps(r[6], r[7]);
+                    let s0 = _mm256_shuffle_ps::<0x44>(t0, t2);
+                    let s1 = _mm256_shuffle_ps::<0xEE>(t0, t2);
+                    let s2 = _mm256_shuffle_ps::<0x44>(t1, t3);
+                    let s3 = _mm256_shuffle_ps::<0xEE>(t1, t3);
+                    let s4 = _mm256_shuffle_ps::<0x44>(t4, t6);
+                    let s5 = _mm256_shuffle_ps::<0xEE>(t4, t6);
+                    let s6 = _mm256_shuffle_ps::<0x44>(t5, t7);
+                    let s7 = _mm256_shuffle_ps::<0xEE>(t5, t7);
+                    let out = [
+                        _mm256_permute2f128_ps::<0x20>(s0, s4),
+                        _mm256_permute2f128_ps::<0x20>(s1, s5),
+                        _mm256_permute2f128_ps::<0x20>(s2, s6),
+                        _mm256_permute2f128_ps::<0x20>(s3, s7),
+                        _mm256_permute2f128_ps::<0x31>(s0, s4),
+                        _mm256_permute2f128_ps::<0x31>(s1, s5),
+                        _mm256_permute2f128_ps::<0x31>(s2, s6),
+                        _mm256_permute2f128_ps::<0x31>(s3, s7),
+                    ];
+                    for (q, v) in out.iter().enumerate() {
+                        _mm256_storeu_ps(dst.add((p + q) * nr + g), *v);
+                    }
+                }
+                for p in full..kc {
+                    for r in 0..8 {
+                        *dst.add(p * nr + g + r) = *col(r).add(p);
+                    }
+                }
+            }
+        }
+    }
 
     /// # Safety
     /// AVX2 and FMA must be present; otherwise as [`super::macro_kernel`].
@@ -527,7 +606,7 @@ mod x86 {
             if h == MR && w == NR && t.c.cs == 1 {
                 let alpha = _mm256_set1_ps(t.alpha);
                 for (i, pair) in acc.chunks_exact(2).enumerate() {
-                    let row = c.offset(i as isize * t.c.rs);
+                    let row = c.offset(i.cast_signed() * t.c.rs);
                     for (half, v) in pair.iter().enumerate() {
                         let p = row.add(8 * half);
                         let out = if t.overwrite {
@@ -593,7 +672,7 @@ mod x86 {
             if h == MR && w == NR && t.c.cs == 1 {
                 let alpha = _mm512_set1_ps(t.alpha);
                 for (i, pair) in acc.chunks_exact(2).enumerate() {
-                    let row = c.offset(i as isize * t.c.rs);
+                    let row = c.offset(i.cast_signed() * t.c.rs);
                     for (half, v) in pair.iter().enumerate() {
                         let p = row.add(16 * half);
                         let out = if t.overwrite {
@@ -638,10 +717,10 @@ mod tests {
     ) -> Array2<f32> {
         Array2::from_shape_fn(c0.dim(), |(i, j)| {
             let dot: f64 = (0..a.ncols())
-                .map(|p| a[[i, p]] as f64 * b[[p, j]] as f64)
+                .map(|p| f64::from(a[[i, p]]) * f64::from(b[[p, j]]))
                 .sum();
-            let base = if acc { c0[[i, j]] as f64 } else { 0.0 };
-            (base + alpha as f64 * dot) as f32
+            let base = if acc { f64::from(c0[[i, j]]) } else { 0.0 };
+            (base + f64::from(alpha) * dot) as f32
         })
     }
 

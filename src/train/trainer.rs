@@ -134,7 +134,7 @@ impl Trainer {
         } else {
             Batches::new(data, cfg.train.batch)
         };
-        Trainer {
+        let mut t = Trainer {
             cfg: cfg.clone(),
             model,
             opt,
@@ -152,7 +152,9 @@ impl Trainer {
             cov,
             pop,
             parallelism: Parallelism::default(),
-        }
+        };
+        t.set_parallelism(Parallelism::from_threads(cfg.train.threads));
+        t
     }
 
     pub fn config(&self) -> &Config {
