@@ -1,6 +1,7 @@
 //! The command line: `aescope [PRESET]` (the TUI), `run --headless`, `sweep`, `sweep-merge`,
-//! `theory`, `presets`.
+//! `theory`, `bench`, `presets`.
 
+mod bench;
 mod headless;
 mod sweep;
 mod theory_table;
@@ -33,6 +34,9 @@ pub enum Cmd {
     SweepMerge(sweep::MergeArgs),
     /// Print the limits at a list of rates: the activation's limit, the PCA bound, Shannon's D(r).
     Theory(theory_table::TheoryArgs),
+    /// Measure a preset's training step: steps/s, samples/s, GFLOP/s, and the machine's rate
+    /// for the same five matrix products measured on the spot.
+    Bench(bench::BenchArgs),
     /// List the built-in presets, or print one (fully resolved, with overrides applied).
     Presets {
         /// A preset name or path to print; without it, list the built-in presets.
@@ -105,6 +109,7 @@ pub fn main() -> Result<i32> {
     match cli.command {
         Some(Cmd::Run(args)) => run(&args),
         Some(Cmd::Theory(args)) => theory_table::run(&args),
+        Some(Cmd::Bench(args)) => bench::run(&args),
         Some(Cmd::Sweep(args)) => sweep::run(&args),
         Some(Cmd::SweepMerge(args)) => sweep::run_merge(&args),
         Some(Cmd::Presets { preset, set }) => presets(preset, &set),

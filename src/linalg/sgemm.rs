@@ -503,10 +503,11 @@ mod x86 {
     //! the lhs and NR/lanes loads of the rhs per step of k.
     use super::{MR, Tile, store_tile};
     use std::arch::x86_64::{
-        __m256, _mm256_fmadd_ps, _mm256_load_ps, _mm256_loadu_ps, _mm256_mul_ps,
-        _mm256_permute2f128_ps, _mm256_set1_ps, _mm256_setzero_ps, _mm256_shuffle_ps,
-        _mm256_storeu_ps, _mm256_unpackhi_ps, _mm256_unpacklo_ps, _mm512_fmadd_ps, _mm512_load_ps,
-        _mm512_loadu_ps, _mm512_mul_ps, _mm512_set1_ps, _mm512_setzero_ps, _mm512_storeu_ps,
+        __m256, _MM_HINT_T0, _mm_prefetch, _mm256_fmadd_ps, _mm256_load_ps, _mm256_loadu_ps,
+        _mm256_mul_ps, _mm256_permute2f128_ps, _mm256_set1_ps, _mm256_setzero_ps,
+        _mm256_shuffle_ps, _mm256_storeu_ps, _mm256_unpackhi_ps, _mm256_unpacklo_ps,
+        _mm512_fmadd_ps, _mm512_load_ps, _mm512_loadu_ps, _mm512_mul_ps, _mm512_set1_ps,
+        _mm512_setzero_ps, _mm512_storeu_ps,
     };
 
     /// Pack `nr` (a multiple of 8) columns of depth `kc`, column `j` starting at `src + j·cs`
@@ -590,6 +591,13 @@ mod x86 {
         const NR: usize = 16;
         // SAFETY: panels hold kc·MR and kc·NR floats (64-byte aligned); c as in `store_tile`.
         unsafe {
+            // The tile's rows are read after the loop: start fetching them now (a row may
+            // straddle one more line than its width).
+            for i in 0..h {
+                let row = c.offset(i.cast_signed() * t.c.rs).cast::<i8>();
+                _mm_prefetch::<_MM_HINT_T0>(row);
+                _mm_prefetch::<_MM_HINT_T0>(row.add(4 * NR - 1));
+            }
             let mut acc = [_mm256_setzero_ps(); 2 * MR];
             let (mut a, mut b) = (a, b);
             for _ in 0..t.kc {
@@ -656,6 +664,13 @@ mod x86 {
         const NR: usize = 32;
         // SAFETY: as in `kernel_avx2`.
         unsafe {
+            // The tile's rows are read after the loop: start fetching them now (a row may
+            // straddle one more line than its width).
+            for i in 0..h {
+                let row = c.offset(i.cast_signed() * t.c.rs).cast::<i8>();
+                _mm_prefetch::<_MM_HINT_T0>(row);
+                _mm_prefetch::<_MM_HINT_T0>(row.add(4 * NR - 1));
+            }
             let mut acc = [_mm512_setzero_ps(); 2 * MR];
             let (mut a, mut b) = (a, b);
             for _ in 0..t.kc {
