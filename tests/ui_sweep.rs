@@ -7,9 +7,9 @@ use aescope::protocol::TrainMode;
 use aescope::sweep::{GridPoint, Progress, Row, Stop, SweepEvent};
 use aescope::theory::bounds;
 use aescope::ui::record_tail::RecordTail;
-use aescope::ui::sweep_app::{RunState, SweepAction, SweepState};
-use aescope::ui::sweep_view;
-use aescope::ui::theme::{ColorMode, Theme};
+use aescope::ui::sweep::state::{RunState, SweepAction, SweepState};
+use aescope::ui::sweep::view as sweep_view;
+use aescope::ui::widgets::theme::{ColorMode, Theme};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -292,8 +292,8 @@ fn tui_refuses_a_stdout_that_is_not_a_terminal_before_training() {
         .arg(&out)
         .output()
         .unwrap_or_else(|e| panic!("{e}"));
-    assert!(!res.status.success());
     let err = String::from_utf8_lossy(&res.stderr);
+    assert_eq!(res.status.code(), Some(2), "{err}");
     assert!(err.contains("--tui needs a terminal"), "{err}");
     assert!(!out.exists());
 }

@@ -1,7 +1,8 @@
 //! The command line: `aescope [PRESET]` (the TUI), `run --headless`, `sweep`, `sweep-merge`,
-//! `theory`, `bench`, `presets`.
+//! `theory`, `data`, `bench`, `presets`.
 
 mod bench;
+mod data_info;
 mod headless;
 mod sweep;
 mod theory_table;
@@ -34,6 +35,9 @@ pub enum Cmd {
     SweepMerge(sweep::MergeArgs),
     /// Print the limits at a list of rates: the activation's limit, the PCA bound, Shannon's D(r).
     Theory(theory_table::TheoryArgs),
+    /// Describe a data file: format, shape, range, SHA-256, covariance spectrum and the
+    /// water-filling prediction at a few rates.
+    Data(data_info::DataArgs),
     /// Measure a preset's training step: steps/s, samples/s, GFLOP/s, and the machine's rate
     /// for the same five matrix products measured on the spot.
     Bench(bench::BenchArgs),
@@ -113,6 +117,7 @@ pub fn main() -> Result<i32> {
         Some(Cmd::Sweep(args)) => sweep::run(&args),
         Some(Cmd::SweepMerge(args)) => sweep::run_merge(&args),
         Some(Cmd::Presets { preset, set }) => presets(preset, &set),
+        Some(Cmd::Data(args)) => data_info::run(&args),
         None => run(&cli.run),
     }
 }
