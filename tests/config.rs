@@ -148,7 +148,7 @@ fn overrides_apply_and_validate() {
     assert_eq!(cfg.model.rate, 2.0);
     assert_eq!(cfg.n(), 512);
     assert_eq!(cfg.seed, 9);
-    assert_eq!(cfg.train.optimizer.name(), "sgd");
+    assert_eq!(cfg.train.opt.kind.name(), "sgd");
 }
 
 #[test]
