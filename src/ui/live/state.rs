@@ -14,6 +14,7 @@
 
 use super::keys::{Action, KEYS, Mode};
 use crate::config::{Config, n_for_rate};
+use crate::human;
 use crate::model::Activation;
 use crate::protocol::{
     Command, DecoderMode, Event, FinishReason, Metrics, OptKind, PauseReason, Snapshot,
@@ -381,8 +382,9 @@ impl AppState {
                     FinishReason::Failed => "internal error",
                 };
                 self.status = Some(Status::info(format!(
-                    "run finished ({reason}): risk {:.4}, gap {:+.4} — r resets, q quits",
-                    s.risk, s.gap
+                    "run finished ({reason}): risk {}, gap {} — r resets, q quits",
+                    human::fixed(s.risk, 4),
+                    human::signed(s.gap, 4)
                 )));
                 self.run.finished = Some(s);
             }
