@@ -202,49 +202,38 @@ impl Requests {
     /// other keys; an empty list before the first metrics (nothing to build on) or at a
     /// limit.
     fn relative(&mut self, a: Action, metrics: Option<&Metrics>) -> Option<Vec<Effect>> {
-        if !matches!(
-            a,
-            Action::RateDown
-                | Action::RateUp
-                | Action::LadderDown
-                | Action::LadderUp
-                | Action::CycleActivation
-                | Action::CycleOptimizer
-                | Action::CycleDecoder
-        ) {
-            return None;
-        }
-        let Some(m) = metrics else {
-            return Some(Vec::new());
-        };
-        let cmd = match a {
-            Action::RateDown | Action::RateUp => self.nudge_rate(m, a == Action::RateUp),
-            Action::LadderDown | Action::LadderUp => self.ladder(m, a == Action::LadderUp),
-            Action::CycleActivation => {
+        let change: fn(&mut Requests, &Metrics) -> Option<Command> = match a {
+            Action::RateDown => |q, m| q.nudge_rate(m, false),
+            Action::RateUp => |q, m| q.nudge_rate(m, true),
+            Action::LadderDown => |q, m| q.ladder(m, false),
+            Action::LadderUp => |q, m| q.ladder(m, true),
+            Action::CycleActivation => |q, m| {
                 let next = cycle(
                     &Activation::ALL,
-                    Pending::or(self.activation.as_ref(), m.activation),
+                    Pending::or(q.activation.as_ref(), m.activation),
                 );
-                self.activation = Some(Pending::new(next));
+                q.activation = Some(Pending::new(next));
                 Some(Command::SetActivation(next))
-            }
-            Action::CycleOptimizer => {
+            },
+            Action::CycleOptimizer => |q, m| {
                 let next = cycle(
                     &OptKind::ALL,
-                    Pending::or(self.optimizer.as_ref(), m.optimizer),
+                    Pending::or(q.optimizer.as_ref(), m.optimizer),
                 );
-                self.optimizer = Some(Pending::new(next));
+                q.optimizer = Some(Pending::new(next));
                 Some(Command::SetOptimizer(next))
-            }
-            _ => {
+            },
+            Action::CycleDecoder => |q, m| {
                 let next = cycle(
                     &DecoderMode::ALL,
-                    Pending::or(self.decoder.as_ref(), m.decoder),
+                    Pending::or(q.decoder.as_ref(), m.decoder),
                 );
-                self.decoder = Some(Pending::new(next));
+                q.decoder = Some(Pending::new(next));
                 Some(Command::SetDecoder(next))
-            }
+            },
+            _ => return None,
         };
+        let cmd = metrics.and_then(|m| change(self, m));
         Some(cmd.map(Effect::Send).into_iter().collect())
     }
 
@@ -491,20 +480,7 @@ impl AppState {
             Action::ToggleLog => self.view_only(ViewSettings::toggle_log),
             Action::ToggleHistory => self.view_only(ViewSettings::toggle_history),
             // Taken by the overlay or the requests above.
-            Action::RateDown
-            | Action::RateUp
-            | Action::LadderDown
-            | Action::LadderUp
-            | Action::CycleActivation
-            | Action::CycleOptimizer
-            | Action::CycleDecoder
-            | Action::Help
-            | Action::Quit
-            | Action::Interrupt
-            | Action::Yes
-            | Action::No
-            | Action::ScrollUp
-            | Action::ScrollDown => Vec::new(),
+            _ => Vec::new(),
         }
     }
 
