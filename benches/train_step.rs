@@ -118,7 +118,7 @@ fn main() {
         let med = rates[rates.len() / 2];
         let gflops = 10.0 * (batch * n * d) as f64 * med / 1e9;
         // The share of the step spent drawing the batch (ziggurat normals).
-        let mut source = aescope::data::DataSource::new(&cfg.source_spec(), 3);
+        let mut source = aescope::data::DataSource::new(&cfg.data, 3);
         let mut x = ndarray::Array2::<f32>::zeros((batch, d));
         let t0 = Instant::now();
         for _ in 0..steps {

@@ -97,7 +97,7 @@ fn exact_risk_of_a_saved_checkpoint_matches_monte_carlo() {
         let model = ck.model().unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(&model, t.model());
         // Independent Monte Carlo: fresh samples from the checkpoint's own config.
-        let source = aescope::data::DataSource::new(&ck.config.source_spec(), ck.config.seed);
+        let source = aescope::data::DataSource::new(&ck.config.data, ck.config.seed);
         let (exact, _) = exact_risks(
             &model,
             &covariance_of(&source).unwrap_or_else(|| panic!("Gaussian")),

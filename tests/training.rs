@@ -60,7 +60,7 @@ fn growing_leaves_the_loss_unchanged_and_shrinking_keeps_weights() {
             ],
         );
         let mut t = train(&cfg);
-        let x = aescope::data::DataSource::new(&cfg.source_spec(), 99).sample(2048);
+        let x = aescope::data::DataSource::new(&cfg.data, 99).sample(2048);
         let before = sse(t.model(), &x);
         let old = t.model().clone();
         assert!(t.set_n(old.n() + 17));
