@@ -79,7 +79,7 @@ impl SweepCurves {
     /// report (reverse water-filling at n = round(r·d) over the same spectrum).
     pub fn for_config(base: &Config, rates: &[f64]) -> SweepCurves {
         let activation = base.model.activation;
-        let source = base.data.source;
+        let source = base.data.kind;
         if source != SourceKind::Powerlaw {
             return SweepCurves::isotropic(activation, source);
         }
