@@ -85,13 +85,8 @@ fn main() {
             "train.lr_final=0.05".to_string(),
             "eval.val_size=16".to_string(),
         ];
-        let cfg = match Config::load("sign-r0.5", &overrides) {
-            Ok(c) => c,
-            Err(e) => {
-                eprintln!("{e}");
-                return;
-            }
-        };
+        // A missing preset fails the bench instead of measuring nothing.
+        let cfg = Config::load("sign-r0.5", &overrides).unwrap_or_else(|e| panic!("{e}"));
         let mut t = Trainer::new(&cfg);
         t.set_parallelism(par);
         let threads = if par == Parallelism::Sequential { 1 } else { 2 };
