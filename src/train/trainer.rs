@@ -206,7 +206,7 @@ impl Trainer {
                 cov,
             }),
         };
-        Trainer {
+        let mut t = Trainer {
             cfg: cfg.clone(),
             model,
             mode,
@@ -219,7 +219,9 @@ impl Trainer {
             ema: Ema::new(cfg.eval.ema),
             spectrum,
             parallelism: Parallelism::default(),
-        }
+        };
+        t.set_parallelism(Parallelism::from_threads(cfg.train.threads));
+        t
     }
 
     pub fn config(&self) -> &Config {
