@@ -3,11 +3,15 @@
 //! A preset plus its overrides plus a seed fixes a run bit for bit; the fully resolved
 //! [`Config`] is the first line of every run record.
 
+use crate::data::files::{Format, LoadOptions};
+use crate::data::preprocess::{PreprocessSpec, Whiten};
+use crate::data::real::{self, FileSpec, RealData};
 use crate::data::{Basis, SourceKind, SourceSpec};
 use crate::model::Activation;
 use crate::protocol::{DecoderMode, OptKind, OptParams, Schedule, SignGrad, TrainMode};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
+use std::sync::Arc;
 use thiserror::Error;
 
 /// A configuration error, naming where it came from (file or `--set`), the key, the value and
@@ -38,13 +42,35 @@ pub enum ConfigError {
     BadOverride { arg: String },
     #[error("unknown preset '{name}': not a file, and not a built-in preset (built-in: {builtin})")]
     UnknownPreset { name: String, builtin: String },
+    #[error("{origin}: data.path: {message}")]
+    Data { origin: String, message: String },
+}
+
+/// The data set a file source was loaded into (not a preset key: filled by [`Config::load`]).
+#[derive(Clone, Default)]
+pub struct LoadedData(pub Option<Arc<RealData>>);
+
+impl std::fmt::Debug for LoadedData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            Some(d) => write!(f, "LoadedData({})", d.summary()),
+            None => f.write_str("LoadedData(none)"),
+        }
+    }
+}
+
+/// Two configs are the same run when they name the same data; the loaded copy is a cache.
+impl PartialEq for LoadedData {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 /// The data source (`[data]`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DataConfig {
-    /// gaussian | powerlaw | sparse.
+    /// gaussian | powerlaw | sparse | file.
     pub source: SourceKind,
     /// Input dimension d ≥ 1.
     pub d: usize,
@@ -54,17 +80,86 @@ pub struct DataConfig {
     pub basis: Basis,
     /// Sparsity level p ∈ (0, 1] (sparse).
     pub p: f64,
+    /// Data file (file): a path relative to the preset file, then the working directory, or
+    /// `builtin:digits`.
+    pub path: String,
+    /// Validation file (file), e.g. MNIST's t10k set; "" holds out `val_fraction` instead.
+    pub val_path: String,
+    /// auto | idx | npy | csv | cifar (file).
+    pub format: String,
+    /// Shape of one sample, e.g. [28, 28] (file); [] takes it from the file.
+    pub shape: Vec<usize>,
+    /// Read at most this many samples per file (file); 0 reads all.
+    pub max_samples: usize,
+    /// CSV label column to drop: none | first | last | 0-based index (file).
+    pub label_column: String,
+    /// Fraction held out for validation when there is no val_path, in (0, 1) (file).
+    pub val_fraction: f64,
+    /// Subtract the training mean (file).
+    pub center: bool,
+    /// Project on the top k principal components, 0 = no projection (file).
+    pub project: usize,
+    /// none | pca | zca (file).
+    pub whiten: Whiten,
+    /// Whitening eigenvalue floor, relative to the mean variance, > 0 (file).
+    pub floor: f64,
+    #[serde(skip)]
+    pub loaded: LoadedData,
 }
 
 impl Default for DataConfig {
     fn default() -> Self {
+        let pre = PreprocessSpec::default();
         DataConfig {
             source: SourceKind::Gaussian,
             d: 256,
             alpha: 1.0,
             basis: Basis::Random,
             p: 0.1,
+            path: String::new(),
+            val_path: String::new(),
+            format: "auto".into(),
+            shape: Vec::new(),
+            max_samples: 0,
+            label_column: "none".into(),
+            val_fraction: 0.1,
+            center: pre.center,
+            project: pre.project,
+            whiten: pre.whiten,
+            floor: pre.floor,
+            loaded: LoadedData::default(),
         }
+    }
+}
+
+impl DataConfig {
+    /// The file source's specification (file sources only use it).
+    pub fn file_spec(&self, split_seed: u64) -> Result<FileSpec, String> {
+        let format = match self.format.as_str() {
+            "auto" => None,
+            f => Some(f.parse::<Format>()?),
+        };
+        let label_column = real::label_column(&self.label_column)?;
+        Ok(FileSpec {
+            path: self.path.clone(),
+            val_path: (!self.val_path.is_empty()).then(|| self.val_path.clone()),
+            load: LoadOptions {
+                format,
+                shape: (!self.shape.is_empty()).then(|| self.shape.clone()),
+                max_samples: (self.max_samples > 0).then_some(self.max_samples),
+                csv_header: None,
+                label_column,
+                ..LoadOptions::default()
+            },
+            val_fraction: self.val_fraction,
+            preprocess: PreprocessSpec {
+                center: self.center,
+                project: self.project,
+                whiten: self.whiten,
+                floor: self.floor,
+            },
+            split_seed,
+        })
     }
 }
 
@@ -258,6 +353,14 @@ pub const BUILTIN_PRESETS: &[(&str, &str)] = &[
     ("sweep-sign", include_str!("../presets/sweep-sign.toml")),
     ("sweep-relu", include_str!("../presets/sweep-relu.toml")),
     ("sweep-sparse", include_str!("../presets/sweep-sparse.toml")),
+    ("digits-sign", include_str!("../presets/digits-sign.toml")),
+    ("mnist-sign", include_str!("../presets/mnist-sign.toml")),
+    (
+        "mnist-sign-white",
+        include_str!("../presets/mnist-sign-white.toml"),
+    ),
+    ("fashion-sign", include_str!("../presets/fashion-sign.toml")),
+    ("cifar-sign", include_str!("../presets/cifar-sign.toml")),
 ];
 
 /// The preset `cargo run --release` opens.
@@ -313,8 +416,55 @@ impl Config {
         Ok(cfg)
     }
 
-    /// Load a preset by path, or by built-in name (`sign-r0.5` or `sign-r0.5.toml`).
+    /// Load a preset by path, or by built-in name (`sign-r0.5` or `sign-r0.5.toml`), and for a
+    /// file source read and preprocess its data (a relative `data.path` is looked up next to
+    /// the preset file first, then in the working directory).
     pub fn load(preset: &str, overrides: &[String]) -> Result<Config, ConfigError> {
+        let mut cfg = Config::load_spec(preset, overrides)?;
+        if cfg.data.source == SourceKind::File {
+            let dir = Path::new(preset)
+                .is_file()
+                .then(|| Path::new(preset).parent())
+                .flatten();
+            cfg.data.path = real::resolve(&cfg.data.path, dir);
+            if !cfg.data.val_path.is_empty() {
+                cfg.data.val_path = real::resolve(&cfg.data.val_path, dir);
+            }
+            cfg.attach_data(preset)?;
+        }
+        Ok(cfg)
+    }
+
+    /// Read a file source's data (once per process: later calls share it) and set `data.d`
+    /// to its dimension after preprocessing. Other sources are left alone.
+    pub fn attach_data(&mut self, origin: &str) -> Result<(), ConfigError> {
+        if self.data.source != SourceKind::File {
+            return Ok(());
+        }
+        let err = |message: String| ConfigError::Data {
+            origin: origin.to_string(),
+            message,
+        };
+        let spec = self.data.file_spec(self.seed).map_err(err)?;
+        let data = real::load_shared(&spec).map_err(|e| {
+            let mut message = e.to_string();
+            if let real::RealDataError::File(crate::data::files::DataFileError::Missing { path }) =
+                &e
+            {
+                message = format!(
+                    "{message}: {}",
+                    real::describe_missing(&path.to_string_lossy())
+                );
+            }
+            err(message)
+        })?;
+        self.data.d = data.d();
+        self.data.loaded = LoadedData(Some(data));
+        self.validate(origin)
+    }
+
+    /// [`Config::load`] without reading any data file (to print or list presets).
+    pub fn load_spec(preset: &str, overrides: &[String]) -> Result<Config, ConfigError> {
         let path = Path::new(preset);
         if path.exists() {
             let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
@@ -333,6 +483,54 @@ impl Config {
                 builtin: builtin_names(),
             }),
         }
+    }
+
+    /// The `[data]` keys of a file source.
+    fn validate_file(&self, origin: &str) -> Result<(), ConfigError> {
+        let bad = |key: &str, value: String, expected: &str| ConfigError::Invalid {
+            origin: origin.to_string(),
+            key: key.to_string(),
+            value,
+            expected: expected.to_string(),
+        };
+        let d = &self.data;
+        if d.source != SourceKind::File {
+            return Ok(());
+        }
+        if d.path.is_empty() {
+            return Err(bad(
+                "data.path",
+                "\"\"".into(),
+                "data.source = \"file\" needs a path (a file, or builtin:digits)",
+            ));
+        }
+        if d.val_path.is_empty() && !(d.val_fraction > 0.0 && d.val_fraction < 1.0) {
+            return Err(bad(
+                "data.val_fraction",
+                d.val_fraction.to_string(),
+                "expected a number in (0, 1) (or set data.val_path)",
+            ));
+        }
+        if !d.floor.is_finite() || d.floor <= 0.0 {
+            return Err(bad(
+                "data.floor",
+                d.floor.to_string(),
+                "expected a finite number > 0",
+            ));
+        }
+        if d.format != "auto"
+            && let Err(e) = d.format.parse::<Format>()
+        {
+            return Err(bad("data.format", format!("{:?}", d.format), &e));
+        }
+        if let Err(e) = real::label_column(&d.label_column) {
+            return Err(bad(
+                "data.label_column",
+                format!("{:?}", d.label_column),
+                &e,
+            ));
+        }
+        Ok(())
     }
 
     /// Check every range; errors name the key, the value and what is allowed.
@@ -443,11 +641,18 @@ impl Config {
             if !on {
                 continue;
             }
-            if self.data.source == SourceKind::Sparse {
+            let kind = match self.data.source {
+                SourceKind::Sparse => Some("sparse"),
+                SourceKind::File => Some("file"),
+                SourceKind::Gaussian | SourceKind::Powerlaw => None,
+            };
+            if let Some(kind) = kind {
                 return Err(bad(
                     key,
                     value.into(),
-                    "needs Gaussian data (data.source = gaussian or powerlaw): sparse data has no closed-form risk",
+                    &format!(
+                        "needs Gaussian data (data.source = gaussian or powerlaw): {kind} data has no closed-form risk"
+                    ),
                 ));
             }
             if self.model.activation == Activation::Tanh {
@@ -461,6 +666,7 @@ impl Config {
         if let Err(e) = parse_rates(&self.sweep.rates) {
             return Err(bad("sweep.rates", format!("{:?}", self.sweep.rates), &e));
         }
+        self.validate_file(origin)?;
         if self.sweep.seeds == 0 || self.sweep.window == 0 {
             let (key, v) = if self.sweep.seeds == 0 {
                 ("sweep.seeds", 0)

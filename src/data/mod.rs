@@ -5,15 +5,18 @@ pub mod files;
 mod gaussian;
 mod prefetch;
 pub mod preprocess;
+pub mod real;
 mod sparse;
 
 pub use gaussian::{power_law_spectrum, random_orthogonal};
 pub use prefetch::{Batches, Prefetcher};
 
 use ndarray::{Array2, ArrayViewMut2};
+use rand::seq::SliceRandom;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::SeedableRng;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// Which distribution x is drawn from (preset key `data.source`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,6 +28,8 @@ pub enum SourceKind {
     Powerlaw,
     /// Bernoulli–Gaussian: x_i = z_i g_i / √p, z_i ~ Bernoulli(p), g_i ~ N(0, 1).
     Sparse,
+    /// A data file (`data.path`), preprocessed; minibatches are drawn in shuffled epochs.
+    File,
 }
 
 /// Eigenbasis of the power-law covariance (preset key `data.basis`).
@@ -72,6 +77,40 @@ pub struct DataSource {
     q: Option<Array2<f64>>,
     /// Scratch for the latent z of the random-basis source (batch×d).
     z: Array2<f32>,
+    /// The finite data set of a file source and where the epoch stands.
+    file: Option<Epochs>,
+}
+
+/// Shuffled passes over a finite training set.
+#[derive(Clone)]
+struct Epochs {
+    data: Arc<real::RealData>,
+    order: Vec<usize>,
+    pos: usize,
+}
+
+impl Epochs {
+    fn new(data: Arc<real::RealData>) -> Self {
+        let rows = data.prepared.train.nrows();
+        Epochs {
+            data,
+            order: (0..rows).collect(),
+            // Shuffled before the first row is drawn.
+            pos: rows,
+        }
+    }
+
+    fn fill(&mut self, rng: &mut Xoshiro256PlusPlus, x: &mut ArrayViewMut2<f32>) {
+        let train = &self.data.prepared.train;
+        for mut row in x.rows_mut() {
+            if self.pos >= self.order.len() {
+                self.order.shuffle(rng);
+                self.pos = 0;
+            }
+            row.assign(&train.row(self.order[self.pos]));
+            self.pos += 1;
+        }
+    }
 }
 
 impl DataSource {
@@ -96,7 +135,28 @@ impl DataSource {
             qt,
             q,
             z: Array2::zeros((0, 0)),
+            file: None,
         }
+    }
+
+    /// Minibatches from a loaded data set: shuffled epochs over its training split, the order
+    /// drawn from `seed`.
+    pub fn from_file(data: Arc<real::RealData>, seed: u64) -> Self {
+        let spec = SourceSpec {
+            kind: SourceKind::File,
+            d: data.d(),
+            alpha: 0.0,
+            basis: Basis::Axis,
+            p: 1.0,
+        };
+        let mut s = DataSource::new(&spec, seed);
+        s.file = Some(Epochs::new(data));
+        s
+    }
+
+    /// The data set of a file source.
+    pub fn file_data(&self) -> Option<&Arc<real::RealData>> {
+        self.file.as_ref().map(|f| &f.data)
     }
 
     /// The same distribution (same basis) with an independent stream seeded by `seed`: the
@@ -110,6 +170,7 @@ impl DataSource {
             qt: self.qt.clone(),
             q: self.q.clone(),
             z: Array2::zeros((0, 0)),
+            file: self.file.as_ref().map(|f| Epochs::new(Arc::clone(&f.data))),
         }
     }
 
@@ -124,13 +185,17 @@ impl DataSource {
 
     /// Whether x is Gaussian (so the exact population risk of THEORY §3 applies).
     pub fn is_gaussian(&self) -> bool {
-        self.spec.kind != SourceKind::Sparse
+        matches!(self.spec.kind, SourceKind::Gaussian | SourceKind::Powerlaw)
     }
 
     /// Σ of the source (all sources here have E x = 0).
     pub fn covariance(&self) -> CovarianceInfo {
         let spectrum = match self.spec.kind {
             SourceKind::Powerlaw => power_law_spectrum(self.spec.d, self.spec.alpha),
+            SourceKind::File => self.file.as_ref().map_or_else(
+                || vec![1.0; self.spec.d],
+                |f| f.data.prepared.spectrum.clone(),
+            ),
             _ => vec![1.0; self.spec.d],
         };
         CovarianceInfo {
@@ -141,8 +206,14 @@ impl DataSource {
 
     /// Fill `x` (batch×d) with fresh samples.
     pub fn fill(&mut self, mut x: ArrayViewMut2<f32>) {
+        if let Some(file) = &mut self.file {
+            file.fill(&mut self.rng, &mut x);
+            return;
+        }
         match self.spec.kind {
-            SourceKind::Gaussian => gaussian::fill_standard(&mut self.rng, &mut x),
+            SourceKind::Gaussian | SourceKind::File => {
+                gaussian::fill_standard(&mut self.rng, &mut x);
+            }
             SourceKind::Sparse => sparse::fill(&mut self.rng, &mut x, self.spec.p),
             SourceKind::Powerlaw => match &self.qt {
                 None => {
