@@ -42,18 +42,74 @@ pub enum Basis {
     Axis,
 }
 
-/// Everything that defines a source; validated by `config`.
+/// Everything that defines a source: the `[data]` section of a preset, as written there
+/// (`config` checks its ranges).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct SourceSpec {
+    /// gaussian | powerlaw | sparse | file (preset key `data.source`).
+    #[serde(rename = "source")]
     pub kind: SourceKind,
-    /// Input dimension d.
+    /// Input dimension d ≥ 1.
     pub d: usize,
-    /// Power-law exponent α (powerlaw only).
+    /// Power-law exponent α ≥ 0 (powerlaw only).
     pub alpha: f64,
-    /// Eigenbasis (powerlaw only).
+    /// random | axis: eigenbasis (powerlaw only).
     pub basis: Basis,
     /// Sparsity level p ∈ (0, 1] (sparse only).
     pub p: f64,
+    /// Data file (file): a path relative to the preset file, then the working directory, or
+    /// `builtin:digits`.
+    pub path: String,
+    /// Validation file (file), e.g. MNIST's t10k set; "" holds out `val_fraction` instead.
+    pub val_path: String,
+    /// auto | idx | npy | csv | cifar (file).
+    pub format: String,
+    /// Shape of one sample, e.g. [28, 28] (file); [] takes it from the file.
+    pub shape: Vec<usize>,
+    /// Read at most this many samples per file (file); 0 reads all.
+    pub max_samples: usize,
+    /// CSV label column to drop: none | first | last | 0-based index (file).
+    pub label_column: String,
+    /// Fraction held out for validation when there is no val_path, in (0, 1) (file).
+    pub val_fraction: f64,
+    /// Subtract the training mean (file).
+    pub center: bool,
+    /// Project on the top k principal components, 0 = no projection (file).
+    pub project: usize,
+    /// none | pca | zca (file).
+    pub whiten: preprocess::Whiten,
+    /// Whitening eigenvalue floor, relative to the mean variance, > 0 (file).
+    pub floor: f64,
+    /// The data a file source was read into (not a preset key: see `Config::load`).
+    #[serde(skip)]
+    pub loaded: real::LoadedData,
+}
+
+/// The defaults a preset starts from.
+impl Default for SourceSpec {
+    fn default() -> Self {
+        let pre = preprocess::PreprocessSpec::default();
+        SourceSpec {
+            kind: SourceKind::Gaussian,
+            d: 256,
+            alpha: 1.0,
+            basis: Basis::Random,
+            p: 0.1,
+            path: String::new(),
+            val_path: String::new(),
+            format: "auto".into(),
+            shape: Vec::new(),
+            max_samples: 0,
+            label_column: "none".into(),
+            val_fraction: 0.1,
+            center: pre.center,
+            project: pre.project,
+            whiten: pre.whiten,
+            floor: pre.floor,
+            loaded: real::LoadedData::default(),
+        }
+    }
 }
 
 /// The covariance of a source: its eigenvalues, descending, and eigenbasis when not the axes.
@@ -145,9 +201,8 @@ impl DataSource {
         let spec = SourceSpec {
             kind: SourceKind::File,
             d: data.d(),
-            alpha: 0.0,
             basis: Basis::Axis,
-            p: 1.0,
+            ..SourceSpec::default()
         };
         let mut s = DataSource::new(&spec, seed);
         s.file = Some(Epochs::new(data));

@@ -9,6 +9,56 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use thiserror::Error;
 
+/// The data set a file source was read into (filled by `Config::load`, not a preset key).
+#[derive(Clone, Default)]
+pub struct LoadedData(pub Option<Arc<RealData>>);
+
+impl std::fmt::Debug for LoadedData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            Some(d) => write!(f, "LoadedData({})", d.summary()),
+            None => f.write_str("LoadedData(none)"),
+        }
+    }
+}
+
+/// Two specs are the same run when their keys agree; the loaded copy is a cache.
+impl PartialEq for LoadedData {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl super::SourceSpec {
+    /// The file source's specification, with the split seeded by `split_seed`.
+    pub fn file_spec(&self, split_seed: u64) -> Result<FileSpec, String> {
+        let format = match self.format.as_str() {
+            "auto" => None,
+            f => Some(f.parse::<Format>()?),
+        };
+        Ok(FileSpec {
+            path: self.path.clone(),
+            val_path: (!self.val_path.is_empty()).then(|| self.val_path.clone()),
+            load: LoadOptions {
+                format,
+                shape: (!self.shape.is_empty()).then(|| self.shape.clone()),
+                max_samples: (self.max_samples > 0).then_some(self.max_samples),
+                csv_header: None,
+                label_column: label_column(&self.label_column)?,
+                ..LoadOptions::default()
+            },
+            val_fraction: self.val_fraction,
+            preprocess: PreprocessSpec {
+                center: self.center,
+                project: self.project,
+                whiten: self.whiten,
+                floor: self.floor,
+            },
+            split_seed,
+        })
+    }
+}
+
 /// Everything that decides which data a file source trains on (from the `[data]` section).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FileSpec {
