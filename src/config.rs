@@ -90,6 +90,9 @@ pub struct TrainConfig {
     pub beta_start: f64,
     pub beta_end: f64,
     pub decoder: DecoderMode,
+    /// Threads of the matrix products: 0 = every available core, 1 = the training thread
+    /// alone. Results do not depend on it (sample mode); the sampler has a thread of its own.
+    pub threads: usize,
 }
 
 impl Default for TrainConfig {
@@ -110,6 +113,7 @@ impl Default for TrainConfig {
             beta_start: 1.0,
             beta_end: 30.0,
             decoder: DecoderMode::Learned,
+            threads: 0,
         }
     }
 }
@@ -607,6 +611,13 @@ impl Section for TrainConfig {
         }
         count("batch", self.batch as u64)?;
         count("steps", self.steps)?;
+        if self.threads > 1024 {
+            return Err(Invalid::new(
+                "threads",
+                &self.threads,
+                "expected an integer in 0..=1024 (0 = every available core)",
+            ));
+        }
         if self.lr_final > self.lr {
             return Err(Invalid::new(
                 "lr_final",

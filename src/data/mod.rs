@@ -281,14 +281,8 @@ impl DataSource {
                     }
                     gaussian::fill_standard(&mut self.rng, &mut self.z.view_mut());
                     gaussian::scale_columns(&mut self.z.view_mut(), &self.scale);
-                    crate::linalg::gemm(
-                        x,
-                        faer::Accum::Replace,
-                        self.z.view(),
-                        qt.view(),
-                        1.0,
-                        crate::linalg::Parallelism::Sequential,
-                    );
+                    // One thread: this runs on the sampler thread, beside the step's GEMMs.
+                    crate::linalg::sgemm(x, false, self.z.view(), qt.view(), 1.0, 1);
                 }
             },
         }

@@ -259,7 +259,7 @@ impl Trainer {
                 cov,
             }),
         };
-        Trainer {
+        let mut t = Trainer {
             cfg: cfg.clone(),
             model,
             mode,
@@ -275,7 +275,9 @@ impl Trainer {
             train_subset,
             epoch_len,
             data_error,
-        }
+        };
+        t.set_parallelism(Parallelism::from_threads(cfg.train.threads));
+        t
     }
 
     /// Why the file source could not be read, if it could not (see [`Trainer::new`]).

@@ -51,8 +51,9 @@ pub struct RunControl {
     /// in population mode, the evaluated risk at every report (every `eval.every` steps) in
     /// sample mode (see [`crate::train::convergence`]).
     pub until_converged: Option<Convergence>,
-    /// Threading of population-mode steps: `Sequential` when several runs share the cores.
-    pub parallelism: Parallelism,
+    /// Threading of the matrix products, overriding the config's `train.threads`:
+    /// `Some(Sequential)` when several runs share the cores.
+    pub parallelism: Option<Parallelism>,
 }
 
 /// The consumer's side of a running worker.
@@ -167,7 +168,9 @@ impl Worker {
     ) -> Self {
         let now = Instant::now();
         let mut trainer = Trainer::new(cfg);
-        trainer.set_parallelism(control.parallelism);
+        if let Some(par) = control.parallelism {
+            trainer.set_parallelism(par);
+        }
         Worker {
             trainer,
             paused: opts.start_paused,
