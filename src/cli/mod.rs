@@ -134,7 +134,7 @@ fn run(args: &RunArgs) -> Result<i32> {
 fn presets(preset: Option<String>, set: &[String]) -> Result<i32> {
     match preset {
         Some(p) => {
-            let cfg = Config::load(&p, set)?;
+            let cfg = Config::load_spec(&p, set)?;
             print!("{}", cfg.to_toml());
         }
         None => {

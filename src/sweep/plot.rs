@@ -224,6 +224,7 @@ fn title(r: &Row) -> String {
         SourceKind::Gaussian => "Gaussian",
         SourceKind::Powerlaw => "power-law Gaussian",
         SourceKind::Sparse => "sparse (Bernoulli–Gaussian)",
+        SourceKind::File => "a data file",
     };
     format!(
         "{}: {} autoencoder, {source} data, d = {}, {mode}",

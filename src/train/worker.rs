@@ -194,6 +194,13 @@ impl Worker {
     }
 
     fn run(&mut self, commands: &Receiver<Command>) {
+        if let Some(e) = self.trainer.data_error() {
+            let msg = format!("cannot read the data: {e}");
+            self.record(|r| r.event(0, "internal error", &json!(msg)));
+            self.emit(Event::Error(msg));
+            self.finish(FinishReason::Failed);
+            return;
+        }
         self.send_metrics();
         loop {
             let idle = (self.paused && self.pending_steps == 0) || self.finished;
@@ -457,6 +464,8 @@ impl Worker {
             risk_kind: eval.kind.clone(),
             val_risk: eval.val_risk,
             best_risk: eval.best_risk,
+            train_risk: eval.train_risk,
+            epochs: t.epochs(),
             limit,
             gap: eval.risk - limit,
             lr: t.lr(),
