@@ -340,15 +340,15 @@ pub fn finite_d(act: Activation, n: usize, d: usize, sparse: Option<f64>) -> Opt
     match (act, sparse) {
         (Activation::Sign, Some(p)) => Some(Limit {
             value: sparse_sign_finite_d(r, p, d),
-            label: "≈ finite-d (sparse)",
+            label: "≈ finite-d",
         }),
         (Activation::Sign, None) if r > 1.0 => Some(Limit {
             value: sign_tight_frame_finite_d(r, d),
-            label: "≈ finite-d (tight frame)",
+            label: "≈ finite-d",
         }),
         (Activation::Relu, None) if n >= 1 && r <= 1.0 => Some(Limit {
             value: relu_simplex_finite_d(n, d),
-            label: "≈ finite-d (simplex)",
+            label: "≈ finite-d",
         }),
         _ => None,
     }
