@@ -217,7 +217,9 @@ fn zoom_fits_the_last_window_and_the_limit_and_resets() {
     assert!(values.len() >= 2, "{zoomed:?}\n{s}");
     let (lo, hi) = values
         .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        });
     // The last fifth spans limit − 0.002 (the last report) … the limit and a little above.
     assert!(lo <= LIMIT - 2e-3 && hi >= LIMIT, "{zoomed:?}");
     assert!(hi - lo < 0.05, "{zoomed:?} (unzoomed {wide:?})\n{s}");

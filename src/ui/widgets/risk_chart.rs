@@ -107,7 +107,7 @@ struct Curves {
     x_lo: f64,
     x_hi: f64,
     log: bool,
-    curves: Vec<Curve>,
+    lines: Vec<Curve>,
     marks: Vec<Marks>,
     refs: Vec<RefLine>,
 }
@@ -231,7 +231,7 @@ impl RiskChart<'_> {
             f64::NEG_INFINITY
         };
         let ys = c
-            .curves
+            .lines
             .iter()
             .map(|k| &k.points)
             .chain(c.marks.iter().map(|m| &m.points))
@@ -266,7 +266,7 @@ impl RiskChart<'_> {
         );
 
         let datasets: Vec<Dataset> = c
-            .curves
+            .lines
             .iter()
             .map(|k| {
                 Dataset::default()
@@ -332,7 +332,11 @@ impl RiskChart<'_> {
         let view = self.view.history;
         let loss_pts = series.loss.points(view);
         let loss = transform(&smooth(&loss_pts, self.view.smoothing()));
-        let risk = transform(&in_range(&series.risk.points(HistoryView::Full), x_lo, x_hi));
+        let risk = transform(&in_range(
+            &series.risk.points(HistoryView::Full),
+            x_lo,
+            x_hi,
+        ));
         let best = transform(&in_range(&series.best.points(view), x_lo, x_hi));
 
         let mut refs: Vec<RefLine> = Vec::new();
@@ -349,7 +353,13 @@ impl RiskChart<'_> {
                 });
             }
         };
-        add(&series.limit, &series.limit_label, theme.limit, REF_GLYPH, true);
+        add(
+            &series.limit,
+            &series.limit_label,
+            theme.limit,
+            REF_GLYPH,
+            true,
+        );
         add(
             &series.finite_d,
             &series.finite_d_label,
@@ -358,7 +368,13 @@ impl RiskChart<'_> {
             true,
         );
         add(&series.pca, "PCA", theme.pca, REF_GLYPH, false);
-        add(&series.shannon, "Shannon D(r)", theme.shannon, REF_GLYPH, false);
+        add(
+            &series.shannon,
+            "Shannon D(r)",
+            theme.shannon,
+            REF_GLYPH,
+            false,
+        );
         if let Some(b) = series.best.last() {
             refs.push(RefLine {
                 text: format!("R*(B) {}", human::risk(b.y)),
@@ -376,7 +392,7 @@ impl RiskChart<'_> {
             graph: GraphType::Line,
             marker: theme.marker,
         };
-        let curves = vec![
+        let lines = vec![
             line(best, theme.best),
             line(loss, theme.loss),
             Curve {
@@ -390,7 +406,7 @@ impl RiskChart<'_> {
             x_lo,
             x_hi,
             log,
-            curves,
+            lines,
             marks: Vec::new(),
             refs,
         }
@@ -404,14 +420,14 @@ impl RiskChart<'_> {
         let view = self.view.history;
         let lg = |g: f64| g.abs().max(GAP_FLOOR).log10();
         // Positive gaps as points of a curve, negative ones as marks at |gap|.
-        let split = |points: &[Point]| -> (Vec<(f64, f64)>, Vec<(f64, f64)>) {
+        let split = |points: &[Point]| -> [Vec<(f64, f64)>; 2] {
             let gaps = series.gaps(&in_range_points(points, x_lo, x_hi));
             let (above, below): (Vec<_>, Vec<_>) = gaps.into_iter().partition(|p| p.1 >= 0.0);
             let t = |v: Vec<(f64, f64)>| v.into_iter().map(|(x, g)| (x, lg(g))).collect();
-            (t(above), t(below))
+            [t(above), t(below)]
         };
-        let (risk, risk_below) = split(&series.risk.points(HistoryView::Full));
-        let (best, best_below) = split(&series.best.points(view));
+        let [risk, risk_below] = split(&series.risk.points(HistoryView::Full));
+        let [best, best_below] = split(&series.best.points(view));
         let mut refs = Vec::new();
         if let Some(g) = series.finite_d_gap.last().filter(|g| g.is_finite()) {
             refs.push(RefLine {
@@ -440,7 +456,7 @@ impl RiskChart<'_> {
             x_lo,
             x_hi,
             log: true,
-            curves: vec![
+            lines: vec![
                 dots(best, theme.best, self.theme.marker),
                 dots(risk, theme.risk, Marker::Dot),
             ],
@@ -627,7 +643,7 @@ fn col_of(x: f64, lo: f64, hi: f64, graph: Rect, marker: Marker) -> Option<u16> 
 /// A log10 axis on whole decades: a tick every k decades (at most `max_ticks` ticks) down
 /// from the decade above the data, labelled `1`, `1e-1`, `1e-2`, … (`10`, `1e2` above).
 fn log_axis(lo: f64, hi: f64, max_ticks: usize) -> (f64, f64, Vec<String>) {
-    let max_ticks = max_ticks.max(2) as i64;
+    let max_ticks = i64::try_from(max_ticks.max(2)).unwrap_or(i64::MAX);
     let b = hi.ceil() as i64;
     let span = (b - lo.floor() as i64).max(1);
     let mut k = 1;
