@@ -202,13 +202,13 @@ pub const KEYS: KeyTable<Action, Mode> = KeyTable(&[
     ),
     row(
         "g",
-        "chart: risk / gap to the limit (log |risk − limit|, × below it)",
+        "risk chart / gap chart: log |risk − limit|, × below",
         &[c('g', Action::ToggleGap)],
         Hint::Fits("g", "gap"),
     ),
     row(
         "z / 0",
-        "zoom the value axis on the last fifth and the limit / whole range",
+        "zoom values onto the last fifth + limit / all",
         &[c('z', Action::Zoom), c('0', Action::ZoomReset)],
         Hint::Fits("z", "zoom"),
     ),
@@ -305,4 +305,4 @@ pub const KEYS: KeyTable<Action, Mode> = KeyTable(&[
 ]);
 
 /// The note under the key list in the help overlay.
-pub const HELP_NOTE: &str = " Lines: yellow limit · blue PCA · magenta Shannon D(r) · cyan R*(B) · ╌ finite-d approximation";
+pub const HELP_NOTE: &str = " yellow limit (╌ ≈ finite-d) · blue PCA · magenta Shannon · cyan R*(B)";
