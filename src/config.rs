@@ -3,6 +3,8 @@
 //! A preset plus its overrides plus a seed fixes a run bit for bit; the fully resolved
 //! [`Config`] is the first line of every run record.
 
+use crate::data::files::Format;
+use crate::data::real;
 use crate::data::{SourceKind, SourceSpec};
 use crate::model::Activation;
 use crate::protocol::{DecoderMode, OptKind, OptParams, Schedule, SignGrad, TrainMode};
@@ -38,6 +40,8 @@ pub enum ConfigError {
     BadOverride { arg: String },
     #[error("unknown preset '{name}': not a file, and not a built-in preset (built-in: {builtin})")]
     UnknownPreset { name: String, builtin: String },
+    #[error("{origin}: data.path: {message}")]
+    Data { origin: String, message: String },
 }
 
 /// The autoencoder (`[model]`).
@@ -86,6 +90,9 @@ pub struct TrainConfig {
     pub beta_start: f64,
     pub beta_end: f64,
     pub decoder: DecoderMode,
+    /// Threads of the matrix products: 0 = every available core, 1 = the training thread
+    /// alone. Results do not depend on it (sample mode); the sampler has a thread of its own.
+    pub threads: usize,
 }
 
 impl Default for TrainConfig {
@@ -106,6 +113,7 @@ impl Default for TrainConfig {
             beta_start: 1.0,
             beta_end: 30.0,
             decoder: DecoderMode::Learned,
+            threads: 0,
         }
     }
 }
@@ -230,6 +238,14 @@ pub const BUILTIN_PRESETS: &[(&str, &str)] = &[
     ("sweep-sign", include_str!("../presets/sweep-sign.toml")),
     ("sweep-relu", include_str!("../presets/sweep-relu.toml")),
     ("sweep-sparse", include_str!("../presets/sweep-sparse.toml")),
+    ("digits-sign", include_str!("../presets/digits-sign.toml")),
+    ("mnist-sign", include_str!("../presets/mnist-sign.toml")),
+    (
+        "mnist-sign-white",
+        include_str!("../presets/mnist-sign-white.toml"),
+    ),
+    ("fashion-sign", include_str!("../presets/fashion-sign.toml")),
+    ("cifar-sign", include_str!("../presets/cifar-sign.toml")),
 ];
 
 /// The preset `cargo run --release` opens.
@@ -275,8 +291,55 @@ impl Config {
         Ok(cfg)
     }
 
-    /// Load a preset by path, or by built-in name (`sign-r0.5` or `sign-r0.5.toml`).
+    /// Load a preset by path, or by built-in name (`sign-r0.5` or `sign-r0.5.toml`), and for a
+    /// file source read and preprocess its data (a relative `data.path` is looked up next to
+    /// the preset file first, then in the working directory).
     pub fn load(preset: &str, overrides: &[String]) -> Result<Config, ConfigError> {
+        let mut cfg = Config::load_spec(preset, overrides)?;
+        if cfg.data.kind == SourceKind::File {
+            let dir = Path::new(preset)
+                .is_file()
+                .then(|| Path::new(preset).parent())
+                .flatten();
+            cfg.data.path = real::resolve(&cfg.data.path, dir);
+            if !cfg.data.val_path.is_empty() {
+                cfg.data.val_path = real::resolve(&cfg.data.val_path, dir);
+            }
+            cfg.attach_data(preset)?;
+        }
+        Ok(cfg)
+    }
+
+    /// Read a file source's data (once per process: later calls share it) and set `data.d`
+    /// to its dimension after preprocessing. Other sources are left alone.
+    pub fn attach_data(&mut self, origin: &str) -> Result<(), ConfigError> {
+        if self.data.kind != SourceKind::File {
+            return Ok(());
+        }
+        let err = |message: String| ConfigError::Data {
+            origin: origin.to_string(),
+            message,
+        };
+        let spec = self.data.file_spec(self.seed).map_err(err)?;
+        let data = real::load_shared(&spec).map_err(|e| {
+            let mut message = e.to_string();
+            if let real::RealDataError::File(crate::data::files::DataFileError::Missing { path }) =
+                &e
+            {
+                message = format!(
+                    "{message}: {}",
+                    real::describe_missing(&path.to_string_lossy())
+                );
+            }
+            err(message)
+        })?;
+        self.data.d = data.d();
+        self.data.loaded = real::LoadedData(Some(data));
+        self.validate(origin)
+    }
+
+    /// [`Config::load`] without reading any data file (to print or list presets).
+    pub fn load_spec(preset: &str, overrides: &[String]) -> Result<Config, ConfigError> {
         let path = Path::new(preset);
         if path.exists() {
             let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
@@ -351,11 +414,18 @@ impl Config {
             if !on {
                 continue;
             }
-            if self.data.kind == SourceKind::Sparse {
+            let kind = match self.data.kind {
+                SourceKind::Sparse => Some("sparse"),
+                SourceKind::File => Some("file"),
+                SourceKind::Gaussian | SourceKind::Powerlaw => None,
+            };
+            if let Some(kind) = kind {
                 return Err(Invalid::new(
                     key,
                     &value,
-                    "needs Gaussian data (data.source = gaussian or powerlaw): sparse data has no closed-form risk",
+                    format!(
+                        "needs Gaussian data (data.source = gaussian or powerlaw): {kind} data has no closed-form risk"
+                    ),
                 ));
             }
             if self.model.activation == Activation::Tanh {
@@ -472,8 +542,43 @@ impl Section for SourceSpec {
                 "expected an integer in 1..=65536",
             ));
         }
+        if self.kind == SourceKind::File {
+            check_file(self)?;
+        }
         Ok(())
     }
+}
+
+/// The `[data]` keys of a file source.
+fn check_file(d: &SourceSpec) -> Result<(), Invalid> {
+    if d.path.is_empty() {
+        return Err(Invalid::new(
+            "path",
+            &"\"\"",
+            "data.source = \"file\" needs a path (a file, or builtin:digits)",
+        ));
+    }
+    if d.val_path.is_empty() && !(d.val_fraction > 0.0 && d.val_fraction < 1.0) {
+        return Err(Invalid::new(
+            "val_fraction",
+            &d.val_fraction,
+            "expected a number in (0, 1) (or set data.val_path)",
+        ));
+    }
+    positive("floor", d.floor)?;
+    if d.format != "auto"
+        && let Err(e) = d.format.parse::<Format>()
+    {
+        return Err(Invalid::new("format", &format!("{:?}", d.format), e));
+    }
+    if let Err(e) = real::label_column(&d.label_column) {
+        return Err(Invalid::new(
+            "label_column",
+            &format!("{:?}", d.label_column),
+            e,
+        ));
+    }
+    Ok(())
 }
 
 impl Section for ModelConfig {
@@ -506,6 +611,13 @@ impl Section for TrainConfig {
         }
         count("batch", self.batch as u64)?;
         count("steps", self.steps)?;
+        if self.threads > 1024 {
+            return Err(Invalid::new(
+                "threads",
+                &self.threads,
+                "expected an integer in 0..=1024 (0 = every available core)",
+            ));
+        }
         if self.lr_final > self.lr {
             return Err(Invalid::new(
                 "lr_final",

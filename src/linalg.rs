@@ -1,17 +1,22 @@
-//! Zero-copy bridge between ndarray storage and faer's matrix kernels (f32 for the training
-//! step, f64 for the exact population layer), and the parallelism switch.
+//! Matrix products: our own f32 GEMM for the training step ([`sgemm`]), a zero-copy bridge
+//! between ndarray storage and faer's kernels for the f64 population layer, and the
+//! parallelism switch.
 
 use faer::linalg::matmul::triangular::BlockStructure;
 use faer::traits::ComplexField;
 use faer::{Accum, MatMut, MatRef, Par};
 use ndarray::{ArrayView2, ArrayViewMut2, Axis};
 
+mod sgemm;
+pub use sgemm::{Simd, sgemm, sgemm_with};
+
 /// How the dense kernels of this module use the cores.
 ///
-/// `Auto` runs matrix products on faer's rayon pool (all cores) and splits the elementwise kernel
+/// `Auto` runs matrix products on the rayon pool (all cores) and splits the elementwise kernel
 /// passes across `std::thread::available_parallelism()` scoped threads once the matrices are
 /// large enough for that to pay; `Sequential` keeps everything on the calling thread (useful when
-/// the caller already runs several models in parallel).
+/// the caller already runs several models in parallel); `Threads(n)` uses at most n threads.
+/// The f32 products ([`sgemm`]) give the same bits for every setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Parallelism {
     /// Single thread.
@@ -19,6 +24,8 @@ pub enum Parallelism {
     /// All available cores.
     #[default]
     Auto,
+    /// At most this many threads (≥ 2; see [`Parallelism::from_threads`]).
+    Threads(usize),
 }
 
 /// Below this many multiply-adds a product runs faster on one thread than on faer's pool
@@ -30,10 +37,32 @@ const PARALLEL_PRODUCT_MIN_WORK: usize = 16 << 20;
 const PARALLEL_PASS_MIN_ELEMS: usize = 64 * 1024;
 
 impl Parallelism {
+    /// The setting for a thread count as configured (`train.threads`, `--threads`): 0 = all
+    /// cores, 1 = sequential.
+    pub fn from_threads(threads: usize) -> Self {
+        match threads {
+            0 => Parallelism::Auto,
+            1 => Parallelism::Sequential,
+            n => Parallelism::Threads(n),
+        }
+    }
+
+    /// Threads a matrix product may use.
+    pub fn threads(self) -> usize {
+        match self {
+            Parallelism::Sequential => 1,
+            Parallelism::Auto => {
+                std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+            }
+            Parallelism::Threads(n) => n.max(1),
+        }
+    }
+
     pub(crate) fn faer(self) -> Par {
         match self {
             Parallelism::Sequential => Par::Seq,
             Parallelism::Auto => Par::rayon(0),
+            Parallelism::Threads(n) => Par::rayon(n.max(1)),
         }
     }
 
@@ -48,11 +77,8 @@ impl Parallelism {
 
     fn threads_for(self, elems: usize) -> usize {
         match self {
-            Parallelism::Sequential => 1,
-            Parallelism::Auto if elems < PARALLEL_PASS_MIN_ELEMS => 1,
-            Parallelism::Auto => {
-                std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
-            }
+            _ if elems < PARALLEL_PASS_MIN_ELEMS => 1,
+            par => par.threads(),
         }
     }
 }

@@ -53,6 +53,11 @@ impl Recorder {
             "seed": cfg.seed,
             "config": cfg,
         }))?;
+        if let Some(data) = &cfg.data.loaded.0 {
+            let mut line = data.record();
+            line["type"] = json!("data");
+            rec.line(&line)?;
+        }
         rec.flush()?;
         Ok(rec)
     }

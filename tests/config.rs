@@ -24,8 +24,9 @@ fn every_preset_parses_from_disk_and_builtin() {
         assert_eq!(&on_disk, text, "{path} differs from the built-in copy");
         let cfg = Config::from_toml(text, name, &[]).map_err(|e| e.to_string());
         assert!(cfg.is_ok(), "{name}: {cfg:?}");
-        assert!(Config::load(name, &[]).is_ok());
-        assert!(Config::load(&path, &[]).is_ok());
+        // Without reading data files (the MNIST presets name files a fresh clone lacks).
+        assert!(Config::load_spec(name, &[]).is_ok());
+        assert!(Config::load_spec(&path, &[]).is_ok());
     }
 }
 

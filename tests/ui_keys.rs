@@ -157,7 +157,14 @@ fn sweep_keys_are_dispatched_named_and_hinted_from_one_table() {
             seed: 1,
         })
         .collect();
-    let mut state = SweepState::new("s", aescope::model::Activation::Sign, &pts);
+    let mut state = SweepState::new(
+        "s",
+        aescope::sweep::curves::SweepCurves::isotropic(
+            aescope::model::Activation::Sign,
+            aescope::data::SourceKind::Gaussian,
+        ),
+        &pts,
+    );
     for screen in [Screen::Overview, Screen::Run] {
         assert_hints_from_table(SWEEP_KEYS, screen);
         if screen == Screen::Run {

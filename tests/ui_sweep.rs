@@ -1,10 +1,15 @@
 //! The sweep view: its state driven by a scripted sequence of SweepEvents and keys, the screen
 //! drawn into a TestBackend, and the record tail's handling of half-written lines.
 
+use aescope::config::Config;
 use aescope::data::SourceKind;
 use aescope::model::Activation;
 use aescope::protocol::TrainMode;
-use aescope::sweep::{GridPoint, Progress, Row, Stop, SweepEvent};
+use aescope::sweep::curves::{Curve, CurveKind, SweepCurves};
+use aescope::sweep::plot::figure_curves;
+use aescope::sweep::{
+    self, GridPoint, Progress, Row, RunOptions, Shard, Stop, SweepEvent, SweepPlan,
+};
 use aescope::theory::bounds;
 use aescope::ui::record_tail::RecordTail;
 use aescope::ui::sweep::state::{RunState, SweepAction, SweepState};
@@ -84,7 +89,11 @@ fn started(p: GridPoint) -> SweepEvent {
 /// Two of four runs finished, one running.
 fn scripted(now: Instant) -> SweepState {
     let pts = points();
-    let mut s = SweepState::new("sweep-sign", Activation::Sign, &pts);
+    let mut s = SweepState::new(
+        "sweep-sign",
+        SweepCurves::isotropic(Activation::Sign, SourceKind::Gaussian),
+        &pts,
+    );
     s.on_event(&started(pts[3]), now);
     s.on_event(&started(pts[0]), now);
     let r4 = bounds::r_sign(4.0) + 0.001;
@@ -197,7 +206,11 @@ fn the_view_shows_gauge_axes_legend_list_and_points() {
 #[test]
 fn live_view_without_a_record_says_so() {
     let pts = points();
-    let mut s = SweepState::new("sweep-sign", Activation::Sign, &pts);
+    let mut s = SweepState::new(
+        "sweep-sign",
+        SweepCurves::isotropic(Activation::Sign, SourceKind::Gaussian),
+        &pts,
+    );
     s.on_event(
         &SweepEvent::RunStarted {
             point: pts[0],
@@ -264,7 +277,11 @@ fn record_tail_feeds_in_pieces_and_counts_garbage() {
 #[test]
 fn live_view_draws_the_run_from_its_record() {
     let pts = points();
-    let mut s = SweepState::new("sweep-sign", Activation::Sign, &pts);
+    let mut s = SweepState::new(
+        "sweep-sign",
+        SweepCurves::isotropic(Activation::Sign, SourceKind::Gaussian),
+        &pts,
+    );
     s.on_event(&started(pts[0]), Instant::now());
     s.on_key(&key(KeyCode::Enter));
     if let Some(live) = s.live.as_mut() {
@@ -296,4 +313,71 @@ fn tui_refuses_a_stdout_that_is_not_a_terminal_before_training() {
     assert_eq!(res.status.code(), Some(2), "{err}");
     assert!(err.contains("--tui needs a terminal"), "{err}");
     assert!(!out.exists());
+}
+
+#[test]
+fn a_power_law_sweep_draws_the_same_water_filling_curve_as_its_figure() {
+    // A real, tiny power-law sweep: its rows carry the limits and PCA bounds its runs
+    // reported, which is what the figure draws through.
+    let overrides: Vec<String> = [
+        "data.source=\"powerlaw\"",
+        "data.d=16",
+        "train.mode=\"sample\"",
+        "train.optimizer=\"adam\"",
+        "train.lr=0.003",
+        "train.lr_final=0.003",
+        "train.steps=20",
+        "eval.every=10",
+        "eval.val_size=64",
+        "sweep.until_converged=false",
+        "sweep.rates=\"0.25,0.5,1,2\"",
+    ]
+    .iter()
+    .map(ToString::to_string)
+    .collect();
+    let cfg = Config::load("sweep-sign", &overrides).unwrap_or_else(|e| panic!("{e}"));
+    let plan = SweepPlan::new(cfg, "sweep-sign", Shard::ALL).unwrap_or_else(|e| panic!("{e}"));
+    let rates: Vec<f64> = plan.points.iter().map(|p| p.rate).collect();
+    let state = SweepState::new(
+        "powerlaw",
+        SweepCurves::for_config(&plan.base, &rates),
+        &plan.points,
+    );
+    let handle = sweep::spawn(
+        plan,
+        RunOptions {
+            jobs: 2,
+            records: None,
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let rows = loop {
+        match handle.events.recv_timeout(Duration::from_mins(1)) {
+            Ok(SweepEvent::Finished { rows, .. }) => break rows,
+            Ok(_) => {}
+            Err(e) => panic!("no Finished: {e}"),
+        }
+    };
+    handle.join();
+    assert_eq!(rows.len(), 4);
+
+    // Shannon's D(r) is sampled over each one's own r range; the limit and PCA curves go
+    // through the sweep's rates in both.
+    let through_rates = |cs: Vec<Curve>| -> Vec<Curve> {
+        cs.into_iter()
+            .filter(|c| c.kind != CurveKind::Shannon)
+            .collect()
+    };
+    let tui = through_rates(sweep_view::reference_curves(&state));
+    let figure = through_rates(figure_curves(&rows));
+    assert_eq!(tui, figure);
+    let limit = &tui[0];
+    assert_eq!(limit.kind, CurveKind::Limit);
+    assert_eq!(limit.short_label, "water-filling (sign)");
+    assert_eq!(limit.points.len(), 4);
+    for &(r, v) in &limit.points {
+        // Reverse water-filling over a decaying spectrum, below the isotropic limit.
+        assert!(v < bounds::r_sign(r) - 1e-3, "r = {r}: {v}");
+    }
+    assert!(screen(&state).contains("water-filling (sign)"));
 }

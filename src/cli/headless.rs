@@ -2,6 +2,7 @@
 
 use super::RunArgs;
 use crate::config::Config;
+use crate::human;
 use crate::protocol::{Command, Event, FinishReason, Metrics, Summary};
 use crate::train::{WorkerOptions, spawn};
 use anyhow::{Context, Result};
@@ -75,17 +76,24 @@ pub(super) fn print_summary(name: &str, s: &Summary) {
         s.activation, s.d, s.r, s.n, s.reason
     );
     println!(
-        "steps {} · samples {} · wall {:.1} s · {:.0} steps/s",
-        s.steps, s.samples, s.wall_s, s.steps_per_sec
+        "steps {} · samples {} · wall {:.1} s · {}",
+        s.steps,
+        s.samples,
+        s.wall_s,
+        human::steps_per_sec(s.steps_per_sec)
     );
     println!(
-        "risk {:.6} ({}) · {} {:.6} · gap {:+.6}",
-        s.risk, s.risk_kind, s.limit_label, s.limit, s.gap
+        "risk {} ({}) · {} {} · gap {}",
+        human::fixed(s.risk, 6),
+        s.risk_kind,
+        s.limit_label,
+        human::fixed(s.limit, 6),
+        human::signed(s.gap, 6)
     );
-    let best = s
-        .best_risk
-        .map_or(String::new(), |b| format!(" · best decoder R*(B) {b:.6}"));
-    println!("validation risk {:.6}{best}", s.val_risk);
+    let best = s.best_risk.map_or(String::new(), |b| {
+        format!(" · best decoder R*(B) {}", human::fixed(b, 6))
+    });
+    println!("validation risk {}{best}", human::fixed(s.val_risk, 6));
     if let Some(p) = &s.record {
         println!("record {}", p.display());
     }
@@ -121,7 +129,7 @@ impl Progress {
         let msg = format!(
             "loss {:.4} · risk {} · limit {:.4} · lr {:.2e}",
             m.loss_ema,
-            m.risk.map_or("–".to_string(), |r| format!("{r:.4}")),
+            human::fixed_opt(m.risk, 4),
             m.limit,
             m.lr
         );
@@ -134,8 +142,10 @@ impl Progress {
                 if self.last_plain.is_none_or(|t| t.elapsed() >= PLAIN_EVERY) {
                     self.last_plain = Some(Instant::now());
                     eprintln!(
-                        "step {}/{} · {:.0} steps/s · {msg}",
-                        m.step, self.budget, m.steps_per_sec
+                        "step {}/{} · {} · {msg}",
+                        m.step,
+                        self.budget,
+                        human::steps_per_sec(m.steps_per_sec)
                     );
                 }
             }

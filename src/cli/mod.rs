@@ -1,6 +1,7 @@
 //! The command line: `aescope [PRESET]` (the TUI), `run --headless`, `sweep`, `sweep-merge`,
-//! `theory`, `data`, `presets`.
+//! `theory`, `data`, `bench`, `presets`.
 
+mod bench;
 mod data_info;
 mod headless;
 mod sweep;
@@ -37,6 +38,9 @@ pub enum Cmd {
     /// Describe a data file: format, shape, range, SHA-256, covariance spectrum and the
     /// water-filling prediction at a few rates.
     Data(data_info::DataArgs),
+    /// Measure a preset's training step: steps/s, samples/s, GFLOP/s, and the machine's rate
+    /// for the same five matrix products measured on the spot.
+    Bench(bench::BenchArgs),
     /// List the built-in presets, or print one (fully resolved, with overrides applied).
     Presets {
         /// A preset name or path to print; without it, list the built-in presets.
@@ -61,6 +65,10 @@ pub struct RunArgs {
     /// Seed of init, data and validation streams (overrides seed).
     #[arg(long, value_name = "S")]
     pub seed: Option<u64>,
+    /// Threads of the matrix products (overrides train.threads; 0 = every core). The sampler
+    /// draws batches on a thread of its own besides these.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
     /// Write the run record (JSONL) to this file.
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
@@ -91,6 +99,9 @@ impl RunArgs {
         if let Some(seed) = self.seed {
             overrides.push(format!("seed={seed}"));
         }
+        if let Some(threads) = self.threads {
+            overrides.push(format!("train.threads={threads}"));
+        }
         let preset = self.preset.as_deref().unwrap_or(DEFAULT_PRESET);
         Ok(Config::load(preset, &overrides)?)
     }
@@ -102,6 +113,7 @@ pub fn main() -> Result<i32> {
     match cli.command {
         Some(Cmd::Run(args)) => run(&args),
         Some(Cmd::Theory(args)) => theory_table::run(&args),
+        Some(Cmd::Bench(args)) => bench::run(&args),
         Some(Cmd::Sweep(args)) => sweep::run(&args),
         Some(Cmd::SweepMerge(args)) => sweep::run_merge(&args),
         Some(Cmd::Presets { preset, set }) => presets(preset, &set),
@@ -122,7 +134,7 @@ fn run(args: &RunArgs) -> Result<i32> {
 fn presets(preset: Option<String>, set: &[String]) -> Result<i32> {
     match preset {
         Some(p) => {
-            let cfg = Config::load(&p, set)?;
+            let cfg = Config::load_spec(&p, set)?;
             print!("{}", cfg.to_toml());
         }
         None => {

@@ -2,6 +2,8 @@
 //! line per finished run on stderr and the per-rate table (or JSON) on stdout.
 
 use crate::config::Config;
+use crate::human;
+use crate::sweep::curves::SweepCurves;
 use crate::sweep::files::{self, read_rows, write_results};
 use crate::sweep::merge::merge;
 use crate::sweep::plot::{plot_paths, write_plots};
@@ -14,7 +16,6 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 /// `aescope sweep PRESET ...`
 #[derive(Debug, Clone, Args)]
@@ -149,7 +150,8 @@ pub(super) fn run(args: &SweepArgs) -> Result<i32> {
     let mut failed = 0usize;
     let mut cancelled = false;
     let name = plan.base.name.clone();
-    let activation = plan.base.model.activation;
+    let rates: Vec<f64> = plan.points.iter().map(|p| p.rate).collect();
+    let curves = SweepCurves::for_config(&plan.base, &rates);
     let points = plan.points.clone();
     if !plan.points.is_empty() {
         let handle = sweep::spawn(
@@ -174,7 +176,7 @@ pub(super) fn run(args: &SweepArgs) -> Result<i32> {
         let mut finished = false;
         if args.tui {
             let theme = Theme::new(ColorMode::detect(), false);
-            let mut state = SweepState::new(name, activation, &points);
+            let mut state = SweepState::new(name, curves, &points);
             let result = run_sweep(&handle.events, &canceller, &mut state, &theme, &mut |ev| {
                 consumer.on_event(ev);
             });
@@ -400,7 +402,7 @@ fn finished_line(row: &Row, p: &Progress) -> String {
         String::new()
     };
     let eta = match p.eta {
-        Some(eta) if p.done < p.total => format!(" · ETA {}", human(eta)),
+        Some(eta) if p.done < p.total => format!(" · ETA {}", human::duration(eta)),
         _ => String::new(),
     };
     format!(
@@ -419,23 +421,12 @@ fn finished_line(row: &Row, p: &Progress) -> String {
     )
 }
 
-/// Six decimals; a value that rounds to zero prints as 0 (a risk of −1e-13 is rounding in the
-/// exact formula, not a negative risk). The files keep every digit.
+/// Six decimals, as the files' readers expect to compare them (the files keep every digit).
 fn fixed(v: f64, signed: bool) -> String {
-    let v = if v.abs() < 5e-7 { 0.0 } else { v };
-    match (v.is_finite(), signed) {
-        (false, _) => "–".into(),
-        (true, true) => format!("{v:+.6}"),
-        (true, false) => format!("{v:.6}"),
-    }
-}
-
-fn human(d: Duration) -> String {
-    let s = d.as_secs();
-    match s {
-        0..60 => format!("{s} s"),
-        60..3600 => format!("{}m {:02}s", s / 60, s % 60),
-        _ => format!("{}h {:02}m", s / 3600, (s % 3600) / 60),
+    if signed {
+        human::signed(v, 6)
+    } else {
+        human::fixed(v, 6)
     }
 }
 

@@ -5,15 +5,18 @@ pub mod files;
 mod gaussian;
 mod prefetch;
 pub mod preprocess;
+pub mod real;
 mod sparse;
 
 pub use gaussian::{power_law_spectrum, random_orthogonal};
 pub use prefetch::{Batches, Prefetcher};
 
 use ndarray::{Array2, ArrayViewMut2};
+use rand::seq::SliceRandom;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::SeedableRng;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// Which distribution x is drawn from (preset key `data.source`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,6 +28,8 @@ pub enum SourceKind {
     Powerlaw,
     /// Bernoulli–Gaussian: x_i = z_i g_i / √p, z_i ~ Bernoulli(p), g_i ~ N(0, 1).
     Sparse,
+    /// A data file (`data.path`), preprocessed; minibatches are drawn in shuffled epochs.
+    File,
 }
 
 /// Eigenbasis of the power-law covariance (preset key `data.basis`).
@@ -42,7 +47,7 @@ pub enum Basis {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SourceSpec {
-    /// gaussian | powerlaw | sparse (preset key `data.source`).
+    /// gaussian | powerlaw | sparse | file (preset key `data.source`).
     #[serde(rename = "source")]
     pub kind: SourceKind,
     /// Input dimension d ≥ 1.
@@ -53,17 +58,56 @@ pub struct SourceSpec {
     pub basis: Basis,
     /// Sparsity level p ∈ (0, 1] (sparse only).
     pub p: f64,
+    /// Data file (file): a path relative to the preset file, then the working directory, or
+    /// `builtin:digits`.
+    pub path: String,
+    /// Validation file (file), e.g. MNIST's t10k set; "" holds out `val_fraction` instead.
+    pub val_path: String,
+    /// auto | idx | npy | csv | cifar (file).
+    pub format: String,
+    /// Shape of one sample, e.g. [28, 28] (file); [] takes it from the file.
+    pub shape: Vec<usize>,
+    /// Read at most this many samples per file (file); 0 reads all.
+    pub max_samples: usize,
+    /// CSV label column to drop: none | first | last | 0-based index (file).
+    pub label_column: String,
+    /// Fraction held out for validation when there is no val_path, in (0, 1) (file).
+    pub val_fraction: f64,
+    /// Subtract the training mean (file).
+    pub center: bool,
+    /// Project on the top k principal components, 0 = no projection (file).
+    pub project: usize,
+    /// none | pca | zca (file).
+    pub whiten: preprocess::Whiten,
+    /// Whitening eigenvalue floor, relative to the mean variance, > 0 (file).
+    pub floor: f64,
+    /// The data a file source was read into (not a preset key: see `Config::load`).
+    #[serde(skip)]
+    pub loaded: real::LoadedData,
 }
 
 /// The defaults a preset starts from.
 impl Default for SourceSpec {
     fn default() -> Self {
+        let pre = preprocess::PreprocessSpec::default();
         SourceSpec {
             kind: SourceKind::Gaussian,
             d: 256,
             alpha: 1.0,
             basis: Basis::Random,
             p: 0.1,
+            path: String::new(),
+            val_path: String::new(),
+            format: "auto".into(),
+            shape: Vec::new(),
+            max_samples: 0,
+            label_column: "none".into(),
+            val_fraction: 0.1,
+            center: pre.center,
+            project: pre.project,
+            whiten: pre.whiten,
+            floor: pre.floor,
+            loaded: real::LoadedData::default(),
         }
     }
 }
@@ -89,6 +133,40 @@ pub struct DataSource {
     q: Option<Array2<f64>>,
     /// Scratch for the latent z of the random-basis source (batch×d).
     z: Array2<f32>,
+    /// The finite data set of a file source and where the epoch stands.
+    file: Option<Epochs>,
+}
+
+/// Shuffled passes over a finite training set.
+#[derive(Clone)]
+struct Epochs {
+    data: Arc<real::RealData>,
+    order: Vec<usize>,
+    pos: usize,
+}
+
+impl Epochs {
+    fn new(data: Arc<real::RealData>) -> Self {
+        let rows = data.prepared.train.nrows();
+        Epochs {
+            data,
+            order: (0..rows).collect(),
+            // Shuffled before the first row is drawn.
+            pos: rows,
+        }
+    }
+
+    fn fill(&mut self, rng: &mut Xoshiro256PlusPlus, x: &mut ArrayViewMut2<f32>) {
+        let train = &self.data.prepared.train;
+        for mut row in x.rows_mut() {
+            if self.pos >= self.order.len() {
+                self.order.shuffle(rng);
+                self.pos = 0;
+            }
+            row.assign(&train.row(self.order[self.pos]));
+            self.pos += 1;
+        }
+    }
 }
 
 impl DataSource {
@@ -113,7 +191,27 @@ impl DataSource {
             qt,
             q,
             z: Array2::zeros((0, 0)),
+            file: None,
         }
+    }
+
+    /// Minibatches from a loaded data set: shuffled epochs over its training split, the order
+    /// drawn from `seed`.
+    pub fn from_file(data: Arc<real::RealData>, seed: u64) -> Self {
+        let spec = SourceSpec {
+            kind: SourceKind::File,
+            d: data.d(),
+            basis: Basis::Axis,
+            ..SourceSpec::default()
+        };
+        let mut s = DataSource::new(&spec, seed);
+        s.file = Some(Epochs::new(data));
+        s
+    }
+
+    /// The data set of a file source.
+    pub fn file_data(&self) -> Option<&Arc<real::RealData>> {
+        self.file.as_ref().map(|f| &f.data)
     }
 
     /// The same distribution (same basis) with an independent stream seeded by `seed`: the
@@ -127,6 +225,7 @@ impl DataSource {
             qt: self.qt.clone(),
             q: self.q.clone(),
             z: Array2::zeros((0, 0)),
+            file: self.file.as_ref().map(|f| Epochs::new(Arc::clone(&f.data))),
         }
     }
 
@@ -141,13 +240,17 @@ impl DataSource {
 
     /// Whether x is Gaussian (so the exact population risk of THEORY §3 applies).
     pub fn is_gaussian(&self) -> bool {
-        self.spec.kind != SourceKind::Sparse
+        matches!(self.spec.kind, SourceKind::Gaussian | SourceKind::Powerlaw)
     }
 
     /// Σ of the source (all sources here have E x = 0).
     pub fn covariance(&self) -> CovarianceInfo {
         let spectrum = match self.spec.kind {
             SourceKind::Powerlaw => power_law_spectrum(self.spec.d, self.spec.alpha),
+            SourceKind::File => self.file.as_ref().map_or_else(
+                || vec![1.0; self.spec.d],
+                |f| f.data.prepared.spectrum.clone(),
+            ),
             _ => vec![1.0; self.spec.d],
         };
         CovarianceInfo {
@@ -158,8 +261,14 @@ impl DataSource {
 
     /// Fill `x` (batch×d) with fresh samples.
     pub fn fill(&mut self, mut x: ArrayViewMut2<f32>) {
+        if let Some(file) = &mut self.file {
+            file.fill(&mut self.rng, &mut x);
+            return;
+        }
         match self.spec.kind {
-            SourceKind::Gaussian => gaussian::fill_standard(&mut self.rng, &mut x),
+            SourceKind::Gaussian | SourceKind::File => {
+                gaussian::fill_standard(&mut self.rng, &mut x);
+            }
             SourceKind::Sparse => sparse::fill(&mut self.rng, &mut x, self.spec.p),
             SourceKind::Powerlaw => match &self.qt {
                 None => {
@@ -172,14 +281,8 @@ impl DataSource {
                     }
                     gaussian::fill_standard(&mut self.rng, &mut self.z.view_mut());
                     gaussian::scale_columns(&mut self.z.view_mut(), &self.scale);
-                    crate::linalg::gemm(
-                        x,
-                        faer::Accum::Replace,
-                        self.z.view(),
-                        qt.view(),
-                        1.0,
-                        crate::linalg::Parallelism::Sequential,
-                    );
+                    // One thread: this runs on the sampler thread, beside the step's GEMMs.
+                    crate::linalg::sgemm(x, false, self.z.view(), qt.view(), 1.0, 1);
                 }
             },
         }

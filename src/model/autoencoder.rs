@@ -5,8 +5,7 @@
 //! fused into one pass after each GEMM and every buffer owned by a reusable [`Workspace`].
 
 use super::activation::Activation;
-use crate::linalg::{Parallelism, gemm};
-use faer::Accum;
+use crate::linalg::{Parallelism, sgemm};
 use ndarray::{Array2, ArrayView2, ArrayViewMut1, Axis, Zip};
 use rand::Rng;
 use rand_distr::StandardNormal;
@@ -150,7 +149,7 @@ impl Autoencoder {
 
         let par = ws.par;
         // U = X Bᵀ
-        gemm(ws.u.view_mut(), Accum::Replace, x, self.b.t(), 1.0, par);
+        sgemm(ws.u.view_mut(), false, x, self.b.t(), 1.0, par.threads());
         // H = σ(U), U ← σ'(U), fused.
         match surrogate {
             Surrogate::Exact => Zip::from(&mut ws.h).and(&mut ws.u).for_each(|h, u| {
@@ -171,25 +170,25 @@ impl Autoencoder {
         }
         // E = H Aᵀ − X
         Zip::from(&mut ws.e).and(&x).for_each(|e, &x| *e = -x);
-        gemm(
+        sgemm(
             ws.e.view_mut(),
-            Accum::Add,
+            true,
             ws.h.view(),
             self.a.t(),
             1.0,
-            par,
+            par.threads(),
         );
         let train_loss = sum_sq(&ws.e) / (d * batch) as f64;
 
         let scale = 2.0 / (d * batch) as f32;
         // ∂A = s Eᵀ H
-        gemm(
+        sgemm(
             grads.a.view_mut(),
-            Accum::Replace,
+            false,
             ws.e.t(),
             ws.h.view(),
             scale,
-            par,
+            par.threads(),
         );
         let reported = match surrogate {
             // The relaxed code is not the code the autoencoder transmits: measure the real one.
@@ -200,17 +199,17 @@ impl Autoencoder {
             _ => None,
         };
         // ∂H = s E A, then ∂U = ∂H ∘ σ'(U), fused into H's buffer.
-        gemm(
+        sgemm(
             ws.h.view_mut(),
-            Accum::Replace,
+            false,
             ws.e.view(),
             self.a.view(),
             scale,
-            par,
+            par.threads(),
         );
         Zip::from(&mut ws.h).and(&ws.u).for_each(|g, &du| *g *= du);
         // ∂B = ∂Uᵀ X
-        gemm(grads.b.view_mut(), Accum::Replace, ws.h.t(), x, 1.0, par);
+        sgemm(grads.b.view_mut(), false, ws.h.t(), x, 1.0, par.threads());
         reported.unwrap_or(train_loss)
     }
 
@@ -223,11 +222,11 @@ impl Autoencoder {
         e: &mut Array2<f32>,
         par: Parallelism,
     ) -> f64 {
-        gemm(h.view_mut(), Accum::Replace, x, self.b.t(), 1.0, par);
+        sgemm(h.view_mut(), false, x, self.b.t(), 1.0, par.threads());
         let act = self.act;
         h.mapv_inplace(|u| act.eval(u));
         Zip::from(&mut *e).and(&x).for_each(|e, &x| *e = -x);
-        gemm(e.view_mut(), Accum::Add, h.view(), self.a.t(), 1.0, par);
+        sgemm(e.view_mut(), true, h.view(), self.a.t(), 1.0, par.threads());
         sum_sq(e)
     }
 

@@ -104,6 +104,11 @@ pub struct Report {
     pub val_risk: f64,
     /// R*(B), the best risk for the current encoder.
     pub best_risk: Option<f64>,
+    /// Risk on a fixed subset of the training split, as large as the validation set (finite
+    /// data sets only).
+    pub train_risk: Option<f64>,
+    /// Passes over the training split so far (finite data sets only).
+    pub epochs: Option<f64>,
     pub limit: f64,
     pub gap: f64,
     pub lr: f64,

@@ -5,7 +5,9 @@
 //! - [`runner`]: runs a plan on up to J threads, each run a worker with its own JSONL record,
 //!   reporting [`SweepEvent`]s (the CLI prints them, a TUI can draw them);
 //! - [`table`]: result rows and their aggregates across seeds; [`files`]: CSV/JSON on disk;
-//! - [`merge`]: combine the results of shards; [`plot`]: the figure (SVG/PNG).
+//! - [`merge`]: combine the results of shards; [`plot`]: the figure (SVG/PNG);
+//! - [`curves`]: the reference curves (limit, PCA, Shannon) that the figure and the sweep
+//!   view both draw.
 //!
 //! ```no_run
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -22,6 +24,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod curves;
 pub mod files;
 pub mod grid;
 pub mod merge;

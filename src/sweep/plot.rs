@@ -4,10 +4,10 @@
 //! libraries are needed.
 
 use super::SweepError;
+use super::curves::{Curve, CurveKind, SweepCurves};
 use super::files::sibling;
 use super::table::{RateSummary, Row, aggregate};
 use crate::data::SourceKind;
-use crate::theory::bounds;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
@@ -16,8 +16,6 @@ use std::sync::OnceLock;
 
 /// Figure size in pixels (the SVG's user units).
 const SIZE: (u32, u32) = (1000, 650);
-/// Points of each analytic curve.
-const CURVE_POINTS: usize = 400;
 
 const LIMIT: RGBColor = RGBColor(31, 119, 180);
 const CONSTRUCTION: RGBColor = RGBColor(148, 103, 189);
@@ -32,12 +30,14 @@ enum Stroke {
     Dashed,
 }
 
-#[derive(Debug, Clone)]
-struct Curve {
-    label: String,
-    points: Vec<(f64, f64)>,
-    color: RGBColor,
-    stroke: Stroke,
+/// Colour and stroke of each kind of curve.
+fn style(kind: CurveKind) -> (RGBColor, Stroke) {
+    match kind {
+        CurveKind::Limit => (LIMIT, Stroke::Solid),
+        CurveKind::Construction => (CONSTRUCTION, Stroke::Dashed),
+        CurveKind::Pca => (PCA, Stroke::Dashed),
+        CurveKind::Shannon => (SHANNON, Stroke::Dashed),
+    }
 }
 
 /// Everything drawn, independent of the backend.
@@ -118,47 +118,8 @@ impl Figure {
         if points.is_empty() {
             return None;
         }
-        let r_max = agg.iter().map(|a| a.r).fold(0.0, f64::max);
-        let x_max = nice_ceiling(r_max * 1.04);
-        let isotropic = first.source != SourceKind::Powerlaw;
-        let mut curves = if isotropic {
-            analytic_limit(first, x_max)
-        } else {
-            // The water-filling limit needs the data's spectrum: draw it through the runs.
-            segments(agg.iter().map(|a| (a.r, a.limit, a.limit_label.clone())))
-        };
-        for (i, c) in curves.iter_mut().enumerate() {
-            // A second segment is a different kind of line (relu's pairing construction).
-            if i > 0 {
-                c.color = CONSTRUCTION;
-                c.stroke = Stroke::Dashed;
-            }
-        }
-        curves.push(Curve {
-            label: if isotropic {
-                "PCA bound max(0, 1 − r)".into()
-            } else {
-                "PCA bound (data spectrum)".into()
-            },
-            points: if isotropic {
-                sample(x_max, bounds::pca_bound)
-            } else {
-                agg.iter().map(|a| (a.r, a.pca)).collect()
-            },
-            color: PCA,
-            stroke: Stroke::Dashed,
-        });
-        curves.push(Curve {
-            // r bits per coordinate only for sign: a real-valued code is not bound by D(r).
-            label: if first.activation == crate::model::Activation::Sign {
-                "Shannon D(r) = 2^(−2r), unit Gaussian source".into()
-            } else {
-                "Shannon D(r) = 2^(−2r) at r bits/coordinate (binds binary codes only)".into()
-            },
-            points: sample(x_max, bounds::shannon),
-            color: SHANNON,
-            stroke: Stroke::Dashed,
-        });
+        let x_max = x_max(&agg);
+        let curves = figure_curves(rows);
         Some(Figure {
             title: title(first),
             x_label: if first.activation == crate::model::Activation::Sign {
@@ -195,12 +156,13 @@ impl Figure {
             .draw()
             .map_err(e)?;
         for c in &self.curves {
-            let style = c.color.stroke_width(if matches!(c.stroke, Stroke::Solid) {
+            let (color, stroke) = style(c.kind);
+            let style = color.stroke_width(if matches!(stroke, Stroke::Solid) {
                 3
             } else {
                 2
             });
-            let anno = match c.stroke {
+            let anno = match stroke {
                 Stroke::Solid => chart
                     .draw_series(LineSeries::new(c.points.iter().copied(), style))
                     .map_err(e)?,
@@ -241,62 +203,16 @@ impl Figure {
     }
 }
 
-/// The activation's limit on a dense grid, split where its label changes (relu: the limit up
-/// to r = 1, the pairing construction beyond).
-fn analytic_limit(first: &Row, x_max: f64) -> Vec<Curve> {
-    let act = first.activation;
-    let suffix = if first.source == SourceKind::Sparse {
-        " (Gaussian data)"
-    } else {
-        ""
-    };
-    let mut rs: Vec<f64> = (0..=CURVE_POINTS)
-        .map(|i| x_max * i as f64 / CURVE_POINTS as f64)
-        .collect();
-    // The kink at r = 1 must be a vertex of the polyline.
-    if x_max > 1.0 {
-        rs.push(1.0);
-        rs.sort_by(f64::total_cmp);
-    }
-    segments(rs.into_iter().map(|r| {
-        let lim = bounds::limit(act, r);
-        (r, lim.value, format!("{}{suffix}", lim.label))
-    }))
+/// The right end of the r axis: a round number past the largest rate.
+fn x_max(agg: &[RateSummary]) -> f64 {
+    let r_max = agg.iter().map(|a| a.r).fold(0.0, f64::max);
+    nice_ceiling(r_max * 1.04)
 }
 
-/// Polylines of consecutive points sharing a label; a new segment starts at the last point of
-/// the previous one so the line stays connected.
-fn segments(points: impl Iterator<Item = (f64, f64, String)>) -> Vec<Curve> {
-    let mut out: Vec<Curve> = Vec::new();
-    for (r, v, label) in points {
-        if !v.is_finite() {
-            continue;
-        }
-        match out.last_mut() {
-            Some(c) if c.label == label => c.points.push((r, v)),
-            last => {
-                let mut pts = Vec::new();
-                if let Some(&p) = last.and_then(|c| c.points.last()) {
-                    pts.push(p);
-                }
-                pts.push((r, v));
-                out.push(Curve {
-                    label,
-                    points: pts,
-                    color: LIMIT,
-                    stroke: Stroke::Solid,
-                });
-            }
-        }
-    }
-    out
-}
-
-fn sample(x_max: f64, f: fn(f64) -> f64) -> Vec<(f64, f64)> {
-    (0..=CURVE_POINTS)
-        .map(|i| x_max * i as f64 / CURVE_POINTS as f64)
-        .map(|r| (r, f(r)))
-        .collect()
+/// The reference curves the figure of `rows` draws, over its whole r axis (empty without
+/// rows).
+pub fn figure_curves(rows: &[Row]) -> Vec<Curve> {
+    SweepCurves::from_rows(rows).map_or_else(Vec::new, |c| c.curves(0.0, x_max(&aggregate(rows))))
 }
 
 fn title(r: &Row) -> String {
@@ -308,6 +224,7 @@ fn title(r: &Row) -> String {
         SourceKind::Gaussian => "Gaussian",
         SourceKind::Powerlaw => "power-law Gaussian",
         SourceKind::Sparse => "sparse (Bernoulli–Gaussian)",
+        SourceKind::File => "a data file",
     };
     format!(
         "{}: {} autoencoder, {source} data, d = {}, {mode}",

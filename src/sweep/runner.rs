@@ -131,12 +131,8 @@ pub fn spawn(plan: SweepPlan, opts: RunOptions) -> Result<SweepHandle, SweepErro
             tol: plan.base.sweep.tol,
             window: plan.base.sweep.window,
         }),
-        // faer's pool and the kernels' scoped threads would each claim every core.
-        parallelism: if jobs > 1 {
-            Parallelism::Sequential
-        } else {
-            Parallelism::Auto
-        },
+        // The GEMM pool and the kernels' scoped threads would each claim every core.
+        parallelism: (jobs > 1).then_some(Parallelism::Sequential),
     };
     let spectrum = (plan.base.data.kind == SourceKind::Powerlaw)
         .then(|| power_law_spectrum(d, plan.base.data.alpha));

@@ -5,6 +5,7 @@ pub mod convergence;
 pub mod optim;
 pub mod population;
 pub mod snapshot;
+pub mod speed;
 pub mod trainer;
 pub mod worker;
 

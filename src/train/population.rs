@@ -12,7 +12,7 @@ use ndarray::{Array2, Axis};
 pub fn covariance_of(data: &DataSource) -> Option<Covariance> {
     let spec = data.spec();
     match spec.kind {
-        SourceKind::Sparse => None,
+        SourceKind::Sparse | SourceKind::File => None,
         SourceKind::Gaussian => Some(Covariance::Identity(spec.d)),
         SourceKind::Powerlaw => {
             let info = data.covariance();

@@ -2,6 +2,8 @@
 //! advances training one step at a time. The worker thread drives it; tests drive it directly.
 
 use crate::config::{Config, n_for_rate};
+use crate::data::preprocess::head_rows;
+use crate::data::real::{self, RealData};
 use crate::data::{Batches, DataSource, SourceKind};
 use crate::linalg::Parallelism;
 use crate::model::{Activation, Autoencoder, Grads, Surrogate, Workspace, sum_sq};
@@ -14,6 +16,7 @@ use ndarray::{Array2, Axis};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::SeedableRng;
 use serde::Serialize;
+use std::sync::Arc;
 
 /// Rows per chunk when evaluating the validation set (bounds scratch memory).
 const EVAL_CHUNK: usize = 1024;
@@ -43,6 +46,9 @@ pub struct Evaluation {
     /// R*(B): the best risk of any decoder for the current encoder (exact for Gaussian data,
     /// ridge least squares on the validation set otherwise).
     pub best_risk: Option<f64>,
+    /// Mean over a fixed subset of the training split of a finite data set (file sources), as
+    /// large as the validation set: beside `val_risk` it shows overfitting.
+    pub train_risk: Option<f64>,
 }
 
 /// Debiased exponential moving average (as TensorBoard smooths).
@@ -96,6 +102,30 @@ pub struct Trainer {
     spectrum: Option<Vec<f64>>,
     /// Threading of the matrix products, kept across resets.
     parallelism: Parallelism,
+    /// A fixed subset of the training split (file sources).
+    train_subset: Option<Array2<f32>>,
+    /// Training samples per epoch (file sources).
+    epoch_len: Option<usize>,
+    /// Why a file source could not be read (the trainer then holds a placeholder source and
+    /// must not be run; the worker reports this and ends the run).
+    data_error: Option<String>,
+}
+
+/// The data of a file source: attached to the config, or read now (shared cache).
+fn file_data(cfg: &Config) -> (Option<Arc<RealData>>, Option<String>) {
+    if cfg.data.kind != SourceKind::File {
+        return (None, None);
+    }
+    if let Some(d) = &cfg.data.loaded.0 {
+        return (Some(Arc::clone(d)), None);
+    }
+    match cfg.data.file_spec(cfg.seed) {
+        Ok(spec) => match real::load_shared(&spec) {
+            Ok(d) => (Some(d), None),
+            Err(e) => (None, Some(e.to_string())),
+        },
+        Err(e) => (None, Some(e)),
+    }
 }
 
 /// How the trainer steps. Each variant holds what only it needs, so the mode and its state
@@ -173,17 +203,40 @@ impl SampleMode {
 }
 
 impl Trainer {
-    /// Everything from the config's seed; the config must be validated.
+    /// Everything from the config's seed; the config must be validated. A file source
+    /// uses the data [`Config::load`] attached, or reads it now; when that fails the trainer
+    /// holds an isotropic placeholder and [`Trainer::data_error`] says why (never train it).
     pub fn new(cfg: &Config) -> Self {
         let seed = cfg.seed;
         let mut init_rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-        let d = cfg.data.d;
-        let n = cfg.n();
+        let (real, data_error) = file_data(cfg);
+        let d = real.as_ref().map_or(cfg.data.d, |r| r.d());
+        let n = real
+            .as_ref()
+            .map_or(cfg.n(), |r| n_for_rate(cfg.model.rate, r.d()));
         let mut model = Autoencoder::new(n, d, cfg.model.activation, &mut init_rng);
-        let proto = DataSource::new(&cfg.data, seed);
+        let proto = match &real {
+            Some(r) => DataSource::from_file(Arc::clone(r), seed),
+            None => DataSource::new(&cfg.data, seed),
+        };
         let data = proto.fork(seed ^ STREAM_TRAIN);
-        let val = proto.fork(seed ^ STREAM_VAL).sample(cfg.eval.val_size);
-        let spectrum = (cfg.data.kind == SourceKind::Powerlaw).then(|| data.covariance().spectrum);
+        let (val, train_subset, epoch_len) = match &real {
+            Some(r) => {
+                let p = &r.prepared;
+                // No held-out rows (val_fraction rounds to 0): validate on training rows.
+                let held = if p.val.nrows() > 0 { &p.val } else { &p.train };
+                let val = head_rows(held, cfg.eval.val_size);
+                let subset = head_rows(&p.train, val.nrows());
+                (val, Some(subset), Some(p.train.nrows()))
+            }
+            None => (
+                proto.fork(seed ^ STREAM_VAL).sample(cfg.eval.val_size),
+                None,
+                None,
+            ),
+        };
+        let spectrum = matches!(cfg.data.kind, SourceKind::Powerlaw | SourceKind::File)
+            .then(|| data.covariance().spectrum);
         let cov = population::covariance_of(&proto);
         if cfg.train.decoder == DecoderMode::Optimal
             && let Some(cov) = &cov
@@ -206,7 +259,7 @@ impl Trainer {
                 cov,
             }),
         };
-        Trainer {
+        let mut t = Trainer {
             cfg: cfg.clone(),
             model,
             mode,
@@ -219,7 +272,23 @@ impl Trainer {
             ema: Ema::new(cfg.eval.ema),
             spectrum,
             parallelism: Parallelism::default(),
-        }
+            train_subset,
+            epoch_len,
+            data_error,
+        };
+        t.set_parallelism(Parallelism::from_threads(cfg.train.threads));
+        t
+    }
+
+    /// Why the file source could not be read, if it could not (see [`Trainer::new`]).
+    pub fn data_error(&self) -> Option<&str> {
+        self.data_error.as_deref()
+    }
+
+    /// Passes over the training split so far (file sources).
+    pub fn epochs(&self) -> Option<f64> {
+        self.epoch_len
+            .map(|len| self.samples as f64 / len.max(1) as f64)
     }
 
     pub fn config(&self) -> &Config {
@@ -338,6 +407,12 @@ impl Trainer {
             .sum_sq_error(self.val.view(), EVAL_CHUNK, &mut self.eval_ws);
         // Every source here has (1/d) E‖x‖² = 1, so the raw risk is already normalized.
         let val_risk = sse / (rows * d) as f64;
+        let train_risk = self.train_subset.as_ref().map(|x| {
+            let sse = self
+                .model
+                .sum_sq_error(x.view(), EVAL_CHUNK, &mut self.eval_ws);
+            sse / (x.nrows() * d).max(1) as f64
+        });
         let exact = self
             .mode
             .cov()
@@ -348,12 +423,14 @@ impl Trainer {
                 kind: RiskKind::Exact,
                 val_risk,
                 best_risk: Some(best),
+                train_risk,
             },
             None => Evaluation {
                 risk: val_risk,
                 kind: RiskKind::Validation { samples: rows },
                 val_risk,
                 best_risk: self.best_risk_on_validation(),
+                train_risk,
             },
         }
     }

@@ -51,8 +51,9 @@ pub struct RunControl {
     /// in population mode, the evaluated risk at every report (every `eval.every` steps) in
     /// sample mode (see [`crate::train::convergence`]).
     pub until_converged: Option<Convergence>,
-    /// Threading of population-mode steps: `Sequential` when several runs share the cores.
-    pub parallelism: Parallelism,
+    /// Threading of the matrix products, overriding the config's `train.threads`:
+    /// `Some(Sequential)` when several runs share the cores.
+    pub parallelism: Option<Parallelism>,
 }
 
 /// The consumer's side of a running worker.
@@ -167,7 +168,9 @@ impl Worker {
     ) -> Self {
         let now = Instant::now();
         let mut trainer = Trainer::new(cfg);
-        trainer.set_parallelism(control.parallelism);
+        if let Some(par) = control.parallelism {
+            trainer.set_parallelism(par);
+        }
         Worker {
             trainer,
             paused: opts.start_paused,
@@ -191,6 +194,13 @@ impl Worker {
     }
 
     fn run(&mut self, commands: &Receiver<Command>) {
+        if let Some(e) = self.trainer.data_error() {
+            let msg = format!("cannot read the data: {e}");
+            self.record(|r| r.event(0, "internal error", &json!(msg)));
+            self.emit(Event::Error(msg));
+            self.finish(FinishReason::Failed);
+            return;
+        }
         self.send_metrics();
         loop {
             let idle = (self.paused && self.pending_steps == 0) || self.finished;
@@ -454,6 +464,8 @@ impl Worker {
             risk_kind: eval.kind.clone(),
             val_risk: eval.val_risk,
             best_risk: eval.best_risk,
+            train_risk: eval.train_risk,
+            epochs: t.epochs(),
             limit,
             gap: eval.risk - limit,
             lr: t.lr(),

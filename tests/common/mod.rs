@@ -59,6 +59,8 @@ pub fn report(step: u64, risk: f64) -> Report {
         risk,
         val_risk: risk,
         best_risk: None,
+        train_risk: None,
+        epochs: None,
         risk_kind: RiskKind::Exact,
         limit: 0.6817,
         gap: risk - 0.6817,

@@ -87,11 +87,11 @@ const CONFIRM: &[Mode] = &[Mode::Confirm];
 const ALL: &[Mode] = &[Mode::Panels, Mode::Help, Mode::Confirm];
 
 const fn on(key: Key, action: Action) -> Binding<Action, Mode> {
-    Binding {
-        key,
-        action,
-        when: MAIN,
-    }
+    at(key, action, MAIN)
+}
+
+const fn at(key: Key, action: Action, when: &'static [Mode]) -> Binding<Action, Mode> {
+    Binding { key, action, when }
 }
 
 const fn c(ch: char, action: Action) -> Binding<Action, Mode> {
@@ -241,31 +241,11 @@ pub const KEYS: KeyTable<Action, Mode> = KeyTable(&[
         "this help (↑/↓ PgUp/PgDn scroll, esc closes)",
         &[
             c('?', Action::Help),
-            Binding {
-                key: Key::plain(KeyCode::Up),
-                action: Action::ScrollUp,
-                when: HELP,
-            },
-            Binding {
-                key: Key::plain(KeyCode::PageUp),
-                action: Action::ScrollUp,
-                when: HELP,
-            },
-            Binding {
-                key: Key::plain(KeyCode::Down),
-                action: Action::ScrollDown,
-                when: HELP,
-            },
-            Binding {
-                key: Key::plain(KeyCode::PageDown),
-                action: Action::ScrollDown,
-                when: HELP,
-            },
-            Binding {
-                key: Key::plain(KeyCode::Esc),
-                action: Action::No,
-                when: ASKING,
-            },
+            at(Key::plain(KeyCode::Up), Action::ScrollUp, HELP),
+            at(Key::plain(KeyCode::PageUp), Action::ScrollUp, HELP),
+            at(Key::plain(KeyCode::Down), Action::ScrollDown, HELP),
+            at(Key::plain(KeyCode::PageDown), Action::ScrollDown, HELP),
+            at(Key::plain(KeyCode::Esc), Action::No, ASKING),
         ],
         Hint::Always("?", "help"),
     ),
@@ -274,35 +254,16 @@ pub const KEYS: KeyTable<Action, Mode> = KeyTable(&[
         "quit (y/n asked if no record; ctrl-c twice: at once)",
         &[
             c('q', Action::Quit),
-            Binding {
-                key: Key::ctrl('c'),
-                action: Action::Interrupt,
-                when: ALL,
-            },
-            Binding {
-                key: Key::ch('y'),
-                action: Action::Yes,
-                when: CONFIRM,
-            },
-            Binding {
-                key: Key::ch('Y'),
-                action: Action::Yes,
-                when: CONFIRM,
-            },
-            Binding {
-                key: Key::ch('n'),
-                action: Action::No,
-                when: ASKING,
-            },
-            Binding {
-                key: Key::ch('N'),
-                action: Action::No,
-                when: ASKING,
-            },
+            at(Key::ctrl('c'), Action::Interrupt, ALL),
+            at(Key::ch('y'), Action::Yes, CONFIRM),
+            at(Key::ch('Y'), Action::Yes, CONFIRM),
+            at(Key::ch('n'), Action::No, ASKING),
+            at(Key::ch('N'), Action::No, ASKING),
         ],
         Hint::Always("q", "quit"),
     ),
 ]);
 
 /// The note under the key list in the help overlay.
-pub const HELP_NOTE: &str = " yellow limit (╌ ≈ finite-d) · blue PCA · magenta Shannon · cyan R*(B)";
+pub const HELP_NOTE: &str =
+    " yellow limit (╌ ≈ finite-d) · blue PCA · magenta Shannon · cyan R*(B)";

@@ -15,6 +15,7 @@
 use super::keys::{Action, KEYS, Mode};
 use crate::config::{Config, n_for_rate};
 use crate::data::SourceKind;
+use crate::human;
 use crate::model::Activation;
 use crate::protocol::{
     Command, DecoderMode, Event, FinishReason, Metrics, OptKind, PauseReason, Snapshot,
@@ -202,49 +203,38 @@ impl Requests {
     /// other keys; an empty list before the first metrics (nothing to build on) or at a
     /// limit.
     fn relative(&mut self, a: Action, metrics: Option<&Metrics>) -> Option<Vec<Effect>> {
-        if !matches!(
-            a,
-            Action::RateDown
-                | Action::RateUp
-                | Action::LadderDown
-                | Action::LadderUp
-                | Action::CycleActivation
-                | Action::CycleOptimizer
-                | Action::CycleDecoder
-        ) {
-            return None;
-        }
-        let Some(m) = metrics else {
-            return Some(Vec::new());
-        };
-        let cmd = match a {
-            Action::RateDown | Action::RateUp => self.nudge_rate(m, a == Action::RateUp),
-            Action::LadderDown | Action::LadderUp => self.ladder(m, a == Action::LadderUp),
-            Action::CycleActivation => {
+        let change: fn(&mut Requests, &Metrics) -> Option<Command> = match a {
+            Action::RateDown => |q, m| q.nudge_rate(m, false),
+            Action::RateUp => |q, m| q.nudge_rate(m, true),
+            Action::LadderDown => |q, m| q.ladder(m, false),
+            Action::LadderUp => |q, m| q.ladder(m, true),
+            Action::CycleActivation => |q, m| {
                 let next = cycle(
                     &Activation::ALL,
-                    Pending::or(self.activation.as_ref(), m.activation),
+                    Pending::or(q.activation.as_ref(), m.activation),
                 );
-                self.activation = Some(Pending::new(next));
+                q.activation = Some(Pending::new(next));
                 Some(Command::SetActivation(next))
-            }
-            Action::CycleOptimizer => {
+            },
+            Action::CycleOptimizer => |q, m| {
                 let next = cycle(
                     &OptKind::ALL,
-                    Pending::or(self.optimizer.as_ref(), m.optimizer),
+                    Pending::or(q.optimizer.as_ref(), m.optimizer),
                 );
-                self.optimizer = Some(Pending::new(next));
+                q.optimizer = Some(Pending::new(next));
                 Some(Command::SetOptimizer(next))
-            }
-            _ => {
+            },
+            Action::CycleDecoder => |q, m| {
                 let next = cycle(
                     &DecoderMode::ALL,
-                    Pending::or(self.decoder.as_ref(), m.decoder),
+                    Pending::or(q.decoder.as_ref(), m.decoder),
                 );
-                self.decoder = Some(Pending::new(next));
+                q.decoder = Some(Pending::new(next));
                 Some(Command::SetDecoder(next))
-            }
+            },
+            _ => return None,
         };
+        let cmd = metrics.and_then(|m| change(self, m));
         Some(cmd.map(Effect::Send).into_iter().collect())
     }
 
@@ -382,8 +372,9 @@ impl AppState {
                     FinishReason::Failed => "internal error",
                 };
                 self.status = Some(Status::info(format!(
-                    "run finished ({reason}): risk {:.4}, gap {:+.4} — r resets, q quits",
-                    s.risk, s.gap
+                    "run finished ({reason}): risk {}, gap {} — r resets, q quits",
+                    human::fixed(s.risk, 4),
+                    human::signed(s.gap, 4)
                 )));
                 self.run.finished = Some(s);
             }
@@ -419,7 +410,7 @@ impl AppState {
         let finite = match self.run.source {
             SourceKind::Gaussian => bounds::finite_d(m.activation, m.n, m.d, None),
             SourceKind::Sparse => bounds::finite_d(m.activation, m.n, m.d, Some(self.run.sparsity)),
-            SourceKind::Powerlaw => None,
+            SourceKind::Powerlaw | SourceKind::File => None,
         };
         self.series.set_finite_d(m.step, finite, m.limit);
         self.series.limit_label.clone_from(&m.limit_label);
@@ -499,20 +490,7 @@ impl AppState {
             Action::Zoom => self.view_only(ViewSettings::zoom_in),
             Action::ZoomReset => self.view_only(ViewSettings::zoom_reset),
             // Taken by the overlay or the requests above.
-            Action::RateDown
-            | Action::RateUp
-            | Action::LadderDown
-            | Action::LadderUp
-            | Action::CycleActivation
-            | Action::CycleOptimizer
-            | Action::CycleDecoder
-            | Action::Help
-            | Action::Quit
-            | Action::Interrupt
-            | Action::Yes
-            | Action::No
-            | Action::ScrollUp
-            | Action::ScrollDown => Vec::new(),
+            _ => Vec::new(),
         }
     }
 

@@ -3,7 +3,7 @@
 //! behaviour is testable with scripted events.
 
 use super::keys::{SWEEP_KEYS, Screen, SweepKey};
-use crate::model::Activation;
+use crate::sweep::curves::SweepCurves;
 use crate::sweep::{GridPoint, Progress, Row, Stop, SweepEvent};
 use crate::ui::record_tail::RecordTail;
 use crossterm::event::KeyEvent;
@@ -67,7 +67,8 @@ pub enum SweepAction {
 #[derive(Debug, Clone)]
 pub struct SweepState {
     pub title: String,
-    pub activation: Activation,
+    /// The reference curves (limit, PCA, Shannon) the chart draws.
+    pub curves: SweepCurves,
     /// Every run of this sweep (this shard, not resumed), in grid order (rate, then seed).
     pub runs: Vec<RunEntry>,
     pub selected: usize,
@@ -84,12 +85,12 @@ pub struct SweepState {
 }
 
 impl SweepState {
-    pub fn new(title: impl Into<String>, activation: Activation, points: &[GridPoint]) -> Self {
+    pub fn new(title: impl Into<String>, curves: SweepCurves, points: &[GridPoint]) -> Self {
         let mut points = points.to_vec();
         points.sort_by_key(|p| p.index);
         SweepState {
             title: title.into(),
-            activation,
+            curves,
             runs: points
                 .into_iter()
                 .map(|point| RunEntry {

@@ -4,7 +4,8 @@
 
 use super::keys::SWEEP_KEYS;
 use super::state::{RunEntry, RunState, SweepState};
-use crate::theory::bounds;
+use crate::human;
+use crate::sweep::curves::{Curve, CurveKind};
 use crate::ui::widgets::theme::Theme;
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
@@ -17,10 +18,7 @@ use ratatui::widgets::{
     Table, TableState, Widget,
 };
 use std::fmt::Write as _;
-use std::time::{Duration, Instant};
-
-/// Samples of each theory curve across the rate range: smooth at any terminal width.
-const CURVE_SAMPLES: usize = 400;
+use std::time::Instant;
 
 pub fn draw(f: &mut Frame, state: &SweepState, theme: &Theme, now: Instant) {
     render(state, theme, now, f.area(), f.buffer_mut());
@@ -53,16 +51,6 @@ fn block<'a>(title: &'a str, theme: &Theme) -> Block<'a> {
         .title(Span::styled(title, theme.title_style()))
 }
 
-/// `7` → "7 s", `95` → "1m 35s".
-pub fn human(d: Duration) -> String {
-    let s = d.as_secs();
-    match s {
-        0..60 => format!("{s} s"),
-        60..3600 => format!("{}m {:02}s", s / 60, s % 60),
-        _ => format!("{}h {:02}m", s / 3600, (s % 3600) / 60),
-    }
-}
-
 fn gauge_widget<'a>(state: &SweepState, theme: &Theme, now: Instant) -> Gauge<'a> {
     let (done, total) = state.counts();
     let ratio = if total == 0 {
@@ -72,11 +60,11 @@ fn gauge_widget<'a>(state: &SweepState, theme: &Theme, now: Instant) -> Gauge<'a
     };
     let mut label = format!("{done}/{total} runs");
     if let Some(p) = state.progress {
-        let _ = write!(label, " · elapsed {}", human(p.elapsed));
+        let _ = write!(label, " · elapsed {}", human::duration(p.elapsed));
     }
     match state.eta(now) {
         Some(eta) => {
-            let _ = write!(label, " · ETA {}", human(eta));
+            let _ = write!(label, " · ETA {}", human::duration(eta));
         }
         None if state.done => label.push_str(" · done"),
         None => label.push_str(" · ETA –"),
@@ -119,25 +107,19 @@ fn status_line<'a>(state: &SweepState, theme: &Theme) -> Paragraph<'a> {
     Paragraph::new(Line::from(spans))
 }
 
-fn sample(lo: f64, hi: f64, f: impl Fn(f64) -> f64) -> Vec<(f64, f64)> {
-    (0..=CURVE_SAMPLES)
-        .map(|i| lo + (hi - lo) * i as f64 / CURVE_SAMPLES as f64)
-        .map(|r| (r, f(r)))
-        .filter(|(_, y)| y.is_finite())
-        .collect()
-}
-
 fn num_label<'a>(v: f64) -> Span<'a> {
     Span::raw(format!("{v:.2}"))
 }
 
+/// The reference curves the chart draws: the sweep's one description, over its rates.
+pub fn reference_curves(state: &SweepState) -> Vec<Curve> {
+    let (lo, hi) = state.rate_range();
+    state.curves.curves(lo, hi)
+}
+
 fn render_curve(state: &SweepState, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let (lo, hi) = state.rate_range();
-    let act = state.activation;
-    let limit = sample(lo, hi, |r| bounds::limit(act, r).value);
-    let label = bounds::limit(act, hi).label;
-    let pca = sample(lo, hi, bounds::pca_bound);
-    let shannon = sample(lo, hi, bounds::shannon);
+    let curves = reference_curves(state);
     let points = state.points();
     let selected: Vec<(f64, f64)> = state
         .selected_run()
@@ -148,23 +130,34 @@ fn render_curve(state: &SweepState, theme: &Theme, area: Rect, buf: &mut Buffer)
     // Risks are normalized (1 = reconstructs nothing), so 0..1 holds every curve; a run above
     // 1 (diverging) widens it.
     let y_hi = points.iter().map(|p| p.1).fold(1.0_f64, f64::max).min(10.0);
-    let datasets = vec![
-        line(label, &limit, theme.limit, theme),
-        line("PCA bound", &pca, theme.pca, theme),
-        line("Shannon D(r)", &shannon, theme.shannon, theme),
+    let mut datasets: Vec<Dataset> = curves
+        .iter()
+        .map(|c| {
+            let color = match c.kind {
+                CurveKind::Limit => theme.limit,
+                CurveKind::Construction => theme.best,
+                CurveKind::Pca => theme.pca,
+                CurveKind::Shannon => theme.shannon,
+            };
+            line(&c.short_label, &c.points, color, theme)
+        })
+        .collect();
+    datasets.push(
         Dataset::default()
             .name("runs")
             .marker(Marker::Dot)
             .graph_type(GraphType::Scatter)
             .style(Style::default().fg(theme.risk).add_modifier(Modifier::BOLD))
             .data(&points),
+    );
+    datasets.push(
         Dataset::default()
             .name("selected")
             .marker(Marker::Block)
             .graph_type(GraphType::Scatter)
             .style(Style::default().fg(theme.key))
             .data(&selected),
-    ];
+    );
     let title = format!(" {} · risk against r ", state.title);
     let chart = Chart::new(datasets)
         .block(block(&title, theme))
@@ -192,7 +185,7 @@ fn render_curve(state: &SweepState, theme: &Theme, area: Rect, buf: &mut Buffer)
 }
 
 fn line<'a>(
-    name: &'static str,
+    name: &'a str,
     data: &'a [(f64, f64)],
     color: ratatui::style::Color,
     theme: &Theme,
@@ -203,14 +196,6 @@ fn line<'a>(
         .graph_type(GraphType::Line)
         .style(Style::default().fg(color))
         .data(data)
-}
-
-fn fmt(v: Option<f64>, signed: bool) -> String {
-    match v {
-        Some(v) if v.is_finite() && signed => format!("{v:+.5}"),
-        Some(v) if v.is_finite() => format!("{v:.5}"),
-        _ => "–".into(),
-    }
 }
 
 fn render_list(state: &SweepState, theme: &Theme, area: Rect, buf: &mut Buffer) {
@@ -226,8 +211,8 @@ fn render_list(state: &SweepState, theme: &Theme, area: Rect, buf: &mut Buffer) 
             Cell::from(format!("{}", e.point.rate)),
             Cell::from(format!("{}", e.point.seed)),
             Cell::from(e.state.label()).style(state_style(&e.state)),
-            Cell::from(fmt(row.map(|r| r.risk), false)),
-            Cell::from(fmt(row.map(|r| r.gap), true)),
+            Cell::from(human::fixed_opt(row.map(|r| r.risk), 5)),
+            Cell::from(human::signed_opt(row.map(|r| r.gap), 5)),
         ])
     });
     let table = Table::new(
@@ -285,9 +270,9 @@ fn render_live(
     let header = format!(
         "step {} · risk {} · limit {} · gap {} · {stop}",
         step.map_or_else(|| "–".into(), |s| s.to_string()),
-        fmt(risk, false),
-        fmt(limit, false),
-        fmt(gap, true),
+        human::fixed_opt(risk, 5),
+        human::fixed_opt(limit, 5),
+        human::signed_opt(gap, 5),
     );
     Paragraph::new(header)
         .block(block(&title, theme))

@@ -71,6 +71,7 @@ impl Header<'_> {
             SourceKind::Gaussian => "",
             SourceKind::Powerlaw => " power-law",
             SourceKind::Sparse => " sparse",
+            SourceKind::File => " data file",
         };
         let Some(m) = &run.metrics else {
             status.push(vec![value(run.preset.clone())]);

@@ -1,0 +1,301 @@
+//! A real data set ready to train on: the file read (`files`), split and preprocessed
+//! (`preprocess`), with what the record needs to identify it. Shared read-only between the
+//! trainer, its resets and the runs of a sweep (`Arc`).
+
+use super::files::{self, DataFileError, Dataset, Format, LabelColumn, LoadOptions};
+use super::preprocess::{Prepared, PreprocessError, PreprocessSpec, Whiten, prepare, split};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use thiserror::Error;
+
+/// The data set a file source was read into (filled by `Config::load`, not a preset key).
+#[derive(Clone, Default)]
+pub struct LoadedData(pub Option<Arc<RealData>>);
+
+impl std::fmt::Debug for LoadedData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            Some(d) => write!(f, "LoadedData({})", d.summary()),
+            None => f.write_str("LoadedData(none)"),
+        }
+    }
+}
+
+/// Two specs are the same run when their keys agree; the loaded copy is a cache.
+impl PartialEq for LoadedData {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl super::SourceSpec {
+    /// The file source's specification, with the split seeded by `split_seed`.
+    pub fn file_spec(&self, split_seed: u64) -> Result<FileSpec, String> {
+        let format = match self.format.as_str() {
+            "auto" => None,
+            f => Some(f.parse::<Format>()?),
+        };
+        Ok(FileSpec {
+            path: self.path.clone(),
+            val_path: (!self.val_path.is_empty()).then(|| self.val_path.clone()),
+            load: LoadOptions {
+                format,
+                shape: (!self.shape.is_empty()).then(|| self.shape.clone()),
+                max_samples: (self.max_samples > 0).then_some(self.max_samples),
+                csv_header: None,
+                label_column: label_column(&self.label_column)?,
+                ..LoadOptions::default()
+            },
+            val_fraction: self.val_fraction,
+            preprocess: PreprocessSpec {
+                center: self.center,
+                project: self.project,
+                whiten: self.whiten,
+                floor: self.floor,
+            },
+            split_seed,
+        })
+    }
+}
+
+/// Everything that decides which data a file source trains on (from the `[data]` section).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileSpec {
+    /// A path (already resolved) or `builtin:NAME`.
+    pub path: String,
+    /// A separate validation file (same format); `None` splits off `val_fraction`.
+    pub val_path: Option<String>,
+    pub load: LoadOptions,
+    /// Fraction of the samples held out for validation when there is no `val_path`.
+    pub val_fraction: f64,
+    pub preprocess: PreprocessSpec,
+    /// Seed of the train/validation split.
+    pub split_seed: u64,
+}
+
+#[derive(Debug, Error)]
+pub enum RealDataError {
+    #[error(transparent)]
+    File(#[from] DataFileError),
+    #[error("{path}: {source}")]
+    Preprocess {
+        path: String,
+        source: PreprocessError,
+    },
+    #[error(
+        "{val}: validation samples have {got} features, the training file {train} has {expected}"
+    )]
+    ValFeatures {
+        train: String,
+        val: String,
+        expected: usize,
+        got: usize,
+    },
+}
+
+/// Identity of the file a run trained on, for records.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FileInfo {
+    pub path: String,
+    pub format: Format,
+    pub sha256: String,
+    /// Shape of one sample.
+    pub shape: Vec<usize>,
+    pub samples: usize,
+}
+
+/// A loaded, preprocessed data set.
+#[derive(Debug)]
+pub struct RealData {
+    pub spec: FileSpec,
+    pub train_file: FileInfo,
+    pub val_file: Option<FileInfo>,
+    pub prepared: Prepared,
+}
+
+impl RealData {
+    /// Read, split and preprocess.
+    pub fn load(spec: &FileSpec) -> Result<RealData, RealDataError> {
+        let ds = files::load_named(&spec.path, &spec.load)?;
+        let train_file = info(&spec.path, &ds);
+        let (train, val, val_file) = match &spec.val_path {
+            Some(vp) => {
+                let v = files::load_named(vp, &spec.load)?;
+                if v.features() != ds.features() {
+                    return Err(RealDataError::ValFeatures {
+                        train: spec.path.clone(),
+                        val: vp.clone(),
+                        expected: ds.features(),
+                        got: v.features(),
+                    });
+                }
+                let vi = info(vp, &v);
+                (ds.x, v.x, Some(vi))
+            }
+            None => {
+                let (t, v) =
+                    split(ds.x.view(), spec.val_fraction, spec.split_seed).map_err(|source| {
+                        RealDataError::Preprocess {
+                            path: spec.path.clone(),
+                            source,
+                        }
+                    })?;
+                (t, v, None)
+            }
+        };
+        let prepared = prepare(train.view(), val.view(), &spec.preprocess).map_err(|source| {
+            RealDataError::Preprocess {
+                path: spec.path.clone(),
+                source,
+            }
+        })?;
+        Ok(RealData {
+            spec: spec.clone(),
+            train_file,
+            val_file,
+            prepared,
+        })
+    }
+
+    /// Input dimension after preprocessing.
+    pub fn d(&self) -> usize {
+        self.prepared.d()
+    }
+
+    /// What the record holds about the data: files, shapes, preprocessing, spectra.
+    pub fn record(&self) -> serde_json::Value {
+        let p = &self.prepared;
+        serde_json::json!({
+            "train_file": self.train_file,
+            "val_file": self.val_file,
+            "train_samples": p.train.nrows(),
+            "val_samples": p.val.nrows(),
+            "d": p.d(),
+            "preprocess": {
+                "center": self.spec.preprocess.center,
+                "project": self.spec.preprocess.project,
+                "whiten": self.spec.preprocess.whiten,
+                "floor": self.spec.preprocess.floor,
+                "dropped": p.dropped,
+                "val_fraction": self.spec.val_fraction,
+            },
+            "spectrum": p.spectrum,
+            "input_spectrum": p.input_spectrum,
+            "mean": p.transform.mean,
+        })
+    }
+
+    /// One line for headers: "digits 8×8 · 1617 train / 180 val · d=64".
+    pub fn summary(&self) -> String {
+        let name = Path::new(&self.train_file.path).file_name().map_or_else(
+            || self.train_file.path.clone(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let shape: Vec<String> = self
+            .train_file
+            .shape
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        let white = match self.spec.preprocess.whiten {
+            Whiten::None => "",
+            Whiten::Pca => " PCA-whitened",
+            Whiten::Zca => " ZCA-whitened",
+        };
+        format!(
+            "{name} {} · {} train / {} val · d={}{white}",
+            shape.join("×"),
+            self.prepared.train.nrows(),
+            self.prepared.val.nrows(),
+            self.d()
+        )
+    }
+}
+
+fn info(path: &str, ds: &Dataset) -> FileInfo {
+    FileInfo {
+        path: path.to_string(),
+        format: ds.format,
+        sha256: ds.sha256.clone(),
+        shape: ds.shape.clone(),
+        samples: ds.samples(),
+    }
+}
+
+/// A relative `path` is looked up next to the preset file first, then in the working
+/// directory; `builtin:` names and absolute paths are kept. Returns the path to use (the
+/// preset-relative one when it exists, else the path as given).
+pub fn resolve(path: &str, preset_dir: Option<&Path>) -> String {
+    if path.starts_with(files::builtin::PREFIX) || Path::new(path).is_absolute() {
+        return path.to_string();
+    }
+    if let Some(dir) = preset_dir {
+        let candidate = dir.join(path);
+        if candidate.exists() {
+            return candidate.to_string_lossy().into_owned();
+        }
+    }
+    path.to_string()
+}
+
+/// Where the standard data sets are published, by the file name a preset expects.
+pub fn where_published(path: &str) -> Option<&'static str> {
+    let p = path.to_ascii_lowercase();
+    if p.contains("fashion") {
+        Some(
+            "Fashion-MNIST (Zalando, MIT licence): https://github.com/zalandoresearch/fashion-mnist (files train-images-idx3-ubyte.gz, t10k-images-idx3-ubyte.gz)",
+        )
+    } else if p.contains("idx3-ubyte") || p.contains("mnist") {
+        Some(
+            "MNIST (LeCun, Cortes, Burges): https://ossci-datasets.s3.amazonaws.com/mnist/ (mirror of yann.lecun.com/exdb/mnist; files train-images-idx3-ubyte.gz, t10k-images-idx3-ubyte.gz)",
+        )
+    } else if p.contains("cifar") || p.contains("data_batch") {
+        Some(
+            "CIFAR-10 binary version (Krizhevsky): https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz (extract it: cifar-10-batches-bin/data_batch_1.bin … test_batch.bin)",
+        )
+    } else {
+        None
+    }
+}
+
+/// Process-wide cache: a sweep or a reset reuses the data set instead of reading it again.
+pub fn load_shared(spec: &FileSpec) -> Result<Arc<RealData>, RealDataError> {
+    use std::sync::Mutex;
+    static CACHE: Mutex<Vec<Arc<RealData>>> = Mutex::new(Vec::new());
+    if let Ok(cache) = CACHE.lock()
+        && let Some(hit) = cache.iter().find(|d| d.spec == *spec)
+    {
+        return Ok(Arc::clone(hit));
+    }
+    let data = Arc::new(RealData::load(spec)?);
+    if let Ok(mut cache) = CACHE.lock() {
+        // Keep the last few only: data sets are large.
+        if cache.len() >= 2 {
+            cache.remove(0);
+        }
+        cache.push(Arc::clone(&data));
+    }
+    Ok(data)
+}
+
+/// The path a missing file was looked for at, with the directory, for messages.
+pub fn describe_missing(path: &str) -> String {
+    let abs = std::env::current_dir().map_or_else(|_| PathBuf::from(path), |d| d.join(path));
+    match where_published(path) {
+        Some(src) => format!(
+            "put the file at {} (relative to the preset file or the working directory); it is published at {src}",
+            abs.display()
+        ),
+        None => format!("put the file at {}", abs.display()),
+    }
+}
+
+/// Parse `data.label_column` ("none", "first", "last", or a 0-based index).
+pub fn label_column(s: &str) -> Result<Option<LabelColumn>, String> {
+    if s == "none" {
+        Ok(None)
+    } else {
+        s.parse().map(Some)
+    }
+}

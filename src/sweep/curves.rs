@@ -1,0 +1,289 @@
+//! One description of a sweep's reference curves against the rate r: the activation's limit
+//! (isotropic closed form, or reverse water-filling over the data's spectrum for power-law
+//! data), relu's pairing construction beyond r = 1, the PCA bound and Shannon's D(r). The
+//! figure (SVG/PNG) and the sweep view both draw what this says, so they cannot drift apart.
+
+use super::table::{Row, aggregate};
+use crate::config::{Config, n_for_rate};
+use crate::data::{SourceKind, power_law_spectrum};
+use crate::model::Activation;
+use crate::theory::bounds;
+
+/// Points of each analytic curve across the drawn range.
+const CURVE_POINTS: usize = 400;
+
+/// What a curve is, which decides how it is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CurveKind {
+    /// The activation's limit (a theorem or a prediction).
+    Limit,
+    /// A construction that continues the limit where no theorem does (relu pairs beyond
+    /// r = 1).
+    Construction,
+    /// The linear (PCA) bound.
+    Pca,
+    /// Shannon's distortion-rate function of a unit Gaussian source.
+    Shannon,
+}
+
+/// One reference curve: risk against r.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Curve {
+    /// How to draw it.
+    pub kind: CurveKind,
+    /// The legend of the figure.
+    pub label: String,
+    /// The legend where room is short (the terminal).
+    pub short_label: String,
+    /// (r, normalized risk), r increasing.
+    pub points: Vec<(f64, f64)>,
+}
+
+/// The limit and PCA bound at one rate of a sweep on non-isotropic data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RatePoint {
+    /// The rate as requested.
+    pub r: f64,
+    /// The limit at the run's n = round(r·d).
+    pub limit: f64,
+    /// What the limit is.
+    pub limit_label: String,
+    /// The PCA bound of the data's spectrum at that n.
+    pub pca: f64,
+}
+
+/// Everything the curves depend on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepCurves {
+    /// The sweep's activation.
+    pub activation: Activation,
+    /// The sweep's data.
+    pub source: SourceKind,
+    /// For power-law data, the limit and PCA bound at each rate of the sweep (they need the
+    /// spectrum, so they are drawn through the sweep's rates); None for isotropic data.
+    pub spectral: Option<Vec<RatePoint>>,
+}
+
+impl SweepCurves {
+    /// Curves for isotropic data (Gaussian or sparse), in closed form at any r.
+    pub fn isotropic(activation: Activation, source: SourceKind) -> SweepCurves {
+        SweepCurves {
+            activation,
+            source,
+            spectral: None,
+        }
+    }
+
+    /// The curves of a sweep about to run: `base` its resolved configuration, `rates` the
+    /// rates of its grid. For power-law data the limit at each rate is the one its run will
+    /// report (reverse water-filling at n = round(r·d) over the same spectrum).
+    pub fn for_config(base: &Config, rates: &[f64]) -> SweepCurves {
+        let activation = base.model.activation;
+        let source = base.data.kind;
+        if source != SourceKind::Powerlaw {
+            return SweepCurves::isotropic(activation, source);
+        }
+        let d = base.data.d;
+        let spectrum = power_law_spectrum(d, base.data.alpha);
+        let mut rates = rates.to_vec();
+        rates.sort_by(f64::total_cmp);
+        rates.dedup();
+        let points = rates
+            .into_iter()
+            .map(|r| {
+                let n = n_for_rate(r, d);
+                let lim = bounds::limit_for_spectrum(activation, &spectrum, n as f64)
+                    .unwrap_or_else(|_| bounds::limit(activation, n as f64 / d as f64));
+                RatePoint {
+                    r,
+                    limit: lim.value,
+                    limit_label: lim.label.to_string(),
+                    pca: bounds::pca_bound_spectrum(&spectrum, n),
+                }
+            })
+            .collect();
+        SweepCurves {
+            activation,
+            source,
+            spectral: Some(points),
+        }
+    }
+
+    /// The curves of finished runs (the figure, possibly of merged shards): for power-law
+    /// data through the limits and PCA bounds the runs reported. None without rows.
+    pub fn from_rows(rows: &[Row]) -> Option<SweepCurves> {
+        let first = rows.first()?;
+        if first.source != SourceKind::Powerlaw {
+            return Some(SweepCurves::isotropic(first.activation, first.source));
+        }
+        let points = aggregate(rows)
+            .into_iter()
+            .map(|a| RatePoint {
+                r: a.r,
+                limit: a.limit,
+                limit_label: a.limit_label,
+                pca: a.pca,
+            })
+            .collect();
+        Some(SweepCurves {
+            activation: first.activation,
+            source: first.source,
+            spectral: Some(points),
+        })
+    }
+
+    /// Every curve over r in `[lo, hi]`: the limit (split where its meaning changes), the PCA
+    /// bound, Shannon's D(r).
+    pub fn curves(&self, lo: f64, hi: f64) -> Vec<Curve> {
+        let mut out = self.limit_curves(lo, hi);
+        out.push(self.pca_curve(lo, hi));
+        out.push(self.shannon_curve(lo, hi));
+        out
+    }
+
+    /// The limit, one curve per label: the first is the limit, later ones constructions.
+    fn limit_curves(&self, lo: f64, hi: f64) -> Vec<Curve> {
+        let suffix = if self.source == SourceKind::Sparse {
+            " (Gaussian data)"
+        } else {
+            ""
+        };
+        let points: Vec<(f64, f64, &'static str)> = match &self.spectral {
+            Some(pts) => {
+                return segments(
+                    pts.iter()
+                        .map(|p| (p.r, p.limit, p.limit_label.as_str(), p.limit_label.clone())),
+                );
+            }
+            None => {
+                let mut rs = grid(lo, hi);
+                // The kink at r = 1 must be a vertex of the polyline.
+                if lo < 1.0 && hi > 1.0 {
+                    rs.push(1.0);
+                    rs.sort_by(f64::total_cmp);
+                }
+                rs.into_iter()
+                    .map(|r| {
+                        let lim = bounds::limit(self.activation, r);
+                        (r, lim.value, lim.label)
+                    })
+                    .collect()
+            }
+        };
+        segments(
+            points
+                .into_iter()
+                .map(|(r, v, label)| (r, v, label, format!("{label}{suffix}"))),
+        )
+    }
+
+    fn pca_curve(&self, lo: f64, hi: f64) -> Curve {
+        match &self.spectral {
+            Some(pts) => Curve {
+                kind: CurveKind::Pca,
+                label: "PCA bound (data spectrum)".into(),
+                short_label: "PCA bound".into(),
+                points: pts.iter().map(|p| (p.r, p.pca)).collect(),
+            },
+            None => Curve {
+                kind: CurveKind::Pca,
+                label: "PCA bound max(0, 1 − r)".into(),
+                short_label: "PCA bound".into(),
+                points: sample(lo, hi, bounds::pca_bound),
+            },
+        }
+    }
+
+    fn shannon_curve(&self, lo: f64, hi: f64) -> Curve {
+        Curve {
+            kind: CurveKind::Shannon,
+            // r bits per coordinate only for sign: a real-valued code is not bound by D(r).
+            label: if self.activation == Activation::Sign {
+                "Shannon D(r) = 2^(−2r), unit Gaussian source".into()
+            } else {
+                "Shannon D(r) = 2^(−2r) at r bits/coordinate (binds binary codes only)".into()
+            },
+            short_label: "Shannon D(r)".into(),
+            points: sample(lo, hi, bounds::shannon),
+        }
+    }
+}
+
+/// `CURVE_POINTS + 1` rates evenly from `lo` to `hi`.
+fn grid(lo: f64, hi: f64) -> Vec<f64> {
+    (0..=CURVE_POINTS)
+        .map(|i| lo + (hi - lo) * i as f64 / CURVE_POINTS as f64)
+        .collect()
+}
+
+fn sample(lo: f64, hi: f64, f: fn(f64) -> f64) -> Vec<(f64, f64)> {
+    grid(lo, hi)
+        .into_iter()
+        .map(|r| (r, f(r)))
+        .filter(|(_, y)| y.is_finite())
+        .collect()
+}
+
+/// Polylines of consecutive points sharing a label (short label, figure label); a new
+/// segment starts at the last point of the previous one so the line stays connected. The
+/// first segment is the limit, the others constructions.
+fn segments<'a>(points: impl Iterator<Item = (f64, f64, &'a str, String)>) -> Vec<Curve> {
+    let mut out: Vec<Curve> = Vec::new();
+    for (r, v, short, label) in points {
+        if !v.is_finite() {
+            continue;
+        }
+        match out.last_mut() {
+            Some(c) if c.label == label => c.points.push((r, v)),
+            last => {
+                let mut pts = Vec::new();
+                if let Some(&p) = last.and_then(|c| c.points.last()) {
+                    pts.push(p);
+                }
+                pts.push((r, v));
+                out.push(Curve {
+                    kind: if out.is_empty() {
+                        CurveKind::Limit
+                    } else {
+                        CurveKind::Construction
+                    },
+                    label,
+                    short_label: short.to_string(),
+                    points: pts,
+                });
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relu_splits_at_one_with_the_kink_as_a_vertex() {
+        let c = SweepCurves::isotropic(Activation::Relu, SourceKind::Gaussian).curves(0.0, 2.0);
+        let kinds: Vec<CurveKind> = c.iter().map(|c| c.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                CurveKind::Limit,
+                CurveKind::Construction,
+                CurveKind::Pca,
+                CurveKind::Shannon
+            ]
+        );
+        assert_eq!(c[0].points.last().map(|p| p.0), Some(1.0));
+        assert_eq!(c[1].points.first(), c[0].points.last());
+        assert_eq!(c[1].short_label, "relu pairing construction");
+    }
+
+    #[test]
+    fn sparse_data_names_the_gaussian_line_as_such() {
+        let c = SweepCurves::isotropic(Activation::Sign, SourceKind::Sparse).curves(0.1, 4.0);
+        assert_eq!(c[0].label, "sign limit (Gaussian data)");
+        assert_eq!(c[0].short_label, "sign limit");
+        assert!((c[0].points[0].1 - bounds::r_sign(0.1)).abs() < 1e-15);
+    }
+}
