@@ -84,6 +84,10 @@ pub struct RunArgs {
     /// Draw chart lines with dots instead of Braille (for fonts without Braille).
     #[arg(long)]
     pub dot_marker: bool,
+    /// Do not capture the mouse (keeps the terminal's own text selection; the chart cursor
+    /// is then on `c` and ←/→ only).
+    #[arg(long)]
+    pub no_mouse: bool,
     /// Leave the interface when the run finishes (for measurements and scripts).
     #[arg(long, hide = true)]
     pub exit_when_done: bool,

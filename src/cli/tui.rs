@@ -38,6 +38,7 @@ pub(super) fn run(cfg: Config, args: &RunArgs) -> Result<i32> {
         dot_marker: args.dot_marker,
         record: args.record.clone(),
         exit_when_done: args.exit_when_done,
+        no_mouse: args.no_mouse,
     };
     let outcome = crate::ui::run(cfg, &opts)?;
     match outcome.ending {
