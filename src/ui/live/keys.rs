@@ -245,7 +245,7 @@ pub const KEYS: KeyTable<Action, Mode> = KeyTable(&[
             at(Key::shift(KeyCode::Right), Action::CursorPageRight, CURSOR),
             at(Key::plain(KeyCode::Esc), Action::CursorHide, CURSOR),
         ],
-        Hint::Fits("←/→", "move"),
+        Hint::Always("←/→", "move"),
     ),
     row(
         "h",
