@@ -15,11 +15,8 @@ use thiserror::Error;
 /// what is allowed.
 #[derive(Debug, Error)]
 pub enum ConfigError {
-    #[error("{origin}: cannot read the file")]
-    Io {
-        origin: String,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Input(#[from] crate::safe_io::InputError),
     #[error("{origin}: {message}")]
     Parse { origin: String, message: String },
     #[error("{origin}: unknown key '{key}' (known keys: {known})")]
@@ -320,7 +317,7 @@ impl Config {
             text.parse()
                 .map_err(|e: toml::de::Error| ConfigError::Parse {
                     origin: origin.to_string(),
-                    message: e.to_string().trim_end().to_string(),
+                    message: crate::safe_io::excerpt(e.to_string().trim_end(), MAX_MESSAGE_CHARS),
                 })?;
         check_keys(&table, origin)?;
         for arg in overrides {
@@ -338,7 +335,7 @@ impl Config {
         let cfg: Config =
             Config::deserialize(toml::Value::Table(table)).map_err(|e| ConfigError::Parse {
                 origin: origin.to_string(),
-                message: e.to_string().trim_end().to_string(),
+                message: crate::safe_io::excerpt(e.to_string().trim_end(), MAX_MESSAGE_CHARS),
             })?;
         cfg.validate(origin)?;
         Ok(cfg)
@@ -347,11 +344,9 @@ impl Config {
     /// Load a preset by path, or by built-in name (`sign-r0.5` or `sign-r0.5.toml`).
     pub fn load(preset: &str, overrides: &[String]) -> Result<Config, ConfigError> {
         let path = Path::new(preset);
-        if path.exists() {
-            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
-                origin: preset.to_string(),
-                source,
-            })?;
+        if std::fs::symlink_metadata(path).is_ok() {
+            let text = crate::safe_io::read_input(path, MAX_PRESET_BYTES, "preset (TOML)")
+                .map_err(ConfigError::Input)?;
             return Config::from_toml(&text, preset, overrides);
         }
         // Not file_stem: "sign-r0.5" has no extension, its ".5" is part of the name.
@@ -374,6 +369,16 @@ impl Config {
             value,
             expected: expected.to_string(),
         };
+        // Names are printed on the terminal: an escape sequence in them would be obeyed.
+        for (key, v) in [("name", &self.name), ("description", &self.description)] {
+            if crate::safe_io::text::has_control(v) {
+                return Err(bad(
+                    key,
+                    crate::safe_io::excerpt(&format!("{v:?}"), 80),
+                    "expected text without control characters",
+                ));
+            }
+        }
         let t = &self.train;
         let positive = [
             ("model.rate", self.model.rate),
@@ -519,6 +524,15 @@ impl Config {
     }
 }
 
+/// Most rates a sweep or a theory table may list.
+pub const MAX_RATES: usize = 100_000;
+
+/// Largest preset file read, in bytes (presets are a few hundred bytes).
+pub const MAX_PRESET_BYTES: u64 = 1 << 20;
+
+/// Longest excerpt of a parse error shown (a damaged file must not flood the terminal).
+const MAX_MESSAGE_CHARS: usize = 600;
+
 /// Rates from `0.25,0.5,1` or `start:stop:step` (stop included up to rounding). Every rate
 /// must be a finite number > 0; the message says what is wrong.
 pub fn parse_rates(s: &str) -> Result<Vec<f64>, String> {
@@ -541,10 +555,14 @@ pub fn parse_rates(s: &str) -> Result<Vec<f64>, String> {
         if b < a {
             return Err(format!("'{s}': stop {b} is below start {a}"));
         }
-        let count = ((b - a) / step + 1e-9).floor() as usize + 1;
-        if count > 100_000 {
-            return Err(format!("'{s}' gives {count} rates (at most 100000)"));
+        // In f64 before any cast: a tiny step gives 1e300 rates, not a saturated usize.
+        let count = ((b - a) / step + 1e-9).floor() + 1.0;
+        if !count.is_finite() || count > MAX_RATES as f64 {
+            return Err(format!(
+                "'{s}' gives {count:.3e} rates (at most {MAX_RATES}): use a larger step"
+            ));
         }
+        let count = count as usize;
         // Round to 12 digits so 0.1:4:0.1 gives 0.3, not 0.30000000000000004.
         Ok((0..count)
             .map(|i| ((a + i as f64 * step) * 1e12).round() / 1e12)

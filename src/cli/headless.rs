@@ -3,7 +3,7 @@
 use super::RunArgs;
 use crate::config::Config;
 use crate::train::protocol::{Event, FinishReason, Metrics, Summary};
-use crate::train::{Command, WorkerOptions, spawn};
+use crate::train::{Command, RunControl, WorkerOptions, spawn_durable};
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
@@ -20,7 +20,7 @@ pub(super) fn run(cfg: Config, args: &RunArgs) -> Result<i32> {
         exit_when_finished: true,
         start_paused: false,
     };
-    let worker = spawn(cfg, opts)?;
+    let worker = spawn_durable(cfg, opts, RunControl::default(), args.durability())?;
     // Ctrl-C, SIGTERM and SIGHUP all end the run the same way: the worker writes the summary
     // line and flushes the record before the process exits.
     let quit = worker.commands.clone();
@@ -31,10 +31,16 @@ pub(super) fn run(cfg: Config, args: &RunArgs) -> Result<i32> {
 
     let mut progress = Progress::new(budget);
     let mut summary: Option<Summary> = None;
+    // Headless, the only errors are the record's (a full disk): the run goes on, the exit
+    // code says it.
+    let mut write_failed = false;
     for ev in worker.events.iter() {
         match ev {
             Event::Metrics(m) => progress.update(&m),
-            Event::Error(e) => progress.message(&format!("warning: {e}")),
+            Event::Error(e) => {
+                write_failed = true;
+                progress.message(&format!("error: {}", crate::safe_io::sanitize(&e)));
+            }
             Event::Finished(s) => {
                 summary = Some(s);
                 break;
@@ -50,17 +56,21 @@ pub(super) fn run(cfg: Config, args: &RunArgs) -> Result<i32> {
         if let serde_json::Value::Object(map) = &mut v {
             map.insert("preset".into(), name.into());
         }
-        println!("{v}");
+        outln!("{v}");
     } else {
         print_summary(&name, &s);
     }
     Ok(match s.reason {
+        FinishReason::Completed if write_failed => {
+            errln!("error: the run completed, but its record is incomplete (see above)");
+            1
+        }
         FinishReason::Completed => 0,
         FinishReason::Interrupted => 130,
         FinishReason::Failed => 4,
         FinishReason::Diverged => {
-            eprintln!(
-                "error: training diverged (NaN/Inf) at step {}: lower train.lr (e.g. --set train.lr=...)",
+            errln!(
+                "error: training diverged at step {} (risk not finite, or a million times its initial value): lower train.lr (e.g. --set train.lr=...)",
                 s.steps
             );
             3
@@ -70,7 +80,7 @@ pub(super) fn run(cfg: Config, args: &RunArgs) -> Result<i32> {
 
 /// The human-readable summary (also printed when the interface closes).
 pub(super) fn print_summary(name: &str, s: &Summary) {
-    println!(
+    outln!(
         "{name} · {} · d={} r={:.3} (n={}) · {}",
         s.activation,
         s.d,
@@ -83,20 +93,27 @@ pub(super) fn print_summary(name: &str, s: &Summary) {
             FinishReason::Failed => "failed",
         }
     );
-    println!(
+    outln!(
         "steps {} · samples {} · wall {:.1} s · {:.0} steps/s",
-        s.steps, s.samples, s.wall_s, s.steps_per_sec
+        s.steps,
+        s.samples,
+        s.wall_s,
+        s.steps_per_sec
     );
-    println!(
+    outln!(
         "risk {:.6} ({}) · {} {:.6} · gap {:+.6}",
-        s.risk, s.risk_kind, s.limit_label, s.limit, s.gap
+        s.risk,
+        s.risk_kind,
+        s.limit_label,
+        s.limit,
+        s.gap
     );
     let best = s
         .best_risk
         .map_or(String::new(), |b| format!(" · best decoder R*(B) {b:.6}"));
-    println!("validation risk {:.6}{best}", s.val_risk);
+    outln!("validation risk {:.6}{best}", s.val_risk);
     if let Some(p) = &s.record {
-        println!("record {}", p.display());
+        outln!("record {}", p.display());
     }
 }
 
@@ -142,9 +159,11 @@ impl Progress {
             None => {
                 if self.last_plain.is_none_or(|t| t.elapsed() >= PLAIN_EVERY) {
                     self.last_plain = Some(Instant::now());
-                    eprintln!(
+                    errln!(
                         "step {}/{} · {:.0} steps/s · {msg}",
-                        m.step, self.budget, m.steps_per_sec
+                        m.step,
+                        self.budget,
+                        m.steps_per_sec
                     );
                 }
             }
@@ -154,7 +173,7 @@ impl Progress {
     fn message(&self, text: &str) {
         match &self.bar {
             Some(bar) => bar.println(text),
-            None => eprintln!("{text}"),
+            None => errln!("{text}"),
         }
     }
 

@@ -1,12 +1,17 @@
 //! The command line: `aescope [PRESET]` (the TUI), `run --headless`, `sweep`, `sweep-merge`,
 //! `theory`, `presets`.
 
+#[macro_use]
+mod out;
+
 mod headless;
 mod sweep;
 mod theory_table;
 mod tui;
 
 use crate::config::{BUILTIN_PRESETS, Config, DEFAULT_PRESET};
+use crate::safe_io::OutputMode;
+use crate::train::Durability;
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -72,6 +77,13 @@ pub struct RunArgs {
     /// Draw chart lines with dots instead of Braille (for fonts without Braille).
     #[arg(long)]
     pub dot_marker: bool,
+    /// Replace an existing --record file (without it an existing file is refused).
+    #[arg(long)]
+    pub force: bool,
+    /// Memory budget: configurations that would need more are refused before they start
+    /// (e.g. 8G, 512M; default: half the physical memory).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_memory: Option<u64>,
     /// Leave the interface when the run finishes (for measurements and scripts).
     #[arg(long, hide = true)]
     pub exit_when_done: bool,
@@ -88,7 +100,43 @@ impl RunArgs {
             overrides.push(format!("seed={seed}"));
         }
         let preset = self.preset.as_deref().unwrap_or(DEFAULT_PRESET);
-        Ok(Config::load(preset, &overrides)?)
+        let cfg = Config::load(preset, &overrides)?;
+        crate::memory::check(&cfg, cfg.n(), 1, self.max_memory)?;
+        Ok(cfg)
+    }
+
+    /// How the worker guards the record and memory for these arguments.
+    pub fn durability(&self) -> Durability {
+        let inputs = self
+            .preset
+            .as_ref()
+            .map(|p| (PathBuf::from(p), "preset"))
+            .into_iter()
+            .collect();
+        Durability {
+            record_mode: if self.force {
+                OutputMode::Replace
+            } else {
+                OutputMode::CreateNew
+            },
+            inputs,
+            max_memory: self.max_memory,
+        }
+    }
+}
+
+/// `--max-memory`.
+fn parse_size(s: &str) -> Result<u64, String> {
+    crate::memory::parse_size(s)
+}
+
+/// Exit code for an error that ended the command: 1 when a file could not be written (the
+/// input was fine), 2 for bad input or configuration.
+pub fn exit_code(e: &anyhow::Error) -> i32 {
+    use crate::record::RecordError;
+    match e.downcast_ref::<RecordError>() {
+        Some(RecordError::Io { .. }) => 1,
+        _ => 2,
     }
 }
 
@@ -118,12 +166,12 @@ fn presets(preset: Option<String>, set: &[String]) -> Result<i32> {
     match preset {
         Some(p) => {
             let cfg = Config::load(&p, set)?;
-            print!("{}", cfg.to_toml());
+            out!("{}", cfg.to_toml());
         }
         None => {
             for (name, text) in BUILTIN_PRESETS {
                 let cfg = Config::from_toml(text, name, &[])?;
-                println!("{name:<16} {}", cfg.description);
+                outln!("{name:<16} {}", cfg.description);
             }
         }
     }

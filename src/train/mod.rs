@@ -11,4 +11,6 @@ pub mod worker;
 
 pub use protocol::{Command, Event};
 pub use trainer::Trainer;
-pub use worker::{RunControl, WorkerHandle, WorkerOptions, spawn, spawn_with};
+pub use worker::{
+    Durability, RunControl, WorkerHandle, WorkerOptions, spawn, spawn_durable, spawn_with,
+};

@@ -4,6 +4,7 @@
 
 use crate::config::{Config, TrainMode};
 use crate::record::{RecordError, Recorder};
+use crate::safe_io::OutputMode;
 use crate::theory::gaussian::Parallelism;
 use crate::train::convergence::{Convergence, ConvergenceTracker};
 use crate::train::protocol::{
@@ -13,7 +14,7 @@ use crate::train::snapshot;
 use crate::train::trainer::{Evaluation, StepOutcome, Trainer};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError, bounded, unbounded};
 use serde_json::json;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -40,6 +41,32 @@ pub struct WorkerOptions {
     pub exit_when_finished: bool,
     /// Wait for `Resume` before the first step.
     pub start_paused: bool,
+}
+
+/// A run's risk may grow to this many times its initial value before it counts as diverged.
+pub const DIVERGENCE_FACTOR: f64 = 1e6;
+
+/// How the worker guards its files and its memory (kept apart from [`WorkerOptions`] so that
+/// existing struct literals of it stay valid).
+#[derive(Debug, Clone)]
+pub struct Durability {
+    /// How an existing record file is treated (the library default replaces it, as
+    /// `File::create` did; the command line refuses it unless `--force`).
+    pub record_mode: OutputMode,
+    /// Files this run reads (the preset): the record must not be one of them.
+    pub inputs: Vec<(std::path::PathBuf, &'static str)>,
+    /// Memory budget for resizing the hidden layer (`None`: the default budget).
+    pub max_memory: Option<u64>,
+}
+
+impl Default for Durability {
+    fn default() -> Self {
+        Durability {
+            record_mode: OutputMode::Replace,
+            inputs: Vec::new(),
+            max_memory: None,
+        }
+    }
 }
 
 /// Controls for runs driven by a program rather than a person (`aescope sweep`). Kept apart
@@ -83,8 +110,25 @@ pub fn spawn_with(
     opts: WorkerOptions,
     control: RunControl,
 ) -> Result<WorkerHandle, RecordError> {
+    spawn_durable(cfg, opts, control, Durability::default())
+}
+
+/// [`spawn_with`] with file and memory guards.
+pub fn spawn_durable(
+    cfg: Config,
+    opts: WorkerOptions,
+    control: RunControl,
+    durable: Durability,
+) -> Result<WorkerHandle, RecordError> {
     let recorder = match &opts.record {
-        Some(path) => Some(Recorder::create(path, &cfg)?),
+        Some(path) => {
+            let inputs: Vec<(&std::path::Path, &'static str)> = durable
+                .inputs
+                .iter()
+                .map(|(p, what)| (p.as_path(), *what))
+                .collect();
+            Some(Recorder::create(path, &cfg, durable.record_mode, &inputs)?)
+        }
         None => None,
     };
     let (cmd_tx, cmd_rx) = unbounded();
@@ -93,6 +137,7 @@ pub fn spawn_with(
         .name("aescope-worker".into())
         .spawn(move || {
             let mut w = Worker::new(cfg, opts, control, recorder, ev_tx);
+            w.max_memory = durable.max_memory;
             // A bug must not cost the user the run record: close it and report.
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.run(cmd_rx)));
             if let Err(panic) = outcome {
@@ -109,9 +154,12 @@ pub fn spawn_with(
                 w.finish(FinishReason::Failed);
             }
         })
-        .map_err(|source| RecordError {
-            path: PathBuf::from("<worker thread>"),
-            source,
+        .map_err(|source| {
+            RecordError::io(
+                Path::new("<worker thread>"),
+                "start the training thread",
+                source,
+            )
         })?;
     Ok(WorkerHandle {
         commands: cmd_tx,
@@ -143,6 +191,10 @@ struct Worker {
     snapshot_step: Option<u64>,
     /// The convergence stop, when asked for.
     convergence: Option<ConvergenceTracker>,
+    /// The first finite loss or risk seen: divergence is measured against it.
+    initial_risk: Option<f64>,
+    /// Memory budget for resizes (`None`: the default budget).
+    max_memory: Option<u64>,
 }
 
 impl Worker {
@@ -175,6 +227,8 @@ impl Worker {
             next_snapshot: now,
             snapshot_step: None,
             convergence: control.until_converged.map(ConvergenceTracker::new),
+            initial_risk: None,
+            max_memory: None,
         }
     }
 
@@ -224,7 +278,13 @@ impl Worker {
     fn train_one(&mut self) -> bool {
         let population = self.trainer.config().train.mode == TrainMode::Population;
         let mut converged = false;
-        match self.trainer.step() {
+        let outcome = match self.trainer.step() {
+            StepOutcome::Applied { loss, grad_norm } if self.blew_up(loss) => {
+                StepOutcome::Diverged { loss, grad_norm }
+            }
+            other => other,
+        };
+        match outcome {
             StepOutcome::Applied { loss, grad_norm } => {
                 self.loss_sum += loss;
                 self.loss_count += 1;
@@ -234,19 +294,7 @@ impl Worker {
                     converged = c.push(self.trainer.steps_done() - 1, loss);
                 }
             }
-            StepOutcome::Diverged { loss, .. } => {
-                let step = self.trainer.steps_done();
-                self.record(|r| r.event(step, "diverged", json!({ "loss": loss })));
-                if self.opts.exit_when_finished {
-                    self.finish(FinishReason::Diverged);
-                    return true;
-                }
-                self.paused = true;
-                self.pending_steps = 0;
-                self.emit(Event::Paused(PauseReason::Diverged { step, loss }));
-                self.send_metrics();
-                return false;
-            }
+            StepOutcome::Diverged { loss, .. } => return self.diverge(loss),
         }
         if self.pending_steps > 0 {
             self.pending_steps -= 1;
@@ -255,16 +303,18 @@ impl Worker {
         let budget = self.trainer.config().train.steps;
         let mut reported = false;
         if step.is_multiple_of(self.trainer.config().eval.every) || step == budget {
-            let risk = self.report();
+            let Some(risk) = self.report() else {
+                return self.diverge(f64::NAN);
+            };
             reported = true;
             if !population && let Some(c) = &mut self.convergence {
                 converged = c.push(step, risk);
             }
         }
         if converged && step < budget {
-            if !reported {
+            if !reported && self.report().is_none() {
                 // The summary must describe the weights the run stopped at.
-                self.report();
+                return self.diverge(f64::NAN);
             }
             if let Some(rule) = self.convergence.as_ref().map(|c| c.rule()) {
                 self.record(|r| {
@@ -282,6 +332,43 @@ impl Worker {
             self.finish(FinishReason::Completed);
             return self.opts.exit_when_finished;
         }
+        false
+    }
+
+    /// Whether `risk` (a loss or an evaluated risk) means the run has diverged: not finite,
+    /// or above [`DIVERGENCE_FACTOR`] times the first one seen.
+    fn blew_up(&mut self, risk: f64) -> bool {
+        if !risk.is_finite() {
+            return true;
+        }
+        match self.initial_risk {
+            None => {
+                self.initial_risk = Some(risk.abs().max(f64::MIN_POSITIVE));
+                false
+            }
+            Some(first) => risk > first * DIVERGENCE_FACTOR,
+        }
+    }
+
+    /// A divergence: headless runs end (reason `diverged`), the interface pauses so the user
+    /// can lower the learning rate. Returns true when the thread should end.
+    fn diverge(&mut self, loss: f64) -> bool {
+        let step = self.trainer.steps_done();
+        // JSON has no NaN: the record says what kind of number it was.
+        let shown = if loss.is_finite() {
+            json!(loss)
+        } else {
+            json!(loss.to_string())
+        };
+        self.record(|r| r.event(step, "diverged", json!({ "loss": shown })));
+        if self.opts.exit_when_finished {
+            self.finish(FinishReason::Diverged);
+            return true;
+        }
+        self.paused = true;
+        self.pending_steps = 0;
+        self.emit(Event::Paused(PauseReason::Diverged { step, loss }));
+        self.send_metrics();
         false
     }
 
@@ -327,6 +414,7 @@ impl Worker {
             Command::Reset { seed } => {
                 let seed = seed.unwrap_or_else(|| self.trainer.config().seed.wrapping_add(1));
                 self.trainer.reset(seed);
+                self.initial_risk = None;
                 self.finished = false;
                 self.started = Instant::now();
                 self.steps_at_last_metrics = 0;
@@ -359,6 +447,12 @@ impl Worker {
 
     fn resize(&mut self, n: usize) {
         let step = self.trainer.steps_done();
+        if let Err(e) = crate::memory::check(self.trainer.config(), n, 1, self.max_memory) {
+            self.emit(Event::Error(format!(
+                "cannot resize the hidden layer to n = {n}: {e}"
+            )));
+            return;
+        }
         if !self.trainer.set_n(n) {
             self.emit(Event::Error(format!(
                 "cannot resize the hidden layer to n = {n} (allowed: 1..=65536)"
@@ -412,10 +506,14 @@ impl Worker {
         });
     }
 
-    /// Evaluate, record and send a report; returns the evaluated risk.
-    fn report(&mut self) -> f64 {
+    /// Evaluate, record and send a report; returns the evaluated risk, or None (nothing
+    /// recorded) when the risk says the run has diverged.
+    fn report(&mut self) -> Option<f64> {
         let eval = self.trainer.evaluate();
         let risk = eval.risk;
+        if self.blew_up(risk) || !eval.val_risk.is_finite() {
+            return None;
+        }
         let limit = self.trainer.limit().value;
         let t = &self.trainer;
         let features = snapshot::Diagnostics::of(t.model()).features(t.model().n(), t.model().d());
@@ -438,7 +536,7 @@ impl Worker {
         self.last_eval = Some(eval);
         self.record(|r| r.report(&report));
         self.emit(Event::Report(report));
-        risk
+        Some(risk)
     }
 
     fn summary(&mut self, reason: FinishReason) -> Summary {
@@ -489,9 +587,13 @@ impl Worker {
         if self.finished {
             self.record(|r| r.flush());
         } else {
-            if self.trainer.steps_done() > 0 {
-                // Evaluate the weights as they are now, so the summary is current.
-                self.last_eval = Some(self.trainer.evaluate());
+            // The last evaluation is reused when there is one: an exact evaluation at large d
+            // takes minutes, and a signal must end the run promptly.
+            if self.trainer.steps_done() > 0 && self.last_eval.is_none() {
+                let eval = self.trainer.evaluate();
+                if eval.risk.is_finite() {
+                    self.last_eval = Some(eval);
+                }
             }
             self.finish(FinishReason::Interrupted);
         }
