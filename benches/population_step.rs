@@ -37,6 +37,10 @@ fn row(what: &str, size: &str, ms: f64) {
     println!("{what:<52} {size:>16} {ms:>10.1} ms");
 }
 
+#[allow(
+    clippy::too_many_lines,
+    reason = "a benchmark script: one table, top to bottom"
+)]
 fn main() {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
     let reps = 7;
@@ -133,7 +137,7 @@ fn main() {
     // Scalar code on the caller's thread after a step: stays fast only because the module clears
     // the AVX upper state that faer's kernels leave dirty (see `clear_upper_simd_state`).
     let xs: Vec<f64> = (0..1_000_000)
-        .map(|i| (i as f64 * 1e-6 - 0.5) * 0.1)
+        .map(|i| (f64::from(i) * 1e-6 - 0.5) * 0.1)
         .collect();
     let small_b = gaussian(&mut rng, 200, 200, 0.07);
     let small_a = gaussian(&mut rng, 200, 200, 0.07);

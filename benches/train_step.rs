@@ -47,7 +47,7 @@ fn gemm_comparison(quick: bool) {
                 b.view(),
                 1.0,
                 Parallelism::Sequential,
-            )
+            );
         });
         let nd = time(&mut || ndarray::linalg::general_mat_mul(1.0, &a, &b, 0.0, &mut c));
         println!(

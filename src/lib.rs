@@ -1,10 +1,12 @@
 //! aescope: a terminal lab for two-layer autoencoders `x̂ = A σ(Bx)`.
 //!
-//! Layers: [`theory`] (closed forms and limits, pure f64), [`model`] (weights, activations,
-//! forward/backward in f32), [`data`] (seeded sources), [`train`] (optimizers, trainer, worker
-//! thread and its protocol), [`record`] (JSONL run records), [`sweep`] (rate sweeps: runs,
-//! tables, figures), [`config`] (presets), [`ui`] (the terminal interface), [`cli`].
-//! The engine never imports the UI.
+//! Layers, bottom up: [`theory`] (closed forms and limits, pure f64), [`linalg`] (the bridge
+//! to faer), [`model`] (weights, activations, forward/backward in f32), [`data`] (seeded
+//! sources); [`protocol`] (the worker's `Command`s and `Event`s and every type they carry: a
+//! leaf over `model` and `theory`); [`config`] (presets), [`record`] (JSONL run records and
+//! checkpoints), [`train`] (optimizers, trainer, worker thread); then the front ends:
+//! [`sweep`] (rate sweeps: runs, tables, figures), [`ui`] (the terminal interface), [`cli`].
+//! The engine never imports the front ends; `tests/module_graph.rs` checks the layering.
 
 pub mod cli;
 pub mod config;
@@ -12,6 +14,7 @@ pub mod data;
 pub mod linalg;
 pub mod memory;
 pub mod model;
+pub mod protocol;
 pub mod record;
 pub mod safe_io;
 pub mod sweep;

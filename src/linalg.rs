@@ -50,7 +50,9 @@ impl Parallelism {
         match self {
             Parallelism::Sequential => 1,
             Parallelism::Auto if elems < PARALLEL_PASS_MIN_ELEMS => 1,
-            Parallelism::Auto => std::thread::available_parallelism().map_or(1, |t| t.get()),
+            Parallelism::Auto => {
+                std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+            }
         }
     }
 }
@@ -80,7 +82,7 @@ unsafe fn zeroupper() {
 }
 
 /// Read-only faer view of an ndarray view, sharing its memory.
-pub(crate) fn mat_ref<'a, T>(a: ArrayView2<'a, T>) -> MatRef<'a, T> {
+pub(crate) fn mat_ref<T>(a: ArrayView2<'_, T>) -> MatRef<'_, T> {
     let (rows, cols) = a.dim();
     let strides = a.strides();
     // SAFETY: an ndarray view guarantees that `ptr + i*s0 + j*s1` is a valid, initialized T for
@@ -90,7 +92,7 @@ pub(crate) fn mat_ref<'a, T>(a: ArrayView2<'a, T>) -> MatRef<'a, T> {
 }
 
 /// Mutable faer view of an ndarray view, sharing its memory.
-pub(crate) fn mat_mut<'a, T>(mut a: ArrayViewMut2<'a, T>) -> MatMut<'a, T> {
+pub(crate) fn mat_mut<T>(mut a: ArrayViewMut2<'_, T>) -> MatMut<'_, T> {
     let (rows, cols) = a.dim();
     let strides = a.strides().to_owned();
     // SAFETY: as in `mat_ref`; in addition a mutable ndarray view never has overlapping elements

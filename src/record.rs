@@ -6,8 +6,8 @@
 //! The file is locked (see [`crate::safe_io::output`]) while it is open.
 
 use crate::config::Config;
+use crate::protocol::{Report, Summary};
 use crate::safe_io::{OutputError, OutputFile, OutputMode};
-use crate::train::protocol::{Report, Summary};
 use serde::Serialize;
 use serde_json::json;
 use std::io::{BufRead, Write};
@@ -128,7 +128,7 @@ impl Recorder {
         &mut self,
         step: u64,
         what: &str,
-        detail: serde_json::Value,
+        detail: &serde_json::Value,
     ) -> Result<(), RecordError> {
         self.line(&json!({ "type": "event", "step": step, "what": what, "detail": detail }))
     }
@@ -269,13 +269,17 @@ impl Checkpoint {
     }
 }
 
-/// Write the trainer's weights as a JSON checkpoint.
-pub fn save_checkpoint(path: &Path, trainer: &crate::train::Trainer) -> Result<(), RecordError> {
-    let m = trainer.model();
+/// Write weights as a JSON checkpoint, with the config that trained them and the step.
+pub fn save_checkpoint(
+    path: &Path,
+    cfg: &Config,
+    step: u64,
+    m: &crate::model::Autoencoder,
+) -> Result<(), RecordError> {
     let ck = Checkpoint {
         version: env!("CARGO_PKG_VERSION").into(),
-        config: trainer.config().clone(),
-        step: trainer.steps_done(),
+        config: cfg.clone(),
+        step,
         activation: m.act,
         n: m.n(),
         d: m.d(),
@@ -347,7 +351,7 @@ mod tests {
         let mut err = None;
         for step in 0..20 {
             if let Err(e) = rec
-                .event(step, "lr", json!({ "factor": 0.5 }))
+                .event(step, "lr", &json!({ "factor": 0.5 }))
                 .and_then(|()| rec.flush())
             {
                 err = Some(e.to_string());

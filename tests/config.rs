@@ -7,7 +7,7 @@ fn base() -> String {
 }
 
 fn err_with(overrides: &[&str]) -> String {
-    let o: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+    let o: Vec<String> = overrides.iter().map(ToString::to_string).collect();
     match Config::from_toml(&base(), "presets/sign-r0.5.toml", &o) {
         Ok(_) => panic!("{overrides:?} was accepted"),
         Err(e) => e.to_string(),

@@ -53,7 +53,7 @@ fn check(act: Activation, surrogate: Surrogate, f: &dyn Fn(f64) -> f64, seed: u6
         .a
         .iter()
         .chain(grads.b.iter())
-        .map(|g| g.abs() as f64)
+        .map(|g| f64::from(g.abs()))
         .fold(0.0, f64::max);
     assert!(scale > 1e-4, "{act}: gradient is trivially zero");
     for (which, shape) in [("A", (D, N)), ("B", (N, D))] {
@@ -69,11 +69,11 @@ fn check(act: Activation, surrogate: Surrogate, f: &dyn Fn(f64) -> f64, seed: u6
                     bm[[i, j]] -= h;
                 }
                 let fd = (loss_f64(&ap, &bp, &x64, f) - loss_f64(&am, &bm, &x64, f)) / (2.0 * h);
-                let an = if which == "A" {
+                let an = f64::from(if which == "A" {
                     grads.a[[i, j]]
                 } else {
                     grads.b[[i, j]]
-                } as f64;
+                });
                 let err = (fd - an).abs() / scale;
                 worst = worst.max(err);
                 assert!(

@@ -3,15 +3,16 @@
 
 use aescope::config::Config;
 use aescope::model::Workspace;
+use aescope::protocol::RiskKind;
 use aescope::theory::bounds::r_sign;
 use aescope::theory::spectrum::{spectrum_distance, target_spectrum};
 use aescope::train::Trainer;
 use aescope::train::population::{covariance_of, exact_risks};
 use aescope::train::snapshot::Diagnostics;
-use aescope::train::trainer::{RiskKind, StepOutcome};
+use aescope::train::trainer::StepOutcome;
 
 fn run(preset: &str, overrides: &[&str]) -> Trainer {
-    let o: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+    let o: Vec<String> = overrides.iter().map(ToString::to_string).collect();
     let cfg = Config::load(preset, &o).unwrap_or_else(|e| panic!("{e}"));
     let mut t = Trainer::new(&cfg);
     for _ in 0..cfg.train.steps {
@@ -90,7 +91,8 @@ fn exact_risk_of_a_saved_checkpoint_matches_monte_carlo() {
         let t = run(preset, &["data.d=64", "train.steps=300", extra]);
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let path = dir.path().join("ck.json");
-        aescope::record::save_checkpoint(&path, &t).unwrap_or_else(|e| panic!("{e}"));
+        aescope::record::save_checkpoint(&path, t.config(), t.steps_done(), t.model())
+            .unwrap_or_else(|e| panic!("{e}"));
         let ck = aescope::record::load_checkpoint(&path).unwrap_or_else(|e| panic!("{e}"));
         let model = ck.model().unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(&model, t.model());
@@ -110,9 +112,9 @@ fn exact_risk_of_a_saved_checkpoint_matches_monte_carlo() {
                 model.sum_sq_error(stream.sample(rows).view(), 1000, &mut ws) / (rows * d) as f64
             })
             .collect();
-        let mean = per.iter().sum::<f64>() / chunks as f64;
-        let var = per.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (chunks - 1) as f64;
-        let se = (var / chunks as f64).sqrt();
+        let mean = per.iter().sum::<f64>() / f64::from(chunks);
+        let var = per.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / f64::from(chunks - 1);
+        let se = (var / f64::from(chunks)).sqrt();
         eprintln!("{preset}/{extra}: exact {exact:.6}, Monte Carlo {mean:.6} ± {se:.6}");
         assert!(
             (exact - mean).abs() < 4.0 * se,
@@ -128,7 +130,7 @@ fn population_mode_refuses_what_has_no_closed_form() {
         ["train.mode=population", "model.activation=tanh"],
         ["train.decoder=optimal", "data.source=sparse"],
     ] {
-        let o: Vec<String> = bad.iter().map(|s| s.to_string()).collect();
+        let o: Vec<String> = bad.iter().map(ToString::to_string).collect();
         let msg = Config::load("sign-r0.5", &o)
             .err()
             .map(|e| e.to_string())

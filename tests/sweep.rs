@@ -135,7 +135,7 @@ fn the_figure_is_written_and_names_its_series() {
         "--rates", "0.5,2", "--out", &out, "--plot", &svg,
     ]));
     let text = std::fs::read_to_string(&svg).unwrap_or_default();
-    assert!(text.starts_with("<svg"), "not an SVG: {:.80}", text);
+    assert!(text.starts_with("<svg"), "not an SVG: {text:.80}");
     for label in [
         "sign limit",
         "PCA bound",
@@ -364,7 +364,7 @@ fn bad_merge_inputs_fail_with_a_message() {
 }
 
 fn plan(overrides: &[&str]) -> SweepPlan {
-    let o: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+    let o: Vec<String> = overrides.iter().map(ToString::to_string).collect();
     let cfg = Config::load("sweep-sign", &o).unwrap_or_else(|e| panic!("{e}"));
     SweepPlan::new(cfg, "sweep-sign", Shard::ALL).unwrap_or_else(|e| panic!("{e}"))
 }
@@ -372,7 +372,7 @@ fn plan(overrides: &[&str]) -> SweepPlan {
 /// Every event until `Finished` (at most 60 s).
 fn events(handle: &SweepHandle) -> Vec<SweepEvent> {
     let mut out = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_mins(1);
     while let Ok(ev) = handle
         .events
         .recv_timeout(deadline.saturating_duration_since(Instant::now()))

@@ -83,7 +83,7 @@ fn water_filling_isotropic_reproduces_r_sign() {
 fn water_filling_beats_isotropic_on_anisotropic_data() {
     // Concentrated variance is easier to compress; the PCA bound stays below it only
     // for the linear activation (c = 0).
-    let spectrum: Vec<f64> = (1..=100).map(|j| 1.0 / j as f64).collect();
+    let spectrum: Vec<f64> = (1..=100).map(|j| 1.0 / f64::from(j)).collect();
     let wf = water_filling(&spectrum, 50.0, C_SIGN).unwrap();
     assert!(wf < r_sign(0.5));
     assert!(wf > pca_bound_spectrum(&spectrum, 50));
@@ -256,10 +256,10 @@ fn marchenko_pastur_density_integrates_to_min_one_inverse_y() {
         let (lo, hi) = marchenko_pastur_support(y);
         // Midpoint rule in θ, λ = (lo+hi)/2 − (hi−lo)/2 cos θ, removes the edge singularities.
         let steps = 20_000;
-        let h = PI / steps as f64;
+        let h = PI / f64::from(steps);
         let total: f64 = (0..steps)
             .map(|i| {
-                let t = (i as f64 + 0.5) * h;
+                let t = (f64::from(i) + 0.5) * h;
                 let lambda = 0.5 * (lo + hi) - 0.5 * (hi - lo) * t.cos();
                 marchenko_pastur_density(lambda, y) * 0.5 * (hi - lo) * t.sin() * h
             })
@@ -276,8 +276,8 @@ fn marchenko_pastur_density_integrates_to_min_one_inverse_y() {
         let fine = 2000;
         let by_midpoint: f64 = (0..fine)
             .map(|i| {
-                let l = a + (i as f64 + 0.5) * width / fine as f64;
-                marchenko_pastur_density(l, y) * width / fine as f64
+                let l = a + (f64::from(i) + 0.5) * width / f64::from(fine);
+                marchenko_pastur_density(l, y) * width / f64::from(fine)
             })
             .sum();
         let atom_here = if k == 0 {
@@ -299,12 +299,15 @@ fn random_gram_eigenvalues(n: usize, d: usize, seed: u64) -> Vec<f64> {
         .collect();
     for row in &mut b {
         let norm = row.iter().map(|x| x * x).sum::<f64>().sqrt();
-        row.iter_mut().for_each(|x| *x /= norm);
+        for x in row.iter_mut() {
+            *x /= norm;
+        }
     }
     let g = faer::Mat::<f64>::from_fn(n, n, |i, j| {
         b[i].iter().zip(&b[j]).map(|(x, y)| x * y).sum::<f64>()
     });
-    g.self_adjoint_eigenvalues(faer::Side::Lower).unwrap()
+    g.self_adjoint_eigenvalues(faer::Side::Lower)
+        .unwrap_or_else(|e| panic!("eigenvalues of a {n}×{n} Gram matrix: {e:?}"))
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! Closed-form Gaussian risk, gradients, decoders and diagnostics (THEORY §3–5) against Monte
 //! Carlo, finite differences and the exact values of the paper's constructions.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // helpers outside #[test] fns panic as the failure report
 
 use aescope::data::random_orthogonal;
 use aescope::model::Activation;

@@ -6,7 +6,7 @@ use aescope::train::Trainer;
 use aescope::train::trainer::StepOutcome;
 
 fn preset(name: &str, overrides: &[&str]) -> Config {
-    let o: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+    let o: Vec<String> = overrides.iter().map(ToString::to_string).collect();
     match Config::load(name, &o) {
         Ok(c) => c,
         Err(e) => panic!("{name}: {e}"),
@@ -144,8 +144,8 @@ fn same_seed_same_record_except_wall_times() {
             start_paused: false,
         };
         let w = aescope::train::spawn(cfg, opts).unwrap_or_else(|e| panic!("{e}"));
-        for ev in w.events.iter() {
-            if matches!(ev, aescope::train::Event::Finished(_)) {
+        for ev in &w.events {
+            if matches!(ev, aescope::protocol::Event::Finished(_)) {
                 break;
             }
         }

@@ -3,11 +3,9 @@
 
 mod common;
 
-use aescope::config::DecoderMode;
 use aescope::model::Activation;
-use aescope::train::optim::OptKind;
-use aescope::train::protocol::{
-    Command, Event, FinishReason, MatrixView, PauseReason, SnapshotRequest,
+use aescope::protocol::{
+    Command, DecoderMode, Event, FinishReason, MatrixView, OptKind, PauseReason, SnapshotRequest,
 };
 use aescope::ui::app::{AppState, BlockMode, Effect, Overlay, RunState};
 use aescope::ui::export::series_csv;

@@ -3,7 +3,7 @@
 
 mod common;
 
-use aescope::train::protocol::{Event, PauseReason};
+use aescope::protocol::{Event, PauseReason};
 use aescope::ui::app::{AppState, BlockMode};
 use aescope::ui::heatmap;
 use aescope::ui::keys::{Action, HELP};

@@ -1,9 +1,9 @@
 //! The sweep view: its state driven by a scripted sequence of SweepEvents and keys, the screen
 //! drawn into a TestBackend, and the record tail's handling of half-written lines.
 
-use aescope::config::TrainMode;
 use aescope::data::SourceKind;
 use aescope::model::Activation;
+use aescope::protocol::TrainMode;
 use aescope::sweep::{GridPoint, Progress, Row, Stop, SweepEvent};
 use aescope::theory::bounds;
 use aescope::ui::record_tail::RecordTail;
@@ -119,7 +119,7 @@ fn events_fill_the_runs_points_and_progress() {
     // The ETA counts down between runs, never below zero.
     assert_eq!(
         s.eta(now + Duration::from_secs(5)),
-        Some(Duration::from_secs(60))
+        Some(Duration::from_mins(1))
     );
     assert_eq!(s.eta(now + Duration::from_secs(500)), Some(Duration::ZERO));
     // The record path from RunStarted is kept for the live view.

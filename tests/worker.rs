@@ -1,13 +1,13 @@
 //! The worker driven headless through its channel protocol.
 
 use aescope::config::Config;
-use aescope::train::protocol::{FinishReason, PauseReason};
-use aescope::train::{Command, Event, WorkerHandle, WorkerOptions, spawn};
+use aescope::protocol::{Command, Event, FinishReason, PauseReason};
+use aescope::train::{WorkerHandle, WorkerOptions, spawn};
 use std::time::{Duration, Instant};
 
 fn cfg(overrides: &[&str]) -> Config {
     let mut o: Vec<String> = vec!["data.d=32".into(), "eval.val_size=256".into()];
-    o.extend(overrides.iter().map(|s| s.to_string()));
+    o.extend(overrides.iter().map(ToString::to_string));
     Config::load("sign-r0.5", &o).unwrap_or_else(|e| panic!("{e}"))
 }
 
@@ -28,7 +28,7 @@ fn wait_for(w: &WorkerHandle, what: &str, pred: impl Fn(&Event) -> bool) -> Even
         match w.events.recv_timeout(left) {
             Ok(ev) if pred(&ev) => return ev,
             Ok(_) => {}
-            Err(_) => panic!("no {what} within 10 s"),
+            Err(e) => panic!("no {what} within 10 s ({e})"),
         }
     }
 }
@@ -185,7 +185,7 @@ fn finished_run_stays_until_quit_and_record_is_complete() {
 
 #[test]
 fn snapshots_and_exports_on_request() {
-    use aescope::train::protocol::{MatrixView, SnapshotRequest};
+    use aescope::protocol::{MatrixView, SnapshotRequest};
     let w = start(cfg(&[]), None, false);
     w.commands
         .send(Command::WantSnapshots(Some(SnapshotRequest {

@@ -2,8 +2,8 @@
 
 use super::RunArgs;
 use crate::config::Config;
-use crate::train::protocol::{Event, FinishReason, Metrics, Summary};
-use crate::train::{Command, RunControl, WorkerOptions, spawn_durable};
+use crate::protocol::{Command, Event, FinishReason, Metrics, Summary};
+use crate::train::{RunControl, WorkerOptions, spawn_durable};
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
@@ -34,7 +34,7 @@ pub(super) fn run(cfg: Config, args: &RunArgs) -> Result<i32> {
     // Headless, the only errors are the record's (a full disk): the run goes on, the exit
     // code says it.
     let mut write_failed = false;
-    for ev in worker.events.iter() {
+    for ev in &worker.events {
         match ev {
             Event::Metrics(m) => progress.update(&m),
             Event::Error(e) => {
@@ -86,12 +86,7 @@ pub(super) fn print_summary(name: &str, s: &Summary) {
         s.d,
         s.r,
         s.n,
-        match s.reason {
-            FinishReason::Completed => "completed",
-            FinishReason::Interrupted => "interrupted",
-            FinishReason::Diverged => "diverged",
-            FinishReason::Failed => "failed",
-        }
+        s.reason
     );
     outln!(
         "steps {} · samples {} · wall {:.1} s · {:.0} steps/s",

@@ -144,21 +144,21 @@ pub fn exit_code(e: &anyhow::Error) -> i32 {
 pub fn main() -> Result<i32> {
     let cli = Cli::parse();
     match cli.command {
-        Some(Cmd::Run(args)) => run(args),
+        Some(Cmd::Run(args)) => run(&args),
         Some(Cmd::Theory(args)) => theory_table::run(&args),
         Some(Cmd::Sweep(args)) => sweep::run(&args),
         Some(Cmd::SweepMerge(args)) => sweep::run_merge(&args),
         Some(Cmd::Presets { preset, set }) => presets(preset, &set),
-        None => run(cli.run),
+        None => run(&cli.run),
     }
 }
 
-fn run(args: RunArgs) -> Result<i32> {
+fn run(args: &RunArgs) -> Result<i32> {
     let cfg = args.config()?;
     if args.headless {
-        headless::run(cfg, &args)
+        headless::run(cfg, args)
     } else {
-        tui::run(cfg, &args)
+        tui::run(cfg, args)
     }
 }
 

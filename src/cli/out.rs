@@ -1,8 +1,8 @@
 //! Printing that never panics: a closed pipe (`aescope theory | head -1`, a headless run whose
 //! log reader has gone) stops the output quietly; the run itself, and its record, go on.
-//! `println!` would panic on EPIPE, since Rust ignores SIGPIPE.
+//! `outln!` would panic on EPIPE, since Rust ignores SIGPIPE.
 
-/// `println!` to stdout, ignoring write errors.
+/// `outln!` to stdout, ignoring write errors.
 macro_rules! outln {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
@@ -18,7 +18,7 @@ macro_rules! out {
     }};
 }
 
-/// `eprintln!` to stderr, ignoring write errors.
+/// `errln!` to stderr, ignoring write errors.
 macro_rules! errln {
     ($($arg:tt)*) => {{
         use std::io::Write as _;

@@ -129,24 +129,14 @@ pub(super) fn run(args: &SweepArgs) -> Result<i32> {
     };
     let jobs = match args.jobs {
         Some(j) => j,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        None => std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
     };
     if let Some(p) = &args.plot {
         plot_paths(p)?;
     }
     let mut plan = SweepPlan::new(cfg, &args.preset, shard)?;
     let planned = plan.points.len();
-    let kept = if args.resume {
-        resume_rows(&args.out, &plan.sweep_id, plan.shard)?
-    } else {
-        if args.out.exists() {
-            errln!(
-                "note: replacing {} (use --resume to continue it instead)",
-                args.out.display()
-            );
-        }
-        Vec::new()
-    };
+    let kept = kept_rows(args, &plan)?;
     let done: Vec<(u64, u64)> = kept.iter().map(Row::key).collect();
     plan.skip(&done);
     let records = args
@@ -202,7 +192,7 @@ pub(super) fn run(args: &SweepArgs) -> Result<i32> {
             }
         }
         if !finished {
-            for ev in handle.events.iter() {
+            for ev in &handle.events {
                 if consumer.on_event(&ev) {
                     break;
                 }
@@ -228,6 +218,21 @@ pub(super) fn run(args: &SweepArgs) -> Result<i32> {
         return Ok(130);
     }
     Ok(exit_code(&rows, failed))
+}
+
+/// The rows a sweep keeps from its results file: those of this sweep when resuming, none
+/// otherwise (the file is replaced, with a note).
+fn kept_rows(args: &SweepArgs, plan: &SweepPlan) -> Result<Vec<Row>> {
+    if args.resume {
+        return resume_rows(&args.out, &plan.sweep_id, plan.shard);
+    }
+    if args.out.exists() {
+        errln!(
+            "note: replacing {} (use --resume to continue it instead)",
+            args.out.display()
+        );
+    }
+    Ok(Vec::new())
 }
 
 /// What a sweep's events do outside the view: lines on stderr (not while the TUI owns the

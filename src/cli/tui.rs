@@ -39,7 +39,7 @@ pub(super) fn run(cfg: Config, args: &RunArgs) -> Result<i32> {
         record: args.record.clone(),
         exit_when_done: args.exit_when_done,
     };
-    let outcome = crate::ui::run(cfg, opts)?;
+    let outcome = crate::ui::run(cfg, &opts)?;
     match outcome.ending {
         // The terminal may be gone: print nothing.
         Ending::Signal | Ending::TerminalGone => Ok(130),

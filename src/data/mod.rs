@@ -99,6 +99,7 @@ impl DataSource {
 
     /// The same distribution (same basis) with an independent stream seeded by `seed`: the
     /// validation set is drawn from a fork so that it never overlaps the training stream.
+    #[must_use]
     pub fn fork(&self, seed: u64) -> Self {
         DataSource {
             spec: self.spec.clone(),

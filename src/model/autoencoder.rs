@@ -304,7 +304,7 @@ fn init_row(mut row: ArrayViewMut1<f32>, act: Activation, rng: &mut impl Rng) {
 /// block's partial sum goes to f64.
 pub fn sum_sq(e: &Array2<f32>) -> f64 {
     let Some(s) = e.as_slice_memory_order() else {
-        return e.iter().map(|&v| (v as f64) * (v as f64)).sum();
+        return e.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
     };
     s.chunks(1024)
         .map(|block| {
@@ -316,7 +316,7 @@ pub fn sum_sq(e: &Array2<f32>) -> f64 {
                 }
             }
             let tail: f32 = exact.remainder().iter().map(|v| v * v).sum();
-            lanes.iter().map(|&v| v as f64).sum::<f64>() + tail as f64
+            lanes.iter().map(|&v| f64::from(v)).sum::<f64>() + f64::from(tail)
         })
         .sum()
 }

@@ -159,7 +159,7 @@ pub fn read_rows(path: &Path) -> Result<Vec<Row>, SweepError> {
                 .map(|record| {
                     let record = record.map_err(|e| bad(e.to_string()))?;
                     record.deserialize::<Row>(Some(&header)).map_err(|e| {
-                        let line = record.position().map_or(0, |p| p.line());
+                        let line = record.position().map_or(0, csv::Position::line);
                         bad(format!("line {line}: {}", csv_message(&e, &record)))
                     })
                 })
@@ -218,7 +218,7 @@ mod tests {
             shard: "1/1".into(),
             activation: crate::model::Activation::Sign,
             source: crate::data::SourceKind::Gaussian,
-            mode: crate::config::TrainMode::Population,
+            mode: crate::protocol::TrainMode::Population,
             d: 4,
             r: 0.5,
             n: 2,

@@ -72,15 +72,15 @@ fn check_same_sweep(path: &Path, row: &Row, first: &Path, r0: &Row) -> Result<()
     if row.sweep_id == r0.sweep_id {
         return Ok(());
     }
-    let detail = if row.preset != r0.preset {
-        format!(
-            "its preset is {} (sweep_id {}), the first file's is {} (sweep_id {})",
-            row.preset, row.sweep_id, r0.preset, r0.sweep_id
-        )
-    } else {
+    let detail = if row.preset == r0.preset {
         format!(
             "both are preset {}, but with different settings (sweep_id {} against {})",
             row.preset, row.sweep_id, r0.sweep_id
+        )
+    } else {
+        format!(
+            "its preset is {} (sweep_id {}), the first file's is {} (sweep_id {})",
+            row.preset, row.sweep_id, r0.preset, r0.sweep_id
         )
     };
     Err(SweepError::Mismatch {
@@ -101,7 +101,7 @@ fn missing_shards(shards: &[String]) -> Vec<String> {
     };
     let counts: BTreeSet<usize> = parsed.iter().map(|s| s.count).collect();
     if counts.len() > 1 {
-        let list: Vec<String> = counts.iter().map(|c| c.to_string()).collect();
+        let list: Vec<String> = counts.iter().map(ToString::to_string).collect();
         return vec![format!(
             "the files were cut into different numbers of shards ({}): cannot check that every run is present",
             list.join(", ")

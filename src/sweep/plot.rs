@@ -71,9 +71,9 @@ pub fn write_plots(path: &Path, rows: &[Row]) -> Result<Vec<PathBuf>, SweepError
         let p = p.to_path_buf();
         move |message: String| SweepError::Plot { path: p, message }
     };
-    fig.draw(SVGBackend::new(&svg, SIZE).into_drawing_area())
+    fig.draw(&SVGBackend::new(&svg, SIZE).into_drawing_area())
         .map_err(err(&svg))?;
-    fig.draw(BitMapBackend::new(&png, SIZE).into_drawing_area())
+    fig.draw(&BitMapBackend::new(&png, SIZE).into_drawing_area())
         .map_err(err(&png))?;
     Ok(vec![svg, png])
 }
@@ -173,10 +173,10 @@ impl Figure {
         })
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> Result<(), String> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
         root.fill(&WHITE).map_err(e)?;
-        let mut chart = ChartBuilder::on(&root)
+        let mut chart = ChartBuilder::on(root)
             .caption(&self.title, ("sans-serif", 22))
             .margin(16)
             .x_label_area_size(50)
@@ -301,8 +301,8 @@ fn sample(x_max: f64, f: fn(f64) -> f64) -> Vec<(f64, f64)> {
 
 fn title(r: &Row) -> String {
     let mode = match r.mode {
-        crate::config::TrainMode::Population => "population GD on the exact risk",
-        crate::config::TrainMode::Sample => "trained on samples",
+        crate::protocol::TrainMode::Population => "population GD on the exact risk",
+        crate::protocol::TrainMode::Sample => "trained on samples",
     };
     let source = match r.source {
         SourceKind::Gaussian => "Gaussian",

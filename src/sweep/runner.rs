@@ -5,13 +5,12 @@
 use super::grid::{GridPoint, cost_weight};
 use super::table::{Row, Stop, relative_gap};
 use super::{SweepError, SweepPlan};
-use crate::config::{TrainMode, n_for_rate};
+use crate::config::n_for_rate;
 use crate::data::{SourceKind, power_law_spectrum};
+use crate::protocol::{Command, Event, Summary, TrainMode};
 use crate::theory::bounds;
 use crate::theory::gaussian::Parallelism;
 use crate::train::convergence::Convergence;
-use crate::train::protocol::{Command, Event, Summary};
-use crate::train::trainer::RiskKind;
 use crate::train::{RunControl, WorkerOptions, spawn_with};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, unbounded};
 use std::path::{Path, PathBuf};
@@ -310,10 +309,7 @@ impl Shared {
             n: s.n,
             seed: p.seed,
             risk: s.risk,
-            risk_kind: match s.risk_kind {
-                RiskKind::Exact => "exact".into(),
-                RiskKind::Validation { .. } => "validation".into(),
-            },
+            risk_kind: s.risk_kind.name().into(),
             val_risk: s.val_risk,
             best_risk: s.best_risk.unwrap_or(f64::NAN),
             limit: s.limit,

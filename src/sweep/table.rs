@@ -5,7 +5,7 @@
 
 use crate::data::SourceKind;
 use crate::model::Activation;
-use crate::train::protocol::{FinishReason, Summary};
+use crate::protocol::{FinishReason, Summary};
 use serde::{Deserialize, Serialize};
 
 /// How a run ended, as far as its sweep point is concerned.
@@ -56,7 +56,7 @@ pub struct Row {
     pub activation: Activation,
     pub source: SourceKind,
     /// `population` (exact risk, full-batch GD) or `sample`.
-    pub mode: crate::config::TrainMode,
+    pub mode: crate::protocol::TrainMode,
     /// Input dimension.
     pub d: usize,
     /// Rate as requested (n = round(r·d)).
@@ -247,6 +247,10 @@ pub fn mean_and_se(v: &[f64]) -> (f64, f64) {
 mod nan_as_empty {
     use serde::{Deserialize, Deserializer, Serializer};
 
+    #[allow(
+        clippy::trivially_copy_pass_by_ref,
+        reason = "serde's serialize_with signature"
+    )]
     pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
         if v.is_finite() {
             s.serialize_some(v)

@@ -401,8 +401,8 @@ mod tests {
     #[test]
     fn bisection_matches_active_set_solution() {
         let spectra: [Vec<f64>; 3] = [
-            (1..=50).map(|j| 1.0 / (j as f64).powi(2)).collect(),
-            (0..40).map(|j| (-0.2 * j as f64).exp()).collect(),
+            (1..=50).map(|j| 1.0 / f64::from(j).powi(2)).collect(),
+            (0..40).map(|j| (-0.2 * f64::from(j)).exp()).collect(),
             vec![5.0, 5.0, 1.0, 0.5, 0.5, 0.1, 0.0, 0.0],
         ];
         for s in &spectra {
@@ -418,7 +418,7 @@ mod tests {
 
     #[test]
     fn fractional_n_is_continuous() {
-        let s: Vec<f64> = (1..=30).map(|j| 1.0 / j as f64).collect();
+        let s: Vec<f64> = (1..=30).map(|j| 1.0 / f64::from(j)).collect();
         let mut prev = water_filling(&s, 0.0, C_SIGN).unwrap();
         let mut n = 0.0;
         while n < 45.0 {

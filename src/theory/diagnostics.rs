@@ -2,7 +2,8 @@
 //! encoder, its spectrum, and how well the decoder aligns with the encoder's transpose.
 
 use crate::theory::gaussian::{
-    GaussianError, check_finite, check_shape, clear_upper_simd_state, gemm_symmetric, mat_ref,
+    GaussianError, Parallelism, check_finite, check_shape, clear_upper_simd_state, gemm_symmetric,
+    mat_ref,
 };
 use faer::Side;
 use ndarray::{Array2, ArrayView2, Zip};
@@ -25,7 +26,13 @@ pub fn normalized_gram(b: ArrayView2<'_, f64>) -> Array2<f64> {
     }
     let n = unit.nrows();
     let mut g = Array2::zeros((n, n));
-    gemm_symmetric(g.view_mut(), unit.view(), unit.t(), 1.0, Default::default());
+    gemm_symmetric(
+        g.view_mut(),
+        unit.view(),
+        unit.t(),
+        1.0,
+        Parallelism::default(),
+    );
     for (i, ok) in nonzero.into_iter().enumerate() {
         if ok {
             g[[i, i]] = 1.0;

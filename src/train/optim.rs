@@ -1,43 +1,9 @@
 //! Optimizers (SGD, momentum, Adam) over a list of weight tensors, f32 or f64.
 
 use crate::model::NeuronMap;
+use crate::protocol::{OptKind, OptParams};
 use ndarray::{Array2, Axis, Zip};
 use num_traits::Float;
-use serde::{Deserialize, Serialize};
-
-/// Which update rule (preset key `train.optimizer`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum OptKind {
-    Sgd,
-    Momentum,
-    Adam,
-}
-
-impl OptKind {
-    pub const ALL: [OptKind; 3] = [OptKind::Sgd, OptKind::Momentum, OptKind::Adam];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            OptKind::Sgd => "sgd",
-            OptKind::Momentum => "momentum",
-            OptKind::Adam => "adam",
-        }
-    }
-}
-
-/// Hyper-parameters other than the learning rate.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct OptParams {
-    pub kind: OptKind,
-    /// Heavy-ball coefficient (momentum).
-    pub momentum: f64,
-    /// Adam's first- and second-moment decay rates.
-    pub beta1: f64,
-    pub beta2: f64,
-    /// Adam's denominator floor.
-    pub eps: f64,
-}
 
 /// Per-tensor state: momentum buffer / Adam first moment, and Adam second moment.
 #[derive(Debug, Clone)]

@@ -1,11 +1,11 @@
 //! The exact population layer in training: the covariance of a Gaussian source, the exact risk
 //! and R*(B) of the current weights, and full-batch gradient descent on the exact risk.
 
-use crate::config::DecoderMode;
 use crate::data::{DataSource, SourceKind};
 use crate::model::{Activation, Autoencoder, NeuronMap};
+use crate::protocol::{DecoderMode, OptParams};
 use crate::theory::gaussian::{self, Covariance, GaussianError, Parallelism, PopulationWorkspace};
-use crate::train::optim::{OptParams, Optimizer, remap_axis};
+use crate::train::optim::{Optimizer, remap_axis};
 use ndarray::{Array2, Axis};
 
 /// Σ of a Gaussian source (None for sparse data: no closed form applies).
@@ -128,7 +128,7 @@ impl PopulationEngine {
         match decoder {
             DecoderMode::Learned => {
                 self.opt
-                    .step(&mut [&mut self.a, &mut self.b], &[&self.ga, &self.gb], lr)
+                    .step(&mut [&mut self.a, &mut self.b], &[&self.ga, &self.gb], lr);
             }
             // At A = A*(B), ∂R*/∂B = ∂R/∂B (envelope theorem): step B only.
             DecoderMode::Optimal => {

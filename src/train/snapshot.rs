@@ -2,9 +2,9 @@
 //! matrix the UI shows (downsampled), the alignment of A with Bᵀ.
 
 use crate::model::Autoencoder;
+use crate::protocol::{Features, MatrixView, Snapshot, SnapshotRequest};
 use crate::theory::diagnostics;
 use crate::theory::spectrum;
-use crate::train::protocol::{Features, MatrixView, Snapshot, SnapshotRequest};
 use ndarray::{Array1, Array2, ArrayView2};
 use ndarray_npy::WriteNpyExt;
 use std::fs::File;
@@ -152,7 +152,7 @@ fn write_npy(
 fn write_csv(path: &Path, m: ArrayView2<f64>) -> std::io::Result<PathBuf> {
     let mut w = BufWriter::new(File::create(path)?);
     for row in m.rows() {
-        let line: Vec<String> = row.iter().map(|v| v.to_string()).collect();
+        let line: Vec<String> = row.iter().map(ToString::to_string).collect();
         writeln!(w, "{}", line.join(","))?;
     }
     w.flush()?;

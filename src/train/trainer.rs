@@ -1,13 +1,14 @@
 //! The trainer: owns the model, the optimizer, the data streams and the validation set, and
 //! advances training one step at a time. The worker thread drives it; tests drive it directly.
 
-use crate::config::{Config, DecoderMode, SignGrad, TrainMode, n_for_rate};
+use crate::config::{Config, n_for_rate};
 use crate::data::{Batches, DataSource, SourceKind};
 use crate::linalg::Parallelism;
 use crate::model::{Activation, Autoencoder, Grads, Surrogate, Workspace, sum_sq};
+use crate::protocol::{DecoderMode, OptKind, RiskKind, Schedule, SignGrad, TrainMode};
 use crate::theory::bounds::{self, Limit};
 use crate::theory::gaussian::{self, Covariance};
-use crate::train::optim::{OptKind, Optimizer};
+use crate::train::optim::Optimizer;
 use crate::train::population::{self, PopulationEngine};
 use ndarray::{Array2, Axis};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -28,25 +29,6 @@ pub enum StepOutcome {
     Applied { loss: f64, grad_norm: f64 },
     /// Loss or gradient was NaN/Inf: the update was *not* applied, weights are unchanged.
     Diverged { loss: f64, grad_norm: f64 },
-}
-
-/// What kind of number a reported risk is.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
-pub enum RiskKind {
-    /// Closed form of THEORY §3 (Gaussian data).
-    Exact,
-    /// Mean over a fixed held-out set.
-    Validation { samples: usize },
-}
-
-impl std::fmt::Display for RiskKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            RiskKind::Exact => f.write_str("exact"),
-            RiskKind::Validation { samples } => write!(f, "validation, {samples} samples"),
-        }
-    }
 }
 
 /// A risk evaluation of the current weights. All risks are per coordinate and normalized by
@@ -217,7 +199,7 @@ impl Trainer {
     /// Relaxation temperature β at the current step (tanh surrogate).
     pub fn beta(&self) -> f64 {
         let t = &self.cfg.train;
-        crate::train::schedule::Schedule::Exp.at(self.step, t.steps, t.beta_start, t.beta_end)
+        Schedule::Exp.at(self.step, t.steps, t.beta_start, t.beta_end)
     }
 
     fn surrogate(&self) -> Surrogate {

@@ -2,14 +2,14 @@
 //! steps, and sends `Event`s throttled by wall time with `try_send`, so a slow consumer (a
 //! terminal over SSH) never slows training and memory never grows. It never prints.
 
-use crate::config::{Config, TrainMode};
+use crate::config::Config;
+use crate::protocol::{
+    Command, Event, FinishReason, Metrics, PauseReason, Report, SnapshotRequest, Summary, TrainMode,
+};
 use crate::record::{RecordError, Recorder};
 use crate::safe_io::OutputMode;
 use crate::theory::gaussian::Parallelism;
 use crate::train::convergence::{Convergence, ConvergenceTracker};
-use crate::train::protocol::{
-    Command, Event, FinishReason, Metrics, PauseReason, Report, SnapshotRequest, Summary,
-};
 use crate::train::snapshot;
 use crate::train::trainer::{Evaluation, StepOutcome, Trainer};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError, bounded, unbounded};
@@ -136,18 +136,18 @@ pub fn spawn_durable(
     let join = std::thread::Builder::new()
         .name("aescope-worker".into())
         .spawn(move || {
-            let mut w = Worker::new(cfg, opts, control, recorder, ev_tx);
+            let mut w = Worker::new(&cfg, opts, control, recorder, ev_tx);
             w.max_memory = durable.max_memory;
             // A bug must not cost the user the run record: close it and report.
-            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.run(cmd_rx)));
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.run(&cmd_rx)));
             if let Err(panic) = outcome {
                 let msg = panic
                     .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
+                    .map(ToString::to_string)
                     .or_else(|| panic.downcast_ref::<String>().cloned())
                     .unwrap_or_else(|| "unknown panic".into());
                 let step = w.trainer.steps_done();
-                w.record(|r| r.event(step, "internal error", json!(msg)));
+                w.record(|r| r.event(step, "internal error", &json!(msg)));
                 w.emit(Event::Error(format!(
                     "internal error in the training thread: {msg}"
                 )));
@@ -199,14 +199,14 @@ struct Worker {
 
 impl Worker {
     fn new(
-        cfg: Config,
+        cfg: &Config,
         opts: WorkerOptions,
         control: RunControl,
         recorder: Option<Recorder>,
         events: Sender<Event>,
     ) -> Self {
         let now = Instant::now();
-        let mut trainer = Trainer::new(&cfg);
+        let mut trainer = Trainer::new(cfg);
         trainer.set_parallelism(control.parallelism);
         Worker {
             trainer,
@@ -232,7 +232,7 @@ impl Worker {
         }
     }
 
-    fn run(&mut self, commands: Receiver<Command>) {
+    fn run(&mut self, commands: &Receiver<Command>) {
         self.send_metrics();
         loop {
             let idle = (self.paused && self.pending_steps == 0) || self.finished;
@@ -270,7 +270,7 @@ impl Worker {
             if self.snapshot_req.is_some() && stale && Instant::now() >= self.next_snapshot {
                 self.send_snapshot();
             }
-            self.record(|r| r.tick());
+            self.record(Recorder::tick);
         }
     }
 
@@ -316,12 +316,12 @@ impl Worker {
                 // The summary must describe the weights the run stopped at.
                 return self.diverge(f64::NAN);
             }
-            if let Some(rule) = self.convergence.as_ref().map(|c| c.rule()) {
+            if let Some(rule) = self.convergence.as_ref().map(ConvergenceTracker::rule) {
                 self.record(|r| {
                     r.event(
                         step,
                         "converged",
-                        json!({ "tol": rule.tol, "window": rule.window }),
+                        &json!({ "tol": rule.tol, "window": rule.window }),
                     )
                 });
             }
@@ -360,7 +360,7 @@ impl Worker {
         } else {
             json!(loss.to_string())
         };
-        self.record(|r| r.event(step, "diverged", json!({ "loss": shown })));
+        self.record(|r| r.event(step, "diverged", &json!({ "loss": shown })));
         if self.opts.exit_when_finished {
             self.finish(FinishReason::Diverged);
             return true;
@@ -391,22 +391,22 @@ impl Worker {
             Command::ScaleLr(f) => {
                 self.trainer.scale_lr(f);
                 let lr = self.trainer.lr();
-                self.record(|r| r.event(step, "lr", json!({ "factor": f, "lr": lr })));
+                self.record(|r| r.event(step, "lr", &json!({ "factor": f, "lr": lr })));
             }
             Command::SetActivation(a) => match self.trainer.set_activation(a) {
                 Ok(()) => {
-                    self.record(|r| r.event(step, "activation", json!(a)));
+                    self.record(|r| r.event(step, "activation", &json!(a)));
                     self.after_change();
                 }
                 Err(e) => self.emit(Event::Error(e)),
             },
             Command::SetOptimizer(o) => {
                 self.trainer.set_optimizer(o);
-                self.record(|r| r.event(step, "optimizer", json!(o)));
+                self.record(|r| r.event(step, "optimizer", &json!(o)));
             }
             Command::SetDecoder(m) => match self.trainer.set_decoder(m) {
                 Ok(()) => {
-                    self.record(|r| r.event(step, "decoder", json!(m)));
+                    self.record(|r| r.event(step, "decoder", &json!(m)));
                     self.after_change();
                 }
                 Err(e) => self.emit(Event::Error(e)),
@@ -418,7 +418,7 @@ impl Worker {
                 self.finished = false;
                 self.started = Instant::now();
                 self.steps_at_last_metrics = 0;
-                self.record(|r| r.event(step, "reset", json!({ "seed": seed })));
+                self.record(|r| r.event(step, "reset", &json!({ "seed": seed })));
                 self.after_change();
             }
             Command::WantSnapshots(req) => {
@@ -434,7 +434,10 @@ impl Worker {
                 self.emit(ev);
             }
             Command::Save(path) => {
-                let ev = match crate::record::save_checkpoint(&path, &self.trainer) {
+                let t = &self.trainer;
+                let saved =
+                    crate::record::save_checkpoint(&path, t.config(), t.steps_done(), t.model());
+                let ev = match saved {
                     Ok(()) => Event::Saved(path),
                     Err(e) => Event::Error(e.to_string()),
                 };
@@ -461,7 +464,7 @@ impl Worker {
         }
         let r = self.trainer.rate();
         let limit = self.trainer.limit().value;
-        self.record(|rec| rec.event(step, "rate", json!({ "n": n, "r": r, "limit": limit })));
+        self.record(|rec| rec.event(step, "rate", &json!({ "n": n, "r": r, "limit": limit })));
         self.emit(Event::RateChanged { step, n, r, limit });
         self.after_change();
     }
@@ -585,7 +588,7 @@ impl Worker {
 
     fn quit(&mut self) {
         if self.finished {
-            self.record(|r| r.flush());
+            self.record(Recorder::flush);
         } else {
             // The last evaluation is reused when there is one: an exact evaluation at large d
             // takes minutes, and a signal must end the run promptly.

@@ -8,15 +8,14 @@
 
 use super::history::{HistoryView, Point, Series, StepLine};
 use super::keys::{Action, action};
-use crate::config::{Config, DecoderMode, n_for_rate};
+use crate::config::{Config, n_for_rate};
 use crate::data::SourceKind;
 use crate::model::Activation;
-use crate::theory::bounds;
-use crate::train::optim::OptKind;
-use crate::train::protocol::{
-    Command, Event, FinishReason, MatrixView, Metrics, PauseReason, Report, Snapshot,
-    SnapshotRequest, Summary,
+use crate::protocol::{
+    Command, DecoderMode, Event, FinishReason, MatrixView, Metrics, OptKind, PauseReason, Report,
+    Snapshot, SnapshotRequest, Summary,
 };
+use crate::theory::bounds;
 use crossterm::event::KeyEvent;
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -96,11 +95,11 @@ struct Pending<T> {
 }
 
 impl<T: PartialEq + Copy> Pending<T> {
-    fn new(value: T) -> Option<Pending<T>> {
-        Some(Pending {
+    fn new(value: T) -> Pending<T> {
+        Pending {
             value,
             ttl: PENDING_TTL,
-        })
+        }
     }
 
     /// Drop the pending value once the worker shows it, or after a while (it may have
@@ -115,7 +114,7 @@ impl<T: PartialEq + Copy> Pending<T> {
         }
     }
 
-    fn or(slot: &Option<Pending<T>>, actual: T) -> T {
+    fn or(slot: Option<&Pending<T>>, actual: T) -> T {
         slot.map_or(actual, |p| p.value)
     }
 }
@@ -330,12 +329,10 @@ impl AppState {
             Event::RateChanged { step, r, limit, .. } => {
                 self.set_reference_lines(step, r, limit);
             }
-            Event::Paused(PauseReason::Diverged { step, loss }) => {
+            Event::Paused(reason @ PauseReason::Diverged { step, loss }) => {
                 self.diverged = Some((step, loss));
                 self.status = Some(Status {
-                    text: format!(
-                        "diverged at step {step} (loss {loss}): lower the learning rate (-) and resume (space)"
-                    ),
+                    text: format!("{reason}: lower the learning rate (-) and resume (space)"),
                     error: true,
                 });
             }
@@ -354,8 +351,11 @@ impl AppState {
                         text: format!("{text}; {e}"),
                         error: true,
                     },
-                    Some(Ok(_)) => Status {
-                        text: format!("{text} + {}", super::export::SERIES_FILE),
+                    Some(Ok(series)) => Status {
+                        text: format!(
+                            "{text} + {}",
+                            series.file_name().unwrap_or_default().to_string_lossy()
+                        ),
                         error: false,
                     },
                     None => Status { text, error: false },
@@ -469,6 +469,10 @@ impl AppState {
     }
 
     /// Handle an action at wall time `now` (for file names).
+    #[allow(
+        clippy::too_many_lines,
+        reason = "being split into per-part handlers (issue 11 item 3)"
+    )]
     pub fn on_action(&mut self, a: Action, now: SystemTime) -> Vec<Effect> {
         self.dirty = true;
         match self.overlay {
@@ -526,26 +530,31 @@ impl AppState {
                 };
                 let next = cycle(
                     &Activation::ALL,
-                    Pending::or(&self.pending_act, m.activation),
+                    Pending::or(self.pending_act.as_ref(), m.activation),
                 );
-                self.pending_act = Pending::new(next);
+                self.pending_act = Some(Pending::new(next));
                 send(Command::SetActivation(next))
             }
             Action::CycleOptimizer => {
                 let Some(m) = &self.metrics else {
                     return Vec::new();
                 };
-                let next = cycle(&OptKind::ALL, Pending::or(&self.pending_opt, m.optimizer));
-                self.pending_opt = Pending::new(next);
+                let next = cycle(
+                    &OptKind::ALL,
+                    Pending::or(self.pending_opt.as_ref(), m.optimizer),
+                );
+                self.pending_opt = Some(Pending::new(next));
                 send(Command::SetOptimizer(next))
             }
             Action::CycleDecoder => {
                 let Some(m) = &self.metrics else {
                     return Vec::new();
                 };
-                let modes = [DecoderMode::Learned, DecoderMode::Optimal];
-                let next = cycle(&modes, Pending::or(&self.pending_dec, m.decoder));
-                self.pending_dec = Pending::new(next);
+                let next = cycle(
+                    &DecoderMode::ALL,
+                    Pending::or(self.pending_dec.as_ref(), m.decoder),
+                );
+                self.pending_dec = Some(Pending::new(next));
                 send(Command::SetDecoder(next))
             }
             Action::CycleView => {
@@ -608,7 +617,7 @@ impl AppState {
         let Some(m) = &self.metrics else {
             return Vec::new();
         };
-        let n = Pending::or(&self.pending_n, m.n);
+        let n = Pending::or(self.pending_n.as_ref(), m.n);
         let target = if up {
             n.saturating_add(1)
         } else {
@@ -617,7 +626,7 @@ impl AppState {
         if target == 0 || target == n {
             return Vec::new();
         }
-        self.pending_n = Pending::new(target);
+        self.pending_n = Some(Pending::new(target));
         vec![Effect::Send(Command::SetN(target))]
     }
 
@@ -627,7 +636,7 @@ impl AppState {
             return Vec::new();
         };
         let d = m.d.max(1);
-        let r = Pending::or(&self.pending_n, m.n) as f64 / d as f64;
+        let r = Pending::or(self.pending_n.as_ref(), m.n) as f64 / d as f64;
         // A rung counts as reached when it rounds to the same n.
         let eps = 0.5 / d as f64;
         let rung = if up {
@@ -638,7 +647,7 @@ impl AppState {
         let Some(rung) = rung else {
             return Vec::new();
         };
-        self.pending_n = Pending::new(n_for_rate(rung, d));
+        self.pending_n = Some(Pending::new(n_for_rate(rung, d)));
         vec![Effect::Send(Command::SetRate(rung))]
     }
 
@@ -671,7 +680,7 @@ pub fn utc_stamp(t: SystemTime) -> String {
     let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let (days, rem) = (secs / 86_400, secs % 86_400);
     // Howard Hinnant's civil_from_days.
-    let z = days as i64 + 719_468;
+    let z = days.cast_signed() + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;

@@ -4,8 +4,7 @@
 use super::app::{AppState, RunState};
 use super::theme::Theme;
 use crate::data::SourceKind;
-use crate::train::protocol::FinishReason;
-use crate::train::trainer::RiskKind;
+use crate::protocol::FinishReason;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
@@ -82,18 +81,9 @@ fn items(app: &AppState, theme: &Theme) -> (Vec<Item>, Vec<Item>) {
     // A finished worker keeps counting its idle time; the run took the summary's wall time.
     let elapsed = app.finished.as_ref().map_or(m.elapsed_s, |s| s.wall_s);
     status.push(vec![label("elapsed "), value(duration(elapsed))]);
-    status.push(vec![value(m.activation.name().to_string())]);
-    status.push(vec![value(m.optimizer.name().to_string())]);
-    status.push(vec![
-        label("A "),
-        value(
-            match m.decoder {
-                crate::config::DecoderMode::Learned => "learned",
-                crate::config::DecoderMode::Optimal => "optimal",
-            }
-            .to_string(),
-        ),
-    ]);
+    status.push(vec![value(m.activation.to_string())]);
+    status.push(vec![value(m.optimizer.to_string())]);
+    status.push(vec![label("A "), value(m.decoder.to_string())]);
     status.push(vec![
         value(app.preset.clone()),
         label(format!("{source} d={}", m.d).as_str()),
@@ -104,7 +94,7 @@ fn items(app: &AppState, theme: &Theme) -> (Vec<Item>, Vec<Item>) {
             let kind = m
                 .risk_kind
                 .as_ref()
-                .map_or_else(String::new, |k| format!(" ({})", kind_short(k)));
+                .map_or_else(String::new, |k| format!(" ({})", k.short()));
             numbers.push(vec![
                 label("risk "),
                 Span::styled(format!("{risk:.4}"), bold.fg(theme.risk)),
@@ -134,14 +124,6 @@ fn items(app: &AppState, theme: &Theme) -> (Vec<Item>, Vec<Item>) {
         label(&format!(" (n={})", m.n)),
     ]);
     (status, numbers)
-}
-
-/// "exact" or "val": the full description is in the risk panel's title.
-pub fn kind_short(k: &RiskKind) -> &'static str {
-    match k {
-        RiskKind::Exact => "exact",
-        RiskKind::Validation { .. } => "val",
-    }
 }
 
 fn state_badge(s: RunState, theme: &Theme) -> Span<'static> {

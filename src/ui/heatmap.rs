@@ -180,7 +180,7 @@ pub fn draw_matrix(
 /// "−1.00 ▕gradient▏ +1.00  range [lo, hi]".
 fn draw_legend(scale: f32, range: (f32, f32), area: Rect, theme: &Theme, buf: &mut Buffer) {
     let lo = format!("{:+.2} ", -scale);
-    let hi = format!(" {:+.2}", scale);
+    let hi = format!(" {scale:+.2}");
     let range_text = format!("  range [{:.2}, {:.2}]", range.0, range.1);
     let fixed = lo.chars().count() + hi.chars().count();
     let avail = (area.width as usize).saturating_sub(fixed);

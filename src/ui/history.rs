@@ -301,7 +301,7 @@ mod tests {
     fn decimating_halves_when_full_and_keeps_the_mean() {
         let mut d = Decimating::new(8);
         for i in 1..=8 {
-            d.push(pt(i as f64));
+            d.push(pt(f64::from(i)));
         }
         // Full at 8: merged to 4 points of 2, stride 2.
         assert_eq!(d.stride(), 2);
@@ -336,17 +336,17 @@ mod tests {
         let mut d = Decimating::new(100);
         let n = 1_000_000;
         for i in 1..=n {
-            d.push(pt(i as f64));
+            d.push(pt(f64::from(i)));
         }
         let p = d.points();
         assert!(p.len() <= 101, "{}", p.len());
         assert!(p.len() >= 50);
-        assert_eq!(p.last().map(|q| q.x), Some(n as f64));
+        assert_eq!(p.last().map(|q| q.x), Some(f64::from(n)));
         let total: f64 = p.iter().map(|q| q.weight).sum();
-        assert_eq!(total, n as f64);
+        assert_eq!(total, f64::from(n));
         // Weighted means preserve the overall mean.
         let mean: f64 = p.iter().map(|q| q.y * q.weight).sum::<f64>() / total;
-        assert!((mean - (n as f64 + 1.0) / 2.0).abs() < 1e-6);
+        assert!((mean - f64::midpoint(f64::from(n), 1.0)).abs() < 1e-6);
         assert!(p.windows(2).all(|w| w[0].x < w[1].x));
     }
 
@@ -354,7 +354,7 @@ mod tests {
     fn recent_keeps_the_last_points() {
         let mut r = Recent::new(3);
         for i in 0..10 {
-            r.push(pt(i as f64));
+            r.push(pt(f64::from(i)));
         }
         let xs: Vec<f64> = r.points().iter().map(|p| p.x).collect();
         assert_eq!(xs, vec![7.0, 8.0, 9.0]);

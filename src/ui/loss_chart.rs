@@ -5,7 +5,7 @@
 use super::app::{AppState, Status};
 use super::history::{HistoryView, smooth};
 use super::theme::Theme;
-use crate::train::trainer::RiskKind;
+use crate::protocol::RiskKind;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
@@ -106,6 +106,10 @@ pub fn status_line(status: Option<&Status>, theme: &Theme) -> Line<'static> {
     }
 }
 
+#[allow(
+    clippy::too_many_lines,
+    reason = "being turned into a panel widget (issue 11 item 3)"
+)]
 fn draw_chart(app: &AppState, theme: &Theme, inner: Rect, buf: &mut Buffer) {
     let log = app.log_scale;
     let ty = |y: f64| -> Option<f64> {
@@ -199,7 +203,7 @@ fn draw_chart(app: &AppState, theme: &Theme, inner: Rect, buf: &mut Buffer) {
             ))
         })
         .collect();
-    let x_labels: Vec<Span> = [x_lo, (x_lo + x_hi) / 2.0, x_hi]
+    let x_labels: Vec<Span> = [x_lo, f64::midpoint(x_lo, x_hi), x_hi]
         .iter()
         .map(|&x| Span::raw(step_label(x)))
         .collect();
@@ -279,8 +283,8 @@ fn label_lines(
         let candidates = [0i32, -1, 1, -2, 2];
         let row = candidates
             .iter()
-            .map(|d| want as i32 + d)
-            .filter(|&y| y >= graph.top() as i32 && y < graph.bottom() as i32)
+            .map(|d| i32::from(want) + d)
+            .filter(|&y| y >= i32::from(graph.top()) && y < i32::from(graph.bottom()))
             .map(|y| y as u16)
             .find(|y| !taken.contains(y));
         let Some(row) = row else {
@@ -316,7 +320,7 @@ fn row_of(v: f64, lo: f64, hi: f64, graph: Rect, marker: Marker) -> Option<u16> 
         Marker::HalfBlock | Marker::Quadrant => 2.0,
         _ => 1.0,
     };
-    let res = graph.height as f64 * per_cell;
+    let res = f64::from(graph.height) * per_cell;
     let y = ((hi - v) * (res - 1.0) / (hi - lo)).round();
     Some(graph.top() + (y / per_cell) as u16)
 }
@@ -386,11 +390,11 @@ fn nice_axis(lo: f64, hi: f64, max_ticks: usize) -> (f64, f64, usize) {
 /// A tick label: as many decimals as the spacing of the ticks needs.
 fn tick(v: f64, span: f64, n: usize, log: bool) -> String {
     if log {
-        return if !(1e-3..100.0).contains(&v) {
-            format!("{v:.1e}")
-        } else {
+        return if (1e-3..100.0).contains(&v) {
             let decimals = (2 - v.log10().floor() as i32).clamp(0, 5) as usize;
             format!("{v:.decimals$}")
+        } else {
+            format!("{v:.1e}")
         };
     }
     // A diverging run reaches 1e13: keep labels short.

@@ -11,8 +11,8 @@ use super::terminal::{Term, TerminalGuard};
 use super::theme::{ColorMode, Theme};
 use super::{export, heatmap};
 use crate::config::Config;
+use crate::protocol::{Command, Event, Summary};
 use crate::record::RecordError;
-use crate::train::protocol::{Command, Event, Summary};
 use crate::train::{WorkerHandle, WorkerOptions, spawn};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, bounded, select};
 use crossterm::event::{self as ct, Event as Input};
@@ -94,7 +94,7 @@ pub enum UiError {
 
 /// Train `cfg` in the interface until the user quits or a signal arrives. The worker's record
 /// is complete when this returns, on every path.
-pub fn run(cfg: Config, opts: UiOptions) -> Result<Outcome, UiError> {
+pub fn run(cfg: Config, opts: &UiOptions) -> Result<Outcome, UiError> {
     if !io::stdout().is_terminal() {
         return Err(UiError::NotATerminal);
     }
@@ -185,7 +185,7 @@ fn event_loop(
         let frame_at = if pending_draw {
             next_frame
         } else {
-            now + Duration::from_secs(3600)
+            now + Duration::from_hours(1)
         };
         let wait = frame_at.saturating_duration_since(now);
         let mut quit = false;
@@ -210,9 +210,9 @@ fn event_loop(
                     return Ok(Ending::TerminalGone);
                 };
                 fast_until = Instant::now() + FAST_AFTER_INPUT;
-                quit |= on_input(ev, term, app, &mut link)?;
+                quit |= on_input(&ev, term, app, &mut link)?;
                 for ev in input.try_iter() {
-                    quit |= on_input(ev, term, app, &mut link)?;
+                    quit |= on_input(&ev, term, app, &mut link)?;
                 }
             }
             recv(signal) -> _ => return Ok(Ending::Signal),
@@ -272,14 +272,14 @@ fn draw(
 
 /// One terminal event. Returns true when the user quits.
 fn on_input(
-    ev: Input,
+    ev: &Input,
     term: &mut Term,
     app: &mut AppState,
     link: &mut Link,
 ) -> Result<bool, UiError> {
     match ev {
         Input::Key(key) => {
-            for effect in app.on_key(&key, SystemTime::now()) {
+            for effect in app.on_key(key, SystemTime::now()) {
                 match effect {
                     Effect::Send(cmd) => link.send(cmd),
                     Effect::WriteSeries(dir) => {
@@ -295,7 +295,7 @@ fn on_input(
         Input::Resize(w, h) => {
             // A full redraw: resize() clears the screen and forgets the previous frame, without
             // the cursor-position round trip of clear() (slow over SSH).
-            term.resize(Rect::new(0, 0, w, h))?;
+            term.resize(Rect::new(0, 0, *w, *h))?;
             app.mark_dirty();
         }
         _ => {}

@@ -230,10 +230,10 @@ impl SweepState {
         }
         let last = self.runs.len().saturating_sub(1);
         match key.code {
-            KeyCode::Left | KeyCode::Up | KeyCode::Char('k') | KeyCode::Char('h') => {
+            KeyCode::Left | KeyCode::Up | KeyCode::Char('k' | 'h') => {
                 self.selected = self.selected.saturating_sub(1);
             }
-            KeyCode::Right | KeyCode::Down | KeyCode::Char('j') | KeyCode::Char('l') => {
+            KeyCode::Right | KeyCode::Down | KeyCode::Char('j' | 'l') => {
                 self.selected = (self.selected + 1).min(last);
             }
             KeyCode::Home => self.selected = 0,

@@ -15,6 +15,7 @@ use ratatui::widgets::{
     Axis, Block, Borders, Cell, Chart, Dataset, Gauge, GraphType, Paragraph, Row, StatefulWidget,
     Table, TableState, Widget,
 };
+use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 /// Samples of each theory curve across the rate range: smooth at any terminal width.
@@ -70,10 +71,12 @@ fn gauge_widget<'a>(state: &SweepState, theme: &Theme, now: Instant) -> Gauge<'a
     };
     let mut label = format!("{done}/{total} runs");
     if let Some(p) = state.progress {
-        label.push_str(&format!(" · elapsed {}", human(p.elapsed)));
+        let _ = write!(label, " · elapsed {}", human(p.elapsed));
     }
     match state.eta(now) {
-        Some(eta) => label.push_str(&format!(" · ETA {}", human(eta))),
+        Some(eta) => {
+            let _ = write!(label, " · ETA {}", human(eta));
+        }
         None if state.done => label.push_str(" · done"),
         None => label.push_str(" · ETA –"),
     }
@@ -177,7 +180,11 @@ fn render_curve(state: &SweepState, theme: &Theme, area: Rect, buf: &mut Buffer)
                 .title("rate r = n/d")
                 .style(Style::default().fg(theme.dim))
                 .bounds([lo, hi])
-                .labels([num_label(lo), num_label((lo + hi) / 2.0), num_label(hi)]),
+                .labels([
+                    num_label(lo),
+                    num_label(f64::midpoint(lo, hi)),
+                    num_label(hi),
+                ]),
         )
         .y_axis(
             Axis::default()
@@ -251,6 +258,10 @@ fn render_list(state: &SweepState, theme: &Theme, area: Rect, buf: &mut Buffer) 
     StatefulWidget::render(table, area, buf, &mut ts);
 }
 
+#[allow(
+    clippy::too_many_lines,
+    reason = "being turned into a panel widget (issue 11 item 3)"
+)]
 fn render_live(
     state: &SweepState,
     entry: Option<&RunEntry>,

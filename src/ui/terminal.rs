@@ -107,13 +107,12 @@ fn install_panic_hook() {
         std::panic::set_hook(Box::new(move |info| {
             let on_ui = UI_THREAD
                 .lock()
-                .map(|t| *t == Some(std::thread::current().id()))
-                .unwrap_or(true);
+                .map_or(true, |t| *t == Some(std::thread::current().id()));
             if ACTIVE.load(Ordering::SeqCst) && !on_ui {
                 let payload = info
                     .payload()
                     .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
+                    .map(ToString::to_string)
                     .or_else(|| info.payload().downcast_ref::<String>().cloned())
                     .unwrap_or_else(|| "unknown panic".into());
                 let place = info

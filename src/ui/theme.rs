@@ -137,7 +137,8 @@ pub fn diverging_rgb(t: f32) -> [u8; 3] {
         let ((t0, c0), (t1, c1)) = (w[0], w[1]);
         if t <= t1 {
             let f = (t - t0) / (t1 - t0);
-            let mix = |a: u8, b: u8| (a as f32 + f * (b as f32 - a as f32)).round() as u8;
+            let mix =
+                |a: u8, b: u8| (f32::from(a) + f * (f32::from(b) - f32::from(a))).round() as u8;
             return [mix(c0[0], c1[0]), mix(c0[1], c1[1]), mix(c0[2], c1[2])];
         }
     }
@@ -179,18 +180,18 @@ const CUBE: [u8; 6] = [0, 95, 135, 175, 215, 255];
 pub fn nearest_256([r, g, b]: [u8; 3]) -> u8 {
     let level = |v: u8| {
         (0..6)
-            .min_by_key(|&i| (CUBE[i] as i32 - v as i32).abs())
+            .min_by_key(|&i| (i32::from(CUBE[i]) - i32::from(v)).abs())
             .unwrap_or(0)
     };
     let (ri, gi, bi) = (level(r), level(g), level(b));
     let cube = [CUBE[ri], CUBE[gi], CUBE[bi]];
     let cube_index = 16 + 36 * ri as u8 + 6 * gi as u8 + bi as u8;
     // Grey ramp 232..=255: 8, 18, …, 238.
-    let mean = (r as u32 + g as u32 + b as u32) / 3;
+    let mean = (u32::from(r) + u32::from(g) + u32::from(b)) / 3;
     let gi_ramp = ((mean.saturating_sub(8) + 5) / 10).min(23) as u8;
     let grey = 8 + 10 * gi_ramp;
     let dist = |c: [u8; 3]| {
-        let d = |a: u8, b: u8| (a as i32 - b as i32).pow(2);
+        let d = |a: u8, b: u8| (i32::from(a) - i32::from(b)).pow(2);
         d(c[0], r) + d(c[1], g) + d(c[2], b)
     };
     if dist([grey, grey, grey]) < dist(cube) {

@@ -2,13 +2,12 @@
 
 #![allow(dead_code)]
 
-use aescope::config::{Config, DecoderMode};
+use aescope::config::Config;
 use aescope::model::Activation;
-use aescope::train::optim::OptKind;
-use aescope::train::protocol::{
-    Features, FinishReason, MatrixView, Metrics, Report, Snapshot, Summary,
+use aescope::protocol::{
+    DecoderMode, Features, FinishReason, MatrixView, Metrics, OptKind, Report, RiskKind, Snapshot,
+    Summary,
 };
-use aescope::train::trainer::RiskKind;
 use aescope::ui::app::AppState;
 use aescope::ui::layout;
 use aescope::ui::theme::{ColorMode, Theme};

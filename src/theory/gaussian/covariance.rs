@@ -127,7 +127,7 @@ impl Covariance {
                         Zip::from(&mut o)
                             .and(r)
                             .and(&v)
-                            .for_each(|o, x, s| *o = x * s)
+                            .for_each(|o, x, s| *o = x * s);
                     });
             }
             Covariance::Full(s) => bridge::gemm(out, Accum::Replace, m, s.view(), 1.0, par),

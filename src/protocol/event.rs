@@ -1,45 +1,12 @@
-//! The worker's channel protocol: `Command`s in, `Event`s out. The UI and the headless runner
-//! only ever talk to training through these types.
+//! What the worker tells its consumer: `Event`s and the reports, snapshots and summaries they
+//! carry.
 
-use crate::config::DecoderMode;
+use super::choices::{DecoderMode, OptKind, RiskKind};
+use super::command::MatrixView;
 use crate::model::Activation;
-use crate::train::optim::OptKind;
-use crate::train::trainer::RiskKind;
 use serde::Serialize;
+use std::fmt;
 use std::path::PathBuf;
-
-/// What a consumer asks the worker to do. Applied between steps, in order.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Command {
-    Pause,
-    Resume,
-    TogglePause,
-    /// Run this many steps, then pause again (only while paused).
-    Step(u32),
-    /// Resize the hidden layer to n = round(r·d).
-    SetRate(f64),
-    /// Resize the hidden layer to exactly n neurons.
-    SetN(usize),
-    /// Multiply the learning rate by this factor (on top of the schedule).
-    ScaleLr(f64),
-    SetActivation(Activation),
-    SetOptimizer(OptKind),
-    SetDecoder(DecoderMode),
-    /// Restart from step 0; `None` draws a new seed.
-    Reset {
-        seed: Option<u64>,
-    },
-    /// Ask for matrix snapshots of this view (the UI sends it when the shown view changes);
-    /// `None` stops them.
-    WantSnapshots(Option<SnapshotRequest>),
-    /// Write a checkpoint of the weights (JSON) to this path.
-    Save(PathBuf),
-    /// Export the current matrices (A, B, B̃B̃ᵀ, its eigenvalues) as .npy and .csv files into
-    /// this directory (created if missing).
-    Export(PathBuf),
-    /// Finish the record and stop the thread.
-    Quit,
-}
 
 /// Why the worker paused.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -49,6 +16,18 @@ pub enum PauseReason {
     User,
     /// The loss or a gradient became NaN/Inf; the offending update was not applied.
     Diverged { step: u64, loss: f64 },
+}
+
+/// "paused by the user" or "diverged at step 1200 (loss NaN)".
+impl fmt::Display for PauseReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PauseReason::User => f.write_str("paused by the user"),
+            PauseReason::Diverged { step, loss } => {
+                write!(f, "diverged at step {step} (loss {loss})")
+            }
+        }
+    }
 }
 
 /// Metrics aggregated over the steps since the previous `Metrics` (about every 50 ms).
@@ -82,47 +61,6 @@ pub struct Metrics {
     pub best_risk: Option<f64>,
     /// The configured step budget.
     pub budget: u64,
-}
-
-/// Which matrix the heatmap shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MatrixView {
-    /// G = B̃B̃ᵀ (n×n, rows of B normalized): → I for r ≤ 1.
-    Gram,
-    /// AᵀA (n×n).
-    DecoderGram,
-    /// BA (n×n).
-    EncoderDecoder,
-    /// A − βBᵀ (d×n), β the least-squares scale: → 0 when A aligns with Bᵀ.
-    Alignment,
-}
-
-impl MatrixView {
-    pub const ALL: [MatrixView; 4] = [
-        MatrixView::Gram,
-        MatrixView::DecoderGram,
-        MatrixView::EncoderDecoder,
-        MatrixView::Alignment,
-    ];
-
-    /// Panel title.
-    pub fn title(self) -> &'static str {
-        match self {
-            MatrixView::Gram => "Gram B̃B̃ᵀ",
-            MatrixView::DecoderGram => "AᵀA",
-            MatrixView::EncoderDecoder => "BA",
-            MatrixView::Alignment => "A − βBᵀ",
-        }
-    }
-}
-
-/// What snapshots to compute and how large a matrix to send.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SnapshotRequest {
-    pub view: MatrixView,
-    /// Downsample (block mean and block max-abs) to at most this many rows and columns.
-    pub max_side: usize,
 }
 
 /// Matrices and spectra of the current weights, a few times a second at most.
@@ -202,6 +140,18 @@ pub enum FinishReason {
     Diverged,
     /// The training thread hit an internal error (a bug); the record was closed cleanly.
     Failed,
+}
+
+/// The record's value: "completed", "interrupted", "diverged" or "failed".
+impl fmt::Display for FinishReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            FinishReason::Completed => "completed",
+            FinishReason::Interrupted => "interrupted",
+            FinishReason::Diverged => "diverged",
+            FinishReason::Failed => "failed",
+        })
+    }
 }
 
 /// The last line of a record and the headless summary.
