@@ -2,8 +2,9 @@
 //! budget it must fit in (default: half the physical memory; `--max-memory`). A configuration
 //! over budget is refused with what it would need, instead of aborting in the allocator.
 
-use crate::config::{Config, TrainMode};
+use crate::config::Config;
 use crate::data::{Basis, SourceKind};
+use crate::protocol::TrainMode;
 use thiserror::Error;
 
 /// The budget as a fraction of physical memory when `--max-memory` is not given.
@@ -167,7 +168,7 @@ mod tests {
     use super::*;
 
     fn cfg(sets: &[&str]) -> Config {
-        let o: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+        let o: Vec<String> = sets.iter().map(ToString::to_string).collect();
         Config::load("sign-r0.5", &o).unwrap_or_else(|e| panic!("{e}"))
     }
 

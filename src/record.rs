@@ -217,7 +217,7 @@ fn kept_prefix(path: &Path, step: u64) -> Result<u64, RecordError> {
             break;
         };
         let kind = v.get("type").and_then(|t| t.as_str()).unwrap_or("");
-        let line_step = v.get("step").and_then(|s| s.as_u64());
+        let line_step = v.get("step").and_then(serde_json::Value::as_u64);
         let keep_it = match kind {
             "config" => keep == 0,
             "summary" => false,

@@ -20,7 +20,7 @@ pub(super) fn run(cfg: Config, args: &RunArgs) -> Result<i32> {
         exit_when_finished: true,
         start_paused: false,
     };
-    let worker = spawn_durable(cfg, opts, RunControl::default(), args.durability())?;
+    let worker = spawn_durable(cfg, opts, RunControl::default(), &args.durability())?;
     // Ctrl-C, SIGTERM and SIGHUP all end the run the same way: the worker writes the summary
     // line and flushes the record before the process exits.
     let quit = worker.commands.clone();

@@ -110,7 +110,7 @@ pub fn spawn_with(
     opts: WorkerOptions,
     control: RunControl,
 ) -> Result<WorkerHandle, RecordError> {
-    spawn_durable(cfg, opts, control, Durability::default())
+    spawn_durable(cfg, opts, control, &Durability::default())
 }
 
 /// [`spawn_with`] with file and memory guards.
@@ -118,7 +118,7 @@ pub fn spawn_durable(
     cfg: Config,
     opts: WorkerOptions,
     control: RunControl,
-    durable: Durability,
+    durable: &Durability,
 ) -> Result<WorkerHandle, RecordError> {
     let recorder = match &opts.record {
         Some(path) => {
@@ -131,13 +131,14 @@ pub fn spawn_durable(
         }
         None => None,
     };
+    let max_memory = durable.max_memory;
     let (cmd_tx, cmd_rx) = unbounded();
     let (ev_tx, ev_rx) = bounded(EVENT_CAPACITY);
     let join = std::thread::Builder::new()
         .name("aescope-worker".into())
         .spawn(move || {
             let mut w = Worker::new(&cfg, opts, control, recorder, ev_tx);
-            w.max_memory = durable.max_memory;
+            w.max_memory = max_memory;
             // A bug must not cost the user the run record: close it and report.
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.run(&cmd_rx)));
             if let Err(panic) = outcome {
