@@ -175,7 +175,7 @@ mod tests {
     #[test]
     fn the_issue_sizes_are_refused_and_presets_pass() {
         let budget = Some(8 << 30);
-        let big_d = cfg(&["data.d=65536"]);
+        let big_d = cfg(&["data.d=65536", "eval.val_size=16"]);
         assert!(check(&big_d, big_d.n(), 1, budget).is_err());
         let wide = cfg(&["data.d=256", "model.rate=256"]);
         let e = check(&wide, wide.n(), 1, budget).map_err(|e| e.to_string());
