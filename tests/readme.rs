@@ -27,9 +27,15 @@
 //!   indented code blocks may not hold `aescope` commands at all (fence them), so every skip
 //!   is deliberate.
 //!
+//! * **Rust blocks** (```rust) must be verbatim excerpts of a program in `examples/` (which
+//!   `cargo test` compiles), ignoring indentation and blank lines.
+//!
 //! The test also checks that every internal link (`[text](#anchor)`, `[text](docs/x.md)`)
-//! resolves, and that it found at least [`MIN_COMMANDS`] runnable commands, so a bug in this
-//! extractor cannot pass silently.
+//! resolves, that it found at least [`MIN_COMMANDS`] runnable commands (so a bug in this
+//! extractor cannot pass silently), and, in every `aescope ...` line or code span and every
+//! code span starting with `--` (skipped blocks and prose included), that each `--flag` is one
+//! of the binary's (from `--help`; the few others named on purpose are listed in the test), and
+//! that every dotted preset key named anywhere (`train.lr`, `sweep.tol`) is in the schema.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -504,6 +510,202 @@ fn readme_commands_run_as_documented() {
     );
 }
 
+/// Run the binary with `args`, stdout as text (for --help and presets).
+fn aescope_stdout(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_aescope"))
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("running aescope {args:?}: {e}"));
+    assert!(out.status.success(), "aescope {args:?} failed");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `--flag` tokens in a text.
+fn flags(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(p) = rest.find("--") {
+        rest = &rest[p + 2..];
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_lowercase() || *c == '-')
+            .collect();
+        // `--` alone, or a long dash drawn as `---`: not a flag.
+        if name.starts_with(|c: char| c.is_ascii_lowercase()) {
+            out.push(format!("--{}", name.trim_end_matches('-')));
+        }
+        rest = &rest[name.len()..];
+    }
+    out
+}
+
+/// The aescope command lines of a document, in code (fenced, skipped or not) and in inline
+/// code spans (each starting at `aescope`), and the code spans that start with a flag.
+fn aescope_mentions(text: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut in_fence = false;
+    for (n, line) in text.lines().enumerate() {
+        let t = line.trim_start();
+        if t.starts_with("```") || t.starts_with("~~~") {
+            in_fence = !in_fence;
+            continue;
+        }
+        if in_fence {
+            if is_aescope_command(t) {
+                out.push((n + 1, t.to_string()));
+            }
+            continue;
+        }
+        for (k, span) in line.split('`').enumerate() {
+            if k % 2 == 1 && (is_aescope_command(span) || span.starts_with("--")) {
+                out.push((n + 1, span.to_string()));
+            }
+        }
+    }
+    out
+}
+
+/// Dotted preset keys (`train.lr`) in a text: a section name, a dot, a lower-case field.
+fn dotted_keys(text: &str) -> Vec<String> {
+    const SECTIONS: [&str; 5] = ["data", "model", "train", "eval", "sweep"];
+    // File names that look like keys: sweep.csv, sweep.sbatch, sweep.records/ ...
+    const NOT_KEYS: [&str; 8] = ["csv", "svg", "png", "json", "sbatch", "records", "by", "rs"];
+    let mut out = Vec::new();
+    for word in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '_')) {
+        let Some((section, field)) = word.split_once('.') else {
+            continue;
+        };
+        let field = field.trim_end_matches('.');
+        if SECTIONS.contains(&section)
+            && field.starts_with(|c: char| c.is_ascii_lowercase())
+            && !NOT_KEYS.contains(&field.split('.').next().unwrap_or(field))
+        {
+            out.push(format!("{section}.{field}"));
+        }
+    }
+    out
+}
+
+/// Every flag given to aescope in the docs (also in skipped blocks and in prose) exists, and
+/// every dotted preset key they name is a key of the schema.
+#[test]
+fn flags_and_keys_in_the_docs_exist() {
+    let mut known_flags = Vec::new();
+    for sub in ["run", "sweep", "sweep-merge", "theory", "presets"] {
+        known_flags.extend(flags(&aescope_stdout(&[sub, "--help"])));
+    }
+    known_flags.extend(flags(&aescope_stdout(&["--help"])));
+    // Hidden on purpose (a measurement aid), documented under Speed with the interface attached;
+    // the numpy reference's --threads, named in Speed; the placeholder of the contributing notes.
+    known_flags.extend(["--exit-when-done", "--threads", "--flag"].map(String::from));
+    let resolved = aescope_stdout(&["presets", "sign-r0.5"]);
+    let mut known_keys = Vec::new();
+    let mut section = String::new();
+    for line in resolved.lines() {
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            section = name.to_string();
+        } else if let Some((key, _)) = line.split_once(" = ") {
+            known_keys.push(if section.is_empty() {
+                key.to_string()
+            } else {
+                format!("{section}.{key}")
+            });
+        }
+    }
+    assert!(
+        known_keys.len() > 20 && known_flags.len() > 15,
+        "parsing --help or the resolved preset failed: {known_flags:?} {known_keys:?}"
+    );
+    let mut bad = Vec::new();
+    for (name, text) in documents() {
+        for (n, cmd) in aescope_mentions(&text) {
+            // Only what follows aescope on the line (a comment after # is prose).
+            let cmd = cmd.split(" # ").next().unwrap_or(&cmd);
+            for f in flags(cmd) {
+                if !known_flags.contains(&f) {
+                    bad.push(format!("{name}:{n}: `{f}` is not a flag of aescope: {cmd}"));
+                }
+            }
+        }
+        // Console blocks are run: a bad key there fails the run (or is the point of an
+        // error example, like --set train.lrr).
+        let mut in_console = false;
+        for (n, line) in text.lines().enumerate() {
+            let t = line.trim_start();
+            if t.starts_with("```") || t.starts_with("~~~") {
+                in_console = !in_console && t.trim_start_matches(['`', '~']).starts_with("console");
+                continue;
+            }
+            if in_console {
+                continue;
+            }
+            for k in dotted_keys(line) {
+                if !known_keys.contains(&k) {
+                    bad.push(format!("{name}:{n}: `{k}` is not a preset key", n = n + 1));
+                }
+            }
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+/// The ```rust blocks of a document, as trimmed non-blank lines, with their line numbers.
+fn rust_blocks(text: &str) -> Vec<(usize, Vec<String>)> {
+    let mut out = Vec::new();
+    let mut current: Option<(usize, Vec<String>)> = None;
+    for (n, line) in text.lines().enumerate() {
+        let t = line.trim();
+        match current.take() {
+            None if t == "```rust" => current = Some((n + 1, Vec::new())),
+            None => {}
+            Some(block) if t.starts_with("```") => out.push(block),
+            Some((start, mut lines)) => {
+                if !t.is_empty() {
+                    lines.push(t.to_string());
+                }
+                current = Some((start, lines));
+            }
+        }
+    }
+    out
+}
+
+/// Every ```rust block of the docs is a verbatim excerpt of a program in examples/, which
+/// `cargo test` and clippy compile: the API shown is the API that exists.
+#[test]
+fn rust_blocks_are_compiled_examples() {
+    let mut examples = Vec::new();
+    if let Ok(dir) = std::fs::read_dir(repo().join("examples")) {
+        for e in dir.filter_map(Result::ok) {
+            let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+            let lines: Vec<String> = text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(String::from)
+                .collect();
+            examples.push(lines);
+        }
+    }
+    let mut bad = Vec::new();
+    let mut found = 0;
+    for (name, text) in documents() {
+        for (n, block) in rust_blocks(&text) {
+            found += 1;
+            let inside = examples
+                .iter()
+                .any(|ex| ex.windows(block.len()).any(|w| w == block.as_slice()));
+            if !inside {
+                bad.push(format!(
+                    "{name}:{n}: this rust block is not an excerpt of a file in examples/ (copy it from one, after cargo fmt)"
+                ));
+            }
+        }
+    }
+    assert!(found >= 1, "no rust block found: is the extractor broken?");
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
 #[test]
 fn wildcards_match_what_they_say() {
     let v = |s: &[&str]| s.iter().map(ToString::to_string).collect::<Vec<_>>();
@@ -535,6 +737,21 @@ fn markers_and_blocks_are_parsed() {
     assert_eq!(cmds[0].expected, vec!["line [..]".to_string()]);
     assert_eq!(cmds[0].code, 3);
     assert_eq!(cmds[1].code, 0);
+    assert_eq!(
+        flags("aescope sweep x --rates 1 --no-plot -- a --- b"),
+        vec!["--rates".to_string(), "--no-plot".to_string()]
+    );
+    assert_eq!(
+        dotted_keys("set `train.lr` (not sweep.csv) and sweep.tol."),
+        vec!["train.lr".to_string(), "sweep.tol".to_string()]
+    );
+    assert_eq!(
+        aescope_mentions(
+            "run `aescope run --json` or `cargo x --release` with `--set`\n```sh\naescope --tui\n```\n"
+        )
+        .len(),
+        3
+    );
     assert_eq!(
         anchor("Rate sweeps: the risk-versus-rate figure"),
         "rate-sweeps-the-risk-versus-rate-figure"

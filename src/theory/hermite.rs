@@ -5,32 +5,44 @@
 //! `z ~ N(0, 1)` and `Σ w_i = 1`, so callers never carry a `1/√(2π)` or a `√2` around.
 
 use crate::model::Activation;
+use faer::{Mat, Side};
 use std::f64::consts::{FRAC_2_PI, FRAC_2_SQRT_PI, PI};
+
+/// The symmetric eigensolver did not converge (it does for every finite Jacobi matrix; kept
+/// as an error rather than a panic).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("Gauss–Hermite rule of {m} nodes: the eigenvalues of its Jacobi matrix did not converge")]
+pub struct QuadratureError {
+    /// The number of nodes asked for.
+    pub m: usize,
+}
 
 /// Nodes `x_i` (ascending) and weights `w_i` such that `E f(z) ≈ Σ w_i f(x_i)` for
 /// `z ~ N(0, 1)`; exact when `f` is a polynomial of degree `< 2m`. The weights sum to 1.
 ///
-/// `m = 0` returns two empty vectors. Nodes are the eigenvalues of the Jacobi matrix
-/// (Golub–Welsch, implicit QL), each polished by Newton steps on the orthonormal Hermite
-/// recurrence; weights come from the Christoffel–Darboux identity `w_i = 1 / (m p_{m-1}(x_i)²)`,
-/// which keeps full *relative* accuracy even for the tiny weights at the extreme nodes
-/// (an eigenvector component would only have absolute accuracy). Accurate for m in the
-/// hundreds (tested up to 500); weights of extreme nodes underflow to 0 for very large m,
-/// which is harmless for the sums.
-pub fn gauss_hermite(m: usize) -> (Vec<f64>, Vec<f64>) {
+/// `m = 0` returns two empty vectors. Nodes are the eigenvalues of the m×m Jacobi matrix
+/// (Golub–Welsch, faer's self-adjoint eigensolver), each polished by Newton steps on the
+/// orthonormal Hermite recurrence; weights come from the Christoffel–Darboux identity
+/// `w_i = 1 / (m p_{m-1}(x_i)²)`, which keeps full *relative* accuracy even for the tiny weights
+/// at the extreme nodes (an eigenvector component would only have absolute accuracy). Accurate
+/// for m in the hundreds (tested up to 500); weights of extreme nodes underflow to 0 for very
+/// large m, which is harmless for the sums. The dense solve costs O(m³): milliseconds at m = 500.
+pub fn gauss_hermite(m: usize) -> Result<(Vec<f64>, Vec<f64>), QuadratureError> {
     if m == 0 {
-        return (Vec::new(), Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     }
-    // Jacobi matrix of the probabilists' Hermite polynomials: zero diagonal,
-    // off-diagonal √k for k = 1..m-1.
-    let diag = vec![0.0; m];
-    let off: Vec<f64> = (1..m).map(|k| (k as f64).sqrt()).collect();
-    let mut nodes = tridiagonal_eigenvalues(&diag, &off);
+    // Jacobi matrix of the probabilists' Hermite polynomials: zero diagonal, off-diagonal √k
+    // between k-1 and k (k = 1..m-1). Only the lower triangle is read.
+    let sub_diagonal = |i: usize, j: usize| if i == j + 1 { (i as f64).sqrt() } else { 0.0 };
+    let jacobi = Mat::<f64>::from_fn(m, m, sub_diagonal);
+    let mut nodes = jacobi
+        .self_adjoint_eigenvalues(Side::Lower)
+        .map_err(|_| QuadratureError { m })?;
     nodes.sort_by(f64::total_cmp);
 
     let mut weights = vec![0.0; m];
     for (x, w) in nodes.iter_mut().zip(weights.iter_mut()) {
-        // Newton on p_m, with p_m' = √m p_{m-1}; the QL eigenvalue is already accurate to a
+        // Newton on p_m, with p_m' = √m p_{m-1}; the eigenvalue is already accurate to a
         // few ulps of the spectral radius, so two or three steps reach machine precision.
         for _ in 0..4 {
             let (pm, pm1, _) = orthonormal_hermite(m, *x);
@@ -62,7 +74,7 @@ pub fn gauss_hermite(m: usize) -> (Vec<f64>, Vec<f64>) {
     if m % 2 == 1 {
         nodes[m / 2] = 0.0;
     }
-    (nodes, weights)
+    Ok((nodes, weights))
 }
 
 /// Orthonormal (w.r.t. N(0,1)) Hermite polynomials at `x`: returns `(p_m, p_{m-1}, log_scale)`
@@ -85,73 +97,6 @@ fn orthonormal_hermite(m: usize, x: f64) -> (f64, f64, f64) {
         }
     }
     (cur, prev, log_scale)
-}
-
-/// Eigenvalues of the symmetric tridiagonal matrix with diagonal `d` and off-diagonal `e`
-/// (`e.len() == d.len() - 1`), by the implicit QL algorithm with Wilkinson shifts
-/// (Numerical Recipes `tqli`, eigenvalues only). Order is unspecified.
-fn tridiagonal_eigenvalues(d: &[f64], e: &[f64]) -> Vec<f64> {
-    let n = d.len();
-    let mut d = d.to_vec();
-    // e[i] couples i and i+1; one trailing zero simplifies the deflation test.
-    let mut e: Vec<f64> = e.iter().copied().chain(std::iter::once(0.0)).collect();
-    e.resize(n, 0.0);
-    for l in 0..n {
-        let mut iter = 0;
-        loop {
-            // Find a small off-diagonal element to split the matrix.
-            let mut mm = l;
-            while mm + 1 < n {
-                let dd = d[mm].abs() + d[mm + 1].abs();
-                if e[mm].abs() <= f64::EPSILON * dd {
-                    break;
-                }
-                mm += 1;
-            }
-            if mm == l {
-                break;
-            }
-            iter += 1;
-            if iter > 60 {
-                // Cannot happen for a finite symmetric matrix; keep the current estimate
-                // rather than loop forever.
-                break;
-            }
-            let mut g = (d[l + 1] - d[l]) / (2.0 * e[l]);
-            let mut r = g.hypot(1.0);
-            g = d[mm] - d[l] + e[l] / (g + r.copysign(g));
-            let (mut s, mut c, mut p) = (1.0, 1.0, 0.0);
-            let mut i = mm;
-            let mut underflow = false;
-            while i > l {
-                i -= 1;
-                let f = s * e[i];
-                let b = c * e[i];
-                r = f.hypot(g);
-                e[i + 1] = r;
-                if r == 0.0 {
-                    d[i + 1] -= p;
-                    e[mm] = 0.0;
-                    underflow = true;
-                    break;
-                }
-                s = f / r;
-                c = g / r;
-                g = d[i + 1] - p;
-                r = (d[i] - g) * s + 2.0 * c * b;
-                p = s * r;
-                d[i + 1] = g + p;
-                g = c * r - b;
-            }
-            if underflow {
-                continue;
-            }
-            d[l] -= p;
-            e[l] = g;
-            e[mm] = 0.0;
-        }
-    }
-    d
 }
 
 /// The Gaussian constants of an activation σ (THEORY §2), for `z ~ N(0, 1)`.
@@ -194,8 +139,11 @@ impl GaussianConstants {
 /// Converges fast for analytic σ; for σ with a kink or jump (relu, sign) the error decays
 /// only algebraically in `nodes`, so prefer [`activation_constants`] for those.
 /// `nodes = 0` gives all-zero moments and `c = +∞`.
-pub fn constants_of(f: impl Fn(f64) -> f64, nodes: usize) -> GaussianConstants {
-    let (x, w) = gauss_hermite(nodes);
+pub fn constants_of(
+    f: impl Fn(f64) -> f64,
+    nodes: usize,
+) -> Result<GaussianConstants, QuadratureError> {
+    let (x, w) = gauss_hermite(nodes)?;
     let (mut mu0, mut mu1, mut v) = (0.0, 0.0, 0.0);
     for (&xi, &wi) in x.iter().zip(&w) {
         let fx = f(xi);
@@ -203,7 +151,7 @@ pub fn constants_of(f: impl Fn(f64) -> f64, nodes: usize) -> GaussianConstants {
         mu1 += wi * xi * fx;
         v += wi * fx * fx;
     }
-    GaussianConstants::from_moments(mu0, mu1, v)
+    Ok(GaussianConstants::from_moments(mu0, mu1, v))
 }
 
 /// Constants of `σ_s(z) = σ(s z)`, where `s` is the row norm `‖b‖` seen by a unit-variance
@@ -335,21 +283,21 @@ mod tests {
 
     #[test]
     fn small_rules_are_exact() {
-        let (x, w) = gauss_hermite(1);
+        let (x, w) = gauss_hermite(1).unwrap();
         assert_eq!((x, w), (vec![0.0], vec![1.0]));
-        let (x, w) = gauss_hermite(2);
+        let (x, w) = gauss_hermite(2).unwrap();
         assert!((x[1] - 1.0).abs() < 1e-15 && (x[0] + 1.0).abs() < 1e-15);
         assert!((w[0] - 0.5).abs() < 1e-15);
-        let (x, w) = gauss_hermite(3);
+        let (x, w) = gauss_hermite(3).unwrap();
         assert!((x[2] - 3f64.sqrt()).abs() < 1e-14);
         assert!((w[1] - 2.0 / 3.0).abs() < 1e-14);
-        assert!(gauss_hermite(0).0.is_empty());
+        assert!(gauss_hermite(0).unwrap().0.is_empty());
     }
 
     #[test]
     fn moments_for_many_sizes() {
         for m in [4, 10, 33, 64, 128, 200, 257, 500] {
-            let (x, w) = gauss_hermite(m);
+            let (x, w) = gauss_hermite(m).unwrap();
             assert_eq!(x.len(), m);
             assert!(
                 x.windows(2).all(|p| p[0] < p[1]),
@@ -373,27 +321,15 @@ mod tests {
     #[test]
     fn high_degree_polynomial_exactness() {
         // E z^20 = 19!! = 654729075, exact for m ≥ 11.
-        let (x, w) = gauss_hermite(40);
+        let (x, w) = gauss_hermite(40).unwrap();
         let m20 = moment(&x, &w, 20);
         assert!((m20 / 654_729_075.0 - 1.0).abs() < 1e-12);
     }
 
     #[test]
-    fn tridiagonal_solver_on_known_matrix() {
-        // Second-difference matrix: eigenvalues 2 − 2cos(kπ/(n+1)).
-        let n = 50;
-        let mut ev = tridiagonal_eigenvalues(&vec![2.0; n], &vec![-1.0; n - 1]);
-        ev.sort_by(f64::total_cmp);
-        for (k, &e) in ev.iter().enumerate() {
-            let exact = 2.0 - 2.0 * ((k + 1) as f64 * PI / (n + 1) as f64).cos();
-            assert!((e - exact).abs() < 1e-13);
-        }
-    }
-
-    #[test]
     fn tanh_trapezoid_matches_gauss_hermite() {
         for s in [0.01, 0.3, 1.0] {
-            let q = constants_of(|z| (s * z).tanh(), 200);
+            let q = constants_of(|z| (s * z).tanh(), 200).unwrap();
             let t = activation_constants(Activation::Tanh, s);
             assert!((q.mu1 - t.mu1).abs() < 1e-12, "s={s}: {} {}", q.mu1, t.mu1);
             assert!((q.v - t.v).abs() < 1e-12, "s={s}: {} {}", q.v, t.v);
