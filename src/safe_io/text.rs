@@ -49,7 +49,10 @@ mod tests {
         let long = "\0".repeat(1_000_000);
         let e = excerpt(&long, 80);
         assert!(e.len() < 200, "{}", e.len());
-        assert!(e.starts_with("\\u{0}") && e.ends_with("more characters)"), "{e}");
+        assert!(
+            e.starts_with("\\u{0}") && e.ends_with("more characters)"),
+            "{e}"
+        );
         assert_eq!(excerpt("short", 80), "short");
     }
 }
