@@ -11,6 +11,7 @@
 pub mod cli;
 pub mod config;
 pub mod data;
+pub mod human;
 pub mod linalg;
 pub mod memory;
 pub mod model;

@@ -354,7 +354,7 @@ fn the_graph_is_read_from_the_code() {
         ("train", "protocol"),
         ("train", "model"),
         ("config", "protocol"),
-        ("ui::app", "protocol"),
+        ("ui::live", "protocol"),
         ("theory", "model"),
         ("cli", "config"),
     ] {

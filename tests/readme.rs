@@ -591,7 +591,7 @@ fn dotted_keys(text: &str) -> Vec<String> {
 #[test]
 fn flags_and_keys_in_the_docs_exist() {
     let mut known_flags = Vec::new();
-    for sub in ["run", "sweep", "sweep-merge", "theory", "presets"] {
+    for sub in ["run", "sweep", "sweep-merge", "theory", "presets", "data"] {
         known_flags.extend(flags(&aescope_stdout(&[sub, "--help"])));
     }
     known_flags.extend(flags(&aescope_stdout(&["--help"])));

@@ -7,9 +7,9 @@ use aescope::model::Activation;
 use aescope::protocol::{
     Command, DecoderMode, Event, FinishReason, MatrixView, OptKind, PauseReason, SnapshotRequest,
 };
-use aescope::ui::app::{AppState, BlockMode, Effect, Overlay, RunState};
-use aescope::ui::export::series_csv;
 use aescope::ui::history::HistoryView;
+use aescope::ui::live::export::series_csv;
+use aescope::ui::live::state::{AppState, BlockMode, Effect, Overlay, RunState};
 use common::*;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ndarray::Array2;
@@ -223,22 +223,22 @@ fn tab_cycles_the_matrix_view_and_asks_for_its_snapshots() {
 #[test]
 fn view_keys_change_only_the_view() {
     let mut app = started(true);
-    let smoothing = app.smoothing();
+    let smoothing = app.view.smoothing();
     assert!(press(&mut app, ch('l')).is_empty());
-    assert!(app.log_scale);
+    assert!(app.view.log_scale);
     assert!(press(&mut app, ch('h')).is_empty());
-    assert_eq!(app.history, HistoryView::Recent);
+    assert_eq!(app.view.history, HistoryView::Recent);
     assert!(press(&mut app, ch('m')).is_empty());
-    assert_eq!(app.block, BlockMode::Mean);
+    assert_eq!(app.view.block, BlockMode::Mean);
     assert!(press(&mut app, ch(']')).is_empty());
-    assert!(app.smoothing() > smoothing);
+    assert!(app.view.smoothing() > smoothing);
     press(&mut app, ch('['));
     press(&mut app, ch('['));
-    assert!(app.smoothing() < smoothing);
+    assert!(app.view.smoothing() < smoothing);
     for _ in 0..20 {
         press(&mut app, ch('['));
     }
-    assert_eq!(app.smoothing(), 0.0);
+    assert_eq!(app.view.smoothing(), 0.0);
 }
 
 #[test]
@@ -300,16 +300,16 @@ fn help_opens_scrolls_and_closes() {
 #[test]
 fn scripted_events_update_the_state() {
     let mut app = app(false);
-    assert_eq!(app.state(), RunState::Starting);
+    assert_eq!(app.run.state(), RunState::Starting);
     app.on_event(Event::Metrics(metrics(0)));
     for step in [50u64, 100, 150] {
         let mut m = metrics(step);
         m.loss = 0.9 - step as f64 / 1000.0;
         app.on_event(Event::Metrics(m));
     }
-    assert_eq!(app.state(), RunState::Running);
+    assert_eq!(app.run.state(), RunState::Running);
     // Each point is the mean over the steps since the previous metrics.
-    let loss = app.loss.points(HistoryView::Full);
+    let loss = app.series.loss.points(HistoryView::Full);
     assert_eq!(loss.len(), 3);
     assert_eq!(loss[0].weight, 50.0);
     assert_eq!(loss[2].y, 0.75);
@@ -317,11 +317,14 @@ fn scripted_events_update_the_state() {
     let mut m = metrics(150);
     m.paused = true;
     app.on_event(Event::Metrics(m));
-    assert_eq!(app.loss.points(HistoryView::Full).len(), 3);
-    assert_eq!(app.state(), RunState::Paused);
+    assert_eq!(app.series.loss.points(HistoryView::Full).len(), 3);
+    assert_eq!(app.run.state(), RunState::Paused);
 
     app.on_event(Event::Report(report(150, 0.70)));
-    assert_eq!(app.risk.last().map(|p| (p.x, p.y)), Some((150.0, 0.70)));
+    assert_eq!(
+        app.series.risk.last().map(|p| (p.x, p.y)),
+        Some((150.0, 0.70))
+    );
 
     // The rate changes at step 150: limit, PCA and Shannon step there.
     app.on_event(Event::RateChanged {
@@ -330,10 +333,10 @@ fn scripted_events_update_the_state() {
         r: 1.0,
         limit: 0.3634,
     });
-    assert_eq!(app.limit.value_at(149.0), Some(0.6817));
-    assert_eq!(app.limit.value_at(150.0), Some(0.3634));
-    assert_eq!(app.pca.last(), Some(0.0));
-    assert_eq!(app.shannon.last(), Some(0.25));
+    assert_eq!(app.series.limit.value_at(149.0), Some(0.6817));
+    assert_eq!(app.series.limit.value_at(150.0), Some(0.3634));
+    assert_eq!(app.series.pca.last(), Some(0.0));
+    assert_eq!(app.series.shannon.last(), Some(0.25));
 
     app.on_event(Event::Snapshot(Box::new(snapshot(150, Array2::eye(4)))));
     assert_eq!(app.snapshot.as_ref().map(|s| s.step), Some(150));
@@ -342,10 +345,13 @@ fn scripted_events_update_the_state() {
         step: 160,
         loss: f64::INFINITY,
     }));
-    assert!(matches!(app.state(), RunState::Diverged { step: 160, .. }));
+    assert!(matches!(
+        app.run.state(),
+        RunState::Diverged { step: 160, .. }
+    ));
     assert!(app.status.as_ref().is_some_and(|s| s.error));
     app.on_event(Event::Resumed);
-    assert_eq!(app.state(), RunState::Paused);
+    assert_eq!(app.run.state(), RunState::Paused);
 
     app.on_event(Event::Saved("x.ckpt.json".into()));
     assert!(
@@ -354,14 +360,14 @@ fn scripted_events_update_the_state() {
             .is_some_and(|s| s.text.contains("x.ckpt.json") && !s.error)
     );
     app.on_event(Event::Finished(summary()));
-    assert_eq!(app.state(), RunState::Finished(FinishReason::Completed));
+    assert_eq!(app.run.state(), RunState::Finished(FinishReason::Completed));
 
     // The worker resets (r): the step goes back, the histories restart.
     app.on_event(Event::Metrics(metrics(0)));
-    assert!(app.loss.points(HistoryView::Full).is_empty());
-    assert!(app.risk.last().is_none());
-    assert_eq!(app.state(), RunState::Running);
-    assert_eq!(app.limit.value_at(0.0), Some(0.6817));
+    assert!(app.series.loss.points(HistoryView::Full).is_empty());
+    assert!(app.series.risk.last().is_none());
+    assert_eq!(app.run.state(), RunState::Running);
+    assert_eq!(app.series.limit.value_at(0.0), Some(0.6817));
 }
 
 #[test]
@@ -369,11 +375,11 @@ fn displayed_values_come_from_the_worker() {
     let mut app = started(true);
     // Pressing + changes nothing shown until the worker reports the new lr.
     press(&mut app, ch('+'));
-    assert_eq!(app.metrics.as_ref().map(|m| m.lr), Some(0.003));
+    assert_eq!(app.run.metrics.as_ref().map(|m| m.lr), Some(0.003));
     let mut m = metrics(150);
     m.lr = 0.00375;
     app.on_event(Event::Metrics(m));
-    assert_eq!(app.metrics.as_ref().map(|m| m.lr), Some(0.00375));
+    assert_eq!(app.run.metrics.as_ref().map(|m| m.lr), Some(0.00375));
 }
 
 #[test]
@@ -386,9 +392,9 @@ fn steps_per_second_averages_over_a_second() {
         app.on_event(Event::Metrics(m));
     }
     assert!(
-        (app.steps_per_sec() - 2000.0).abs() < 1e-6,
+        (app.run.steps_per_sec() - 2000.0).abs() < 1e-6,
         "{}",
-        app.steps_per_sec()
+        app.run.steps_per_sec()
     );
 }
 
@@ -397,7 +403,7 @@ fn series_export_has_every_series() {
     let mut app = started(true);
     app.on_event(Event::Metrics(metrics(200)));
     app.on_event(Event::Report(report(200, 0.7)));
-    let csv = series_csv(&app);
+    let csv = series_csv(&app.series, app.view.smoothing());
     let mut lines = csv.lines();
     assert_eq!(
         lines.next(),
@@ -438,7 +444,8 @@ fn series_export_has_every_series() {
     );
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let out = dir.path().join("export");
-    let path = aescope::ui::export::write_series(&app, &out).unwrap_or_else(|e| panic!("{e}"));
+    let path = aescope::ui::live::export::write_series(&app.series, app.view.smoothing(), &out)
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(std::fs::read_to_string(&path).unwrap_or_default(), csv);
     // The status line names both halves of the export.
     app.series_written(Ok(path));

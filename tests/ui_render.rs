@@ -4,15 +4,17 @@
 mod common;
 
 use aescope::protocol::{Event, PauseReason};
-use aescope::ui::app::{AppState, BlockMode};
-use aescope::ui::heatmap;
-use aescope::ui::keys::{Action, HELP};
-use aescope::ui::theme::{ColorMode, Theme, diverging, diverging_rgb, nearest_256};
+use aescope::ui::live::keys::{Action, KEYS};
+use aescope::ui::live::layout;
+use aescope::ui::live::state::{AppState, BlockMode};
+use aescope::ui::widgets::heatmap;
+use aescope::ui::widgets::theme::{ColorMode, Theme, diverging, diverging_rgb, nearest_256};
 use common::*;
 use ndarray::Array2;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Color;
+use ratatui::widgets::Widget;
 use std::time::UNIX_EPOCH;
 
 /// A run 12 400 steps in, converging to its limit.
@@ -142,8 +144,8 @@ fn limit_line_steps_when_the_rate_changes() {
     m.n = 133;
     m.r = 133.0 / 256.0;
     app.on_event(Event::Metrics(m));
-    assert_eq!(app.limit.value_at(12_000.0), Some(0.6817));
-    assert_eq!(app.limit.value_at(12_500.0), Some(0.6693));
+    assert_eq!(app.series.limit.value_at(12_000.0), Some(0.6817));
+    assert_eq!(app.series.limit.value_at(12_500.0), Some(0.6693));
     let s = text(&draw(&app, &theme(ColorMode::TrueColor), 120, 40));
     assert!(s.contains("sign limit 0.6693"), "{s}");
     assert!(s.contains("r 0.520 (n=133)"), "{s}");
@@ -164,7 +166,8 @@ fn help_lists_every_key() {
     let mut app = running();
     app.on_action(Action::Help, UNIX_EPOCH);
     let s = text(&draw(&app, &theme(ColorMode::TrueColor), 120, 40));
-    for (keys, what) in HELP {
+    for row in KEYS.rows() {
+        let (keys, what) = (row.keys, row.what);
         assert!(s.contains(keys), "help lacks '{keys}'\n{s}");
         assert!(s.contains(what), "help lacks '{what}'\n{s}");
     }
@@ -230,7 +233,7 @@ fn spectrum_panel_shows_distance_and_alignment() {
 fn heatmap_buffer(app: &AppState, th: &Theme) -> Buffer {
     let area = Rect::new(0, 0, 20, 10);
     let mut buf = Buffer::empty(area);
-    heatmap::render(app, th, area, &mut buf);
+    layout::heatmap(app, th).render(area, &mut buf);
     buf
 }
 
@@ -301,7 +304,7 @@ fn heatmap_legend_and_title() {
     app.on_event(Event::Snapshot(Box::new(snapshot(100, m))));
     let area = Rect::new(0, 0, 60, 12);
     let mut buf = Buffer::empty(area);
-    heatmap::render(&app, &theme(ColorMode::TrueColor), area, &mut buf);
+    layout::heatmap(&app, &theme(ColorMode::TrueColor)).render(area, &mut buf);
     let s = text(&buf);
     assert!(s.contains("Gram B̃B̃ᵀ 4×4"), "{s}");
     assert!(s.contains("-1.00"), "{s}");
@@ -314,9 +317,9 @@ fn heatmap_legend_and_title() {
     assert!(bgs.contains(&Color::Rgb(178, 24, 43)));
     // The block mode is named in the title.
     assert!(s.contains("max-abs"), "{s}");
-    app.block = BlockMode::Mean;
+    app.view.block = BlockMode::Mean;
     let mut buf = Buffer::empty(area);
-    heatmap::render(&app, &theme(ColorMode::TrueColor), area, &mut buf);
+    layout::heatmap(&app, &theme(ColorMode::TrueColor)).render(area, &mut buf);
     assert!(text(&buf).contains("· mean ·"));
 }
 
@@ -329,7 +332,7 @@ fn heatmap_keeps_the_aspect_of_the_full_matrix() {
     app.on_event(Event::Snapshot(Box::new(s)));
     let area = Rect::new(0, 0, 40, 20);
     let mut buf = Buffer::empty(area);
-    heatmap::render(&app, &theme(ColorMode::TrueColor), area, &mut buf);
+    layout::heatmap(&app, &theme(ColorMode::TrueColor)).render(area, &mut buf);
     let drawn: Vec<(u16, u16)> = (0..20)
         .flat_map(|y| (0..40).map(move |x| (x, y)))
         .filter(|&(x, y)| buf[(x, y)].symbol() == "▀")

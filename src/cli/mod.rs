@@ -1,9 +1,10 @@
 //! The command line: `aescope [PRESET]` (the TUI), `run --headless`, `sweep`, `sweep-merge`,
-//! `theory`, `presets`.
+//! `theory`, `data`, `presets`.
 
 #[macro_use]
 mod out;
 
+mod data_info;
 mod headless;
 mod sweep;
 mod theory_table;
@@ -38,6 +39,9 @@ pub enum Cmd {
     SweepMerge(sweep::MergeArgs),
     /// Print the limits at a list of rates: the activation's limit, the PCA bound, Shannon's D(r).
     Theory(theory_table::TheoryArgs),
+    /// Describe a data file: format, shape, range, SHA-256, covariance spectrum and the
+    /// water-filling prediction at a few rates.
+    Data(data_info::DataArgs),
     /// List the built-in presets, or print one (fully resolved, with overrides applied).
     Presets {
         /// A preset name or path to print; without it, list the built-in presets.
@@ -149,6 +153,7 @@ pub fn main() -> Result<i32> {
         Some(Cmd::Sweep(args)) => sweep::run(&args),
         Some(Cmd::SweepMerge(args)) => sweep::run_merge(&args),
         Some(Cmd::Presets { preset, set }) => presets(preset, &set),
+        Some(Cmd::Data(args)) => data_info::run(&args),
         None => run(&cli.run),
     }
 }

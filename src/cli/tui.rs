@@ -3,7 +3,7 @@
 use super::RunArgs;
 use super::headless::print_summary;
 use crate::config::Config;
-use crate::ui::theme::ColorMode;
+use crate::ui::widgets::theme::ColorMode;
 use crate::ui::{Ending, UiOptions};
 use anyhow::Result;
 use clap::ValueEnum;

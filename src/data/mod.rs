@@ -1,8 +1,10 @@
 //! Seeded, reproducible data sources. Every source draws from its own RNG stream, so the same
 //! seed gives bit-identical batches whatever else the run does.
 
+pub mod files;
 mod gaussian;
 mod prefetch;
+pub mod preprocess;
 mod sparse;
 
 pub use gaussian::{power_law_spectrum, random_orthogonal};

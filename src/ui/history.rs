@@ -2,6 +2,8 @@
 //! hundred points summarize a run of any length), a recent window at full resolution, step
 //! functions for the reference lines, and the debiased EMA drawn over them.
 
+use crate::data::SourceKind;
+use crate::theory::bounds;
 use std::collections::VecDeque;
 
 /// One point of a series: `y` is the mean over the `weight` steps that end at step `x`.
@@ -287,6 +289,59 @@ pub fn smooth(points: &[Point], beta: f64) -> Vec<(f64, f64)> {
             (p.x, if norm > 0.0 { ema / norm } else { p.y })
         })
         .collect()
+}
+
+/// Everything a risk chart draws against the step: the measured series and the reference
+/// lines, filled by whichever front end reads the run (the live worker's events, a record).
+#[derive(Debug, Clone, Default)]
+pub struct Histories {
+    /// Mean minibatch loss per metrics interval.
+    pub loss: Series,
+    /// Evaluated risk (validation or exact), one point per report.
+    pub risk: Series,
+    /// R*(B), the best decoder for the current encoder, when the worker computes it.
+    pub best: Series,
+    /// The activation's limit at the current r, as a step function of the step.
+    pub limit: StepLine,
+    /// Empty unless the data is isotropic (the bound needs Σ = I).
+    pub pca: StepLine,
+    /// Empty unless the data is Gaussian (Shannon's D(r) is for a Gaussian source).
+    pub shannon: StepLine,
+    /// What the limit is (theorem, prediction or construction).
+    pub limit_label: String,
+}
+
+impl Histories {
+    /// Empty series; `limit_label` names the limit until the run says otherwise.
+    pub fn new(limit_label: impl Into<String>) -> Histories {
+        Histories {
+            limit_label: limit_label.into(),
+            ..Histories::default()
+        }
+    }
+
+    /// The reference lines in force from `step` on, for a run at rate `r` with this limit on
+    /// data from `source` (PCA needs isotropic data, Shannon a Gaussian source).
+    pub fn set_references(&mut self, source: SourceKind, step: u64, r: f64, limit: f64) {
+        let x = step as f64;
+        self.limit.set(x, limit);
+        if matches!(source, SourceKind::Gaussian | SourceKind::Sparse) {
+            self.pca.set(x, bounds::pca_bound(r));
+        }
+        if source == SourceKind::Gaussian {
+            self.shannon.set(x, bounds::shannon(r));
+        }
+    }
+
+    /// Forget the run (a reset): every series and line restarts; the label stays.
+    pub fn clear(&mut self) {
+        self.loss.clear();
+        self.risk.clear();
+        self.best.clear();
+        self.limit.clear();
+        self.pca.clear();
+        self.shannon.clear();
+    }
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! Raw mode and the alternate screen, restored on every way out: normal return and errors
+//! The terminal session both interfaces run in: raw mode and the alternate screen, a thread
+//! forwarding input events, and the screen restored on every way out: normal return and errors
 //! (the guard's `Drop`), panics (a hook that restores the terminal *before* the message
 //! prints, so the message is readable), and a terminal that has gone away (SIGHUP: restoring
 //! fails quietly instead of panicking in a destructor).
@@ -7,17 +8,24 @@
 //! neither tear the screen down under the running UI nor print over it: its message is kept
 //! and printed once the terminal is restored.
 
+use crossbeam_channel::{Receiver, bounded};
 use crossterm::cursor::{Hide, Show};
+use crossterm::event::{self as ct, Event as Input};
 use crossterm::execute;
 use crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
+use ratatui::layout::Rect;
 use std::io::{self, Stdout, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, Once};
+use std::sync::{Arc, Mutex, Once};
 use std::thread::ThreadId;
+use std::time::Duration;
+
+/// How often the input thread checks whether the session is over.
+const INPUT_POLL: Duration = Duration::from_millis(200);
 
 /// The terminal type the UI draws on.
 pub type Term = Terminal<CrosstermBackend<Stdout>>;
@@ -80,6 +88,69 @@ impl Drop for TerminalGuard {
         }
         restore();
     }
+}
+
+/// A terminal session: the screen in raw mode and the input thread. Dropping it stops the
+/// thread and restores the terminal.
+pub struct Session {
+    // Field order is drop order: the input thread is told to stop (by `Drop`) before the
+    // guard restores the screen.
+    input: Receiver<Input>,
+    stop: Arc<AtomicBool>,
+    guard: TerminalGuard,
+}
+
+impl Session {
+    /// Take over the terminal and start reading its input.
+    pub fn start() -> io::Result<Session> {
+        let guard = TerminalGuard::enter()?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let input = spawn_input(stop.clone())?;
+        Ok(Session { input, stop, guard })
+    }
+
+    /// The terminal to draw on and its input events; None once the terminal is being given
+    /// back.
+    pub fn parts(&mut self) -> Option<(&mut Term, &Receiver<Input>)> {
+        let input = &self.input;
+        self.guard.terminal().map(|t| (t, input))
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Follow a resize with a full redraw: `resize` clears the screen and forgets the previous
+/// frame, without the cursor-position round trip of `clear` (slow over SSH).
+pub fn resize(term: &mut Term, width: u16, height: u16) -> io::Result<()> {
+    term.resize(Rect::new(0, 0, width, height))
+}
+
+/// Forward terminal events into a channel until `stop` is set or the terminal fails.
+fn spawn_input(stop: Arc<AtomicBool>) -> io::Result<Receiver<Input>> {
+    let (tx, rx) = bounded(64);
+    std::thread::Builder::new()
+        .name("aescope-input".into())
+        .spawn(move || {
+            while !stop.load(Ordering::SeqCst) {
+                match ct::poll(INPUT_POLL) {
+                    Ok(true) => match ct::read() {
+                        Ok(ev) => {
+                            if tx.send(ev).is_err() {
+                                break;
+                            }
+                        }
+                        Err(_) => break,
+                    },
+                    Ok(false) => {}
+                    Err(_) => break,
+                }
+            }
+        })?;
+    Ok(rx)
 }
 
 /// Leave raw mode and the alternate screen, show the cursor; errors are ignored (there is no

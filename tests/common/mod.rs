@@ -8,9 +8,9 @@ use aescope::protocol::{
     DecoderMode, Features, FinishReason, MatrixView, Metrics, OptKind, Report, RiskKind, Snapshot,
     Summary,
 };
-use aescope::ui::app::AppState;
-use aescope::ui::layout;
-use aescope::ui::theme::{ColorMode, Theme};
+use aescope::ui::live::layout;
+use aescope::ui::live::state::AppState;
+use aescope::ui::widgets::theme::{ColorMode, Theme};
 use ndarray::Array2;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;

@@ -1,20 +1,20 @@
-//! The sweep view's terminal loop: one `select!` over the sweep's events, the key presses and
-//! a half-second tick (the open run's record is re-read and the ETA counts down on it).
-//! Every event also goes to the caller, which writes the results files as in a headless sweep.
+//! The sweep's interface: its state ([`state`]), keys ([`keys`]) and screen ([`view`]), and
+//! the terminal loop here: one `select!` over the sweep's events, the key presses and a
+//! half-second tick (the open run's record is re-read and the ETA counts down on it). Every
+//! event also goes to the caller, which writes the results files as in a headless sweep.
 
-use super::UiError;
-use super::run::spawn_input;
-use super::sweep_app::{SweepAction, SweepState};
-use super::sweep_view;
-use super::terminal::{Term, TerminalGuard};
-use super::theme::Theme;
+pub mod keys;
+pub mod state;
+pub mod view;
+
 use crate::sweep::SweepEvent;
 use crate::sweep::runner::Canceller;
+use crate::ui::UiError;
+use crate::ui::terminal::{self, Session, Term};
+use crate::ui::widgets::theme::Theme;
 use crossbeam_channel::{Receiver, select};
-use crossterm::event::{Event as Input, KeyEventKind};
-use ratatui::layout::Rect;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use crossterm::event::Event as Input;
+use state::{SweepAction, SweepState};
 use std::time::{Duration, Instant};
 
 /// How often the open run's record is re-read (its worker flushes at least once a second).
@@ -30,14 +30,11 @@ pub fn run_sweep(
     theme: &Theme,
     on_event: &mut dyn FnMut(&SweepEvent),
 ) -> Result<bool, UiError> {
-    let mut guard = TerminalGuard::enter()?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let input = spawn_input(stop.clone())?;
-    let result = match guard.terminal() {
-        Some(term) => event_loop(term, events, canceller, state, theme, &input, on_event),
+    let mut session = Session::start()?;
+    let result = match session.parts() {
+        Some((term, input)) => event_loop(term, events, canceller, state, theme, input, on_event),
         None => Ok(false),
     };
-    stop.store(true, Ordering::SeqCst);
     if !matches!(result, Ok(true)) {
         // Leaving early for any reason: the runs must stop and write their summaries.
         canceller.cancel();
@@ -65,7 +62,7 @@ fn event_loop(
             poll_live(state);
             next_tick = now + TICK;
         }
-        term.draw(|f| sweep_view::draw(f, state, theme, Instant::now()))?;
+        term.draw(|f| view::draw(f, state, theme, Instant::now()))?;
         let wait = next_tick.saturating_duration_since(Instant::now());
         select! {
             recv(events) -> ev => match ev {
@@ -96,7 +93,7 @@ fn event_loop(
                 };
                 for ev in std::iter::once(ev).chain(input.try_iter()) {
                     match ev {
-                        Input::Key(key) if key.kind != KeyEventKind::Release => {
+                        Input::Key(key) => {
                             match state.on_key(&key) {
                                 SweepAction::Quit => {
                                     canceller.cancel();
@@ -106,7 +103,7 @@ fn event_loop(
                                 SweepAction::None => {}
                             }
                         }
-                        Input::Resize(w, h) => term.resize(Rect::new(0, 0, w, h))?,
+                        Input::Resize(w, h) => terminal::resize(term, w, h)?,
                         _ => {}
                     }
                 }

@@ -2,10 +2,11 @@
 //! to quit. No terminal and no files here (the record tail is polled by the loop), so the whole
 //! behaviour is testable with scripted events.
 
-use super::record_tail::RecordTail;
+use super::keys::{SWEEP_KEYS, Screen, SweepKey};
 use crate::model::Activation;
 use crate::sweep::{GridPoint, Progress, Row, Stop, SweepEvent};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crate::ui::record_tail::RecordTail;
+use crossterm::event::KeyEvent;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -215,37 +216,44 @@ impl SweepState {
         self.runs.get(self.selected)
     }
 
-    pub fn on_key(&mut self, key: &KeyEvent) -> SweepAction {
-        let ctrl_c =
-            key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c');
-        if ctrl_c || key.code == KeyCode::Char('q') {
-            self.cancelling = !self.done;
-            return SweepAction::Quit;
-        }
+    /// Which screen is up, for the key table.
+    pub fn screen(&self) -> Screen {
         if self.live.is_some() {
-            if matches!(key.code, KeyCode::Esc | KeyCode::Backspace) {
-                self.live = None;
-            }
-            return SweepAction::None;
+            Screen::Run
+        } else {
+            Screen::Overview
         }
+    }
+
+    /// Handle a key press.
+    pub fn on_key(&mut self, key: &KeyEvent) -> SweepAction {
+        match SWEEP_KEYS.action(key, self.screen()) {
+            Some(k) => self.on_action(k),
+            None => SweepAction::None,
+        }
+    }
+
+    /// Handle what a key asks for.
+    pub fn on_action(&mut self, k: SweepKey) -> SweepAction {
         let last = self.runs.len().saturating_sub(1);
-        match key.code {
-            KeyCode::Left | KeyCode::Up | KeyCode::Char('k' | 'h') => {
-                self.selected = self.selected.saturating_sub(1);
+        match k {
+            SweepKey::Quit => {
+                self.cancelling = !self.done;
+                return SweepAction::Quit;
             }
-            KeyCode::Right | KeyCode::Down | KeyCode::Char('j' | 'l') => {
-                self.selected = (self.selected + 1).min(last);
-            }
-            KeyCode::Home => self.selected = 0,
-            KeyCode::End => self.selected = last,
-            KeyCode::Enter if !self.runs.is_empty() => {
+            SweepKey::Back => self.live = None,
+            SweepKey::Previous => self.selected = self.selected.saturating_sub(1),
+            SweepKey::Next => self.selected = (self.selected + 1).min(last),
+            SweepKey::First => self.selected = 0,
+            SweepKey::Last => self.selected = last,
+            SweepKey::Open if !self.runs.is_empty() => {
                 self.live = Some(LiveRun {
                     run: self.selected,
                     ..LiveRun::default()
                 });
                 return SweepAction::Opened;
             }
-            _ => {}
+            SweepKey::Open => {}
         }
         SweepAction::None
     }

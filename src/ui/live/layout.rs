@@ -10,9 +10,14 @@
 //! key hints
 //! ```
 
-use super::app::{AppState, Overlay};
-use super::theme::Theme;
-use super::{header, heatmap, help, loss_chart, spectrum};
+use super::keys::{HELP_NOTE, KEYS, Mode};
+use super::state::{AppState, Overlay};
+use crate::ui::widgets::header::Header;
+use crate::ui::widgets::heatmap::Heatmap;
+use crate::ui::widgets::help::{ConfirmQuit, HelpOverlay, HintLine};
+use crate::ui::widgets::risk_chart::RiskChart;
+use crate::ui::widgets::spectrum::Spectrum;
+use crate::ui::widgets::theme::Theme;
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -67,7 +72,7 @@ pub fn areas(area: Rect, header_height: u16) -> Option<Areas> {
 
 /// The regions for this app state on a screen of this size.
 pub fn areas_for(app: &AppState, theme: &Theme, area: Rect) -> Option<Areas> {
-    areas(area, header::height(app, theme, area.width))
+    areas(area, header(app, theme).height(area.width))
 }
 
 /// Draw one frame.
@@ -76,21 +81,70 @@ pub fn draw(frame: &mut Frame, app: &AppState, theme: &Theme) {
     render(app, theme, area, frame.buffer_mut());
 }
 
+/// The header over the app's run.
+pub fn header<'a>(app: &'a AppState, theme: &'a Theme) -> Header<'a> {
+    Header {
+        run: &app.run,
+        theme,
+    }
+}
+
+/// The risk chart over the app's series.
+pub fn risk_chart<'a>(app: &'a AppState, theme: &'a Theme) -> RiskChart<'a> {
+    let metrics = app.run.metrics.as_ref();
+    RiskChart {
+        series: &app.series,
+        view: &app.view,
+        step: metrics.map(|m| m.step),
+        risk_kind: metrics.and_then(|m| m.risk_kind.as_ref()),
+        status: app.status.as_ref(),
+        theme,
+    }
+}
+
+/// The heatmap over the app's latest snapshot.
+pub fn heatmap<'a>(app: &'a AppState, theme: &'a Theme) -> Heatmap<'a> {
+    Heatmap {
+        snapshot: app.snapshot.as_deref(),
+        view: &app.view,
+        theme,
+    }
+}
+
+/// The spectrum over the app's latest snapshot.
+pub fn spectrum<'a>(app: &'a AppState, theme: &'a Theme) -> Spectrum<'a> {
+    Spectrum {
+        snapshot: app.snapshot.as_deref(),
+        shape: app.run.metrics.as_ref().map(|m| (m.n, m.d)),
+        theme,
+    }
+}
+
 /// Draw everything into `buf` (the frame's buffer, or a test's).
 pub fn render(app: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let Some(a) = areas_for(app, theme, area) else {
         render_too_small(area, buf);
         return;
     };
-    header::render(app, theme, a.header, buf);
-    loss_chart::render(app, theme, a.risk, buf);
-    heatmap::render(app, theme, a.heatmap, buf);
-    spectrum::render(app, theme, a.spectrum, buf);
-    help::render_hints(theme, a.footer, buf);
+    header(app, theme).render(a.header, buf);
+    risk_chart(app, theme).render(a.risk, buf);
+    heatmap(app, theme).render(a.heatmap, buf);
+    spectrum(app, theme).render(a.spectrum, buf);
+    HintLine {
+        hints: KEYS.hints(Mode::Panels),
+        theme,
+    }
+    .render(a.footer, buf);
     match app.overlay {
         Overlay::None => {}
-        Overlay::Help { scroll } => help::render_help(theme, scroll, area, buf),
-        Overlay::ConfirmQuit => help::render_confirm(theme, area, buf),
+        Overlay::Help { scroll } => HelpOverlay {
+            keys: KEYS,
+            scroll,
+            note: Some(HELP_NOTE),
+            theme,
+        }
+        .render(area, buf),
+        Overlay::ConfirmQuit => ConfirmQuit { theme }.render(area, buf),
     }
 }
 

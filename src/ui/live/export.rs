@@ -1,8 +1,7 @@
 //! The `e` key's share of the UI: the series it keeps (loss, smoothed loss, risk, reference
 //! lines) as one CSV beside the matrices the worker exports.
 
-use super::app::AppState;
-use super::history::{HistoryView, smooth};
+use crate::ui::history::{Histories, HistoryView, smooth};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io;
@@ -14,10 +13,11 @@ pub const SERIES_FILE: &str = "series.csv";
 /// Write `series.csv` into `dir` (created if missing): one row per loss point of the full
 /// history (decimated for long runs) and per risk evaluation, with the reference lines in
 /// force at that step. Empty fields where a series has no value at that step.
-pub fn write_series(app: &AppState, dir: &Path) -> io::Result<PathBuf> {
+/// `smoothing` is the EMA factor of the smoothed loss column.
+pub fn write_series(series: &Histories, smoothing: f64, dir: &Path) -> io::Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
     let path = dir.join(SERIES_FILE);
-    std::fs::write(&path, series_csv(app))?;
+    std::fs::write(&path, series_csv(series, smoothing))?;
     Ok(path)
 }
 
@@ -30,26 +30,23 @@ struct Row {
 }
 
 /// The CSV text of [`write_series`].
-pub fn series_csv(app: &AppState) -> String {
+pub fn series_csv(series: &Histories, smoothing: f64) -> String {
     let mut rows: BTreeMap<u64, Row> = BTreeMap::new();
-    let loss = app.loss.points(HistoryView::Full);
-    let smoothed = smooth(&loss, app.smoothing());
+    let loss = series.loss.points(HistoryView::Full);
+    let smoothed = smooth(&loss, smoothing);
     for (p, (_, s)) in loss.iter().filter(|p| p.y.is_finite()).zip(&smoothed) {
         let row = rows.entry(p.x as u64).or_default();
         row.loss = Some(p.y);
         row.smoothed = Some(*s);
     }
-    for p in app.risk.points(HistoryView::Full) {
+    for p in series.risk.points(HistoryView::Full) {
         rows.entry(p.x as u64).or_default().risk = Some(p.y);
     }
-    for p in app.best.points(HistoryView::Full) {
+    for p in series.best.points(HistoryView::Full) {
         rows.entry(p.x as u64).or_default().best = Some(p.y);
     }
     let field = |v: Option<f64>| v.map_or_else(String::new, |x| format!("{x}"));
-    let mut out = format!(
-        "step,loss,loss_smoothed_{},risk,limit,pca,shannon,best_risk\n",
-        app.smoothing()
-    );
+    let mut out = format!("step,loss,loss_smoothed_{smoothing},risk,limit,pca,shannon,best_risk\n");
     for (step, r) in rows {
         let x = step as f64;
         let _ = writeln!(
@@ -58,9 +55,9 @@ pub fn series_csv(app: &AppState) -> String {
             field(r.loss),
             field(r.smoothed),
             field(r.risk),
-            field(app.limit.value_at(x)),
-            field(app.pca.value_at(x)),
-            field(app.shannon.value_at(x)),
+            field(series.limit.value_at(x)),
+            field(series.pca.value_at(x)),
+            field(series.shannon.value_at(x)),
             field(r.best),
         );
     }

@@ -2,9 +2,10 @@
 //! points, a progress gauge with the ETA, and the list of runs; or, when one is opened, that
 //! run's risk against step from its record.
 
-use super::sweep_app::{RunEntry, RunState, SweepState};
-use super::theme::Theme;
+use super::keys::SWEEP_KEYS;
+use super::state::{RunEntry, RunState, SweepState};
 use crate::theory::bounds;
+use crate::ui::widgets::theme::Theme;
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -88,25 +89,17 @@ fn gauge_widget<'a>(state: &SweepState, theme: &Theme, now: Instant) -> Gauge<'a
 }
 
 fn status_line<'a>(state: &SweepState, theme: &Theme) -> Paragraph<'a> {
-    let key = |k: &'static str| Span::styled(k, Style::default().fg(theme.key));
-    let dim = |t: &'static str| Span::styled(t, Style::default().fg(theme.dim));
-    let mut spans = if state.live.is_some() {
-        vec![
-            key("Esc"),
-            dim(" back  "),
-            key("q"),
-            dim(" quit (cancels the sweep)"),
-        ]
-    } else {
-        vec![
-            key("←/→ ↑/↓"),
-            dim(" select  "),
-            key("Enter"),
-            dim(" open run  "),
-            key("q"),
-            dim(" quit (cancels the sweep)"),
-        ]
-    };
+    let hints = SWEEP_KEYS.hints(state.screen());
+    let last = hints.len().saturating_sub(1);
+    let mut spans = Vec::new();
+    for (i, h) in hints.iter().enumerate() {
+        let gap = if i < last { "  " } else { "" };
+        spans.push(Span::styled(h.keys, Style::default().fg(theme.key)));
+        spans.push(Span::styled(
+            format!(" {}{gap}", h.word),
+            Style::default().fg(theme.dim),
+        ));
+    }
     if state.cancelling {
         spans.push(Span::styled(
             "  cancelling: runs are writing their summaries…",

@@ -2,8 +2,9 @@
 //! two pixels a cell ('▀': foreground the upper pixel, background the lower), on a diverging
 //! colormap symmetric around 0, with a legend of the value range.
 
-use super::app::{AppState, BlockMode};
 use super::theme::Theme;
+use crate::protocol::Snapshot;
+use crate::ui::view::{BlockMode, ViewSettings};
 use ndarray::{Array2, ArrayView2};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Alignment, Rect};
@@ -67,63 +68,77 @@ pub fn fit(r: usize, c: usize, w: usize, h: usize) -> (usize, usize) {
     }
 }
 
-/// Draw the matrix panel (border, title, heatmap, legend) into `area`.
-pub fn render(app: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
-    let snap = app.snapshot.as_ref().filter(|s| s.view == app.view);
-    let mode = match app.block {
-        BlockMode::Mean => "mean",
-        BlockMode::MaxAbs => "max-abs",
-    };
-    let name = app.view.title();
-    let candidates = match snap {
-        Some(s) => {
-            let (r, c) = s.full_shape;
-            vec![
-                format!(" {name} {r}×{c} · {mode} · step {} ", s.step),
-                format!(" {name} {r}×{c} · {mode} "),
-                format!(" {name} · {mode} "),
-            ]
+/// The matrix panel over the snapshot it draws (border, title, heatmap, legend).
+#[derive(Debug, Clone, Copy)]
+pub struct Heatmap<'a> {
+    /// The latest snapshot, of whatever view.
+    pub snapshot: Option<&'a Snapshot>,
+    /// Which matrix to show and how to summarize its blocks.
+    pub view: &'a ViewSettings,
+    /// Colours.
+    pub theme: &'a Theme,
+}
+
+impl Widget for Heatmap<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let (view, theme) = (self.view, self.theme);
+        // A snapshot of another view waits for its successor.
+        let snap = self.snapshot.filter(|s| s.view == view.matrix);
+        let mode = match view.block {
+            BlockMode::Mean => "mean",
+            BlockMode::MaxAbs => "max-abs",
+        };
+        let name = view.matrix.title();
+        let candidates = match snap {
+            Some(s) => {
+                let (r, c) = s.full_shape;
+                vec![
+                    format!(" {name} {r}×{c} · {mode} · step {} ", s.step),
+                    format!(" {name} {r}×{c} · {mode} "),
+                    format!(" {name} · {mode} "),
+                ]
+            }
+            None => vec![format!(" {name} ")],
+        };
+        let room = area.width.saturating_sub(2) as usize;
+        let title = candidates
+            .iter()
+            .find(|t| t.chars().count() <= room)
+            .or(candidates.last())
+            .cloned()
+            .unwrap_or_default();
+        let block = Block::bordered()
+            .border_style(theme.border_style())
+            .title(Span::styled(title, theme.title_style()));
+        let inner = block.inner(area);
+        block.render(area, buf);
+        let Some(s) = snap else {
+            Paragraph::new("waiting for a snapshot…")
+                .style(Style::default().fg(theme.dim))
+                .alignment(Alignment::Center)
+                .render(inner, buf);
+            return;
+        };
+        if inner.height < 2 || inner.width < 4 {
+            return;
         }
-        None => vec![format!(" {name} ")],
-    };
-    let room = area.width.saturating_sub(2) as usize;
-    let title = candidates
-        .iter()
-        .find(|t| t.chars().count() <= room)
-        .or(candidates.last())
-        .cloned()
-        .unwrap_or_default();
-    let block = Block::bordered()
-        .border_style(theme.border_style())
-        .title(Span::styled(title, theme.title_style()));
-    let inner = block.inner(area);
-    block.render(area, buf);
-    let Some(s) = snap else {
-        Paragraph::new("waiting for a snapshot…")
-            .style(Style::default().fg(theme.dim))
-            .alignment(Alignment::Center)
-            .render(inner, buf);
-        return;
-    };
-    if inner.height < 2 || inner.width < 4 {
-        return;
+        let source = match view.block {
+            BlockMode::Mean => s.mean.view(),
+            BlockMode::MaxAbs => s.max_abs.view(),
+        };
+        let scale = color_scale(s.range, source);
+        let image = Rect {
+            height: inner.height - 1,
+            ..inner
+        };
+        draw_matrix(source, s.full_shape, view.block, scale, image, theme, buf);
+        let legend = Rect {
+            y: inner.bottom() - 1,
+            height: 1,
+            ..inner
+        };
+        draw_legend(scale, s.range, legend, theme, buf);
     }
-    let source = match app.block {
-        BlockMode::Mean => s.mean.view(),
-        BlockMode::MaxAbs => s.max_abs.view(),
-    };
-    let scale = color_scale(s.range, source);
-    let image = Rect {
-        height: inner.height - 1,
-        ..inner
-    };
-    draw_matrix(source, s.full_shape, app.block, scale, image, theme, buf);
-    let legend = Rect {
-        y: inner.bottom() - 1,
-        height: 1,
-        ..inner
-    };
-    draw_legend(scale, s.range, legend, theme, buf);
 }
 
 /// Half the colour range: the largest magnitude of the full matrix (so a block mean does not

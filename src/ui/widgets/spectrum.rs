@@ -2,9 +2,9 @@
 //! of the minimizer (THEORY §5) and the Marchenko–Pastur law of a random initialization with
 //! ratio y = n/d, all as masses per bin so they compare directly.
 
-use super::app::AppState;
-use super::loss_chart::graph_area;
+use super::risk_chart::graph_area;
 use super::theme::Theme;
+use crate::protocol::Snapshot;
 use crate::theory::spectrum::{
     histogram, marchenko_pastur_bin_masses, marchenko_pastur_support, target_spectrum,
 };
@@ -15,59 +15,68 @@ use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph, Widget};
 
-/// Draw the spectrum panel into `area`.
-pub fn render(app: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
-    let snap = app.snapshot.as_ref();
-    // The legend is the title; narrow panels get the short one.
-    let (name, mp) = if area.width >= 46 {
-        (" Spectrum B̃B̃ᵀ ", "─ MP init ")
-    } else {
-        (" B̃B̃ᵀ ", "─ MP ")
-    };
-    let title = Line::from(vec![
-        Span::styled(name, theme.title_style()),
-        Span::styled("┃ eigs ", Style::default().fg(theme.histogram)),
-        Span::styled(mp, Style::default().fg(theme.mp)),
-        Span::styled("│ target ", Style::default().fg(theme.target)),
-    ]);
-    let mut bottom = Vec::new();
-    if let Some(s) = snap {
-        bottom.push(format!("max|λ−t| {:.3}", s.spectrum_distance));
-        bottom.push(format!("‖A−βBᵀ‖/‖A‖ {:.3}", s.alignment_rel));
+/// The spectrum panel over the snapshot it draws.
+#[derive(Debug, Clone, Copy)]
+pub struct Spectrum<'a> {
+    /// The latest snapshot (its eigenvalues, distance to the target, alignment).
+    pub snapshot: Option<&'a Snapshot>,
+    /// (n, d) of the run when no snapshot has come yet: the target and the MP law need
+    /// only these.
+    pub shape: Option<(usize, usize)>,
+    /// Colours and marker.
+    pub theme: &'a Theme,
+}
+
+impl Widget for Spectrum<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let (snap, theme) = (self.snapshot, self.theme);
+        // The legend is the title; narrow panels get the short one.
+        let (name, mp) = if area.width >= 46 {
+            (" Spectrum B̃B̃ᵀ ", "─ MP init ")
+        } else {
+            (" B̃B̃ᵀ ", "─ MP ")
+        };
+        let title = Line::from(vec![
+            Span::styled(name, theme.title_style()),
+            Span::styled("┃ eigs ", Style::default().fg(theme.histogram)),
+            Span::styled(mp, Style::default().fg(theme.mp)),
+            Span::styled("│ target ", Style::default().fg(theme.target)),
+        ]);
+        let mut bottom = Vec::new();
+        if let Some(s) = snap {
+            bottom.push(format!("max|λ−t| {:.3}", s.spectrum_distance));
+            bottom.push(format!("‖A−βBᵀ‖/‖A‖ {:.3}", s.alignment_rel));
+        }
+        let (n, d) = snap.map(|s| (s.n, s.d)).or(self.shape).unwrap_or((0, 0));
+        if d > 0 {
+            bottom.push(format!("y=n/d {:.2}", n as f64 / d as f64));
+        }
+        // Drop the least useful figures (y is in the header as r) until the line fits.
+        let room = area.width.saturating_sub(2) as usize;
+        while bottom.len() > 1 && bottom.join(" · ").chars().count() + 2 > room {
+            bottom.pop();
+        }
+        let block = Block::bordered()
+            .border_style(theme.border_style())
+            .title(title)
+            .title_bottom(Span::styled(
+                format!(" {} ", bottom.join(" · ")),
+                Style::default().fg(theme.dim),
+            ));
+        let inner = block.inner(area);
+        block.render(area, buf);
+        if d == 0 || n == 0 {
+            Paragraph::new("waiting for the first metrics…")
+                .style(Style::default().fg(theme.dim))
+                .render(inner, buf);
+            return;
+        }
+        if inner.width < 12 || inner.height < 4 {
+            return;
+        }
+        let eigs = snap.map(|s| s.eigenvalues.as_slice());
+        draw(eigs, n, d, theme, inner, buf);
     }
-    let (n, d) = match (snap, &app.metrics) {
-        (Some(s), _) => (s.n, s.d),
-        (None, Some(m)) => (m.n, m.d),
-        (None, None) => (0, 0),
-    };
-    if d > 0 {
-        bottom.push(format!("y=n/d {:.2}", n as f64 / d as f64));
-    }
-    // Drop the least useful figures (y is in the header as r) until the line fits.
-    let room = area.width.saturating_sub(2) as usize;
-    while bottom.len() > 1 && bottom.join(" · ").chars().count() + 2 > room {
-        bottom.pop();
-    }
-    let block = Block::bordered()
-        .border_style(theme.border_style())
-        .title(title)
-        .title_bottom(Span::styled(
-            format!(" {} ", bottom.join(" · ")),
-            Style::default().fg(theme.dim),
-        ));
-    let inner = block.inner(area);
-    block.render(area, buf);
-    if d == 0 || n == 0 {
-        Paragraph::new("waiting for the first metrics…")
-            .style(Style::default().fg(theme.dim))
-            .render(inner, buf);
-        return;
-    }
-    if inner.width < 12 || inner.height < 4 {
-        return;
-    }
-    let eigs = snap.map(|s| s.eigenvalues.as_slice());
-    draw(eigs, n, d, theme, inner, buf);
 }
 
 /// The chart itself: histogram bars, the MP law as a line, the target's atoms as full-height

@@ -5,22 +5,24 @@
 //! comes in. A slow terminal costs the UI frames, never the worker steps. Snapshots are asked
 //! for the view on screen; the worker spaces them by their cost.
 
-use super::app::{AppState, Effect};
-use super::layout;
-use super::terminal::{Term, TerminalGuard};
-use super::theme::{ColorMode, Theme};
-use super::{export, heatmap};
+pub mod export;
+pub mod keys;
+pub mod layout;
+pub mod state;
+
+use state::{AppState, Effect};
+
 use crate::config::Config;
 use crate::protocol::{Command, Event, Summary};
 use crate::record::RecordError;
 use crate::train::{WorkerHandle, WorkerOptions, spawn};
+use crate::ui::terminal::{self, Session, Term};
+use crate::ui::widgets::heatmap;
+use crate::ui::widgets::theme::{ColorMode, Theme};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, bounded, select};
-use crossterm::event::{self as ct, Event as Input};
-use ratatui::layout::Rect;
+use crossterm::event::Event as Input;
 use std::io::{self, IsTerminal};
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 use thiserror::Error;
 
@@ -32,8 +34,6 @@ const FRAME_CALM: Duration = Duration::from_millis(100);
 /// How long after a key press frames stay fast, so that the worker's answer (the new lr, r…)
 /// shows within 100 ms.
 const FAST_AFTER_INPUT: Duration = Duration::from_millis(500);
-/// How often the input thread checks whether the UI is gone.
-const INPUT_POLL: Duration = Duration::from_millis(200);
 /// How long to wait for the worker to finish its record after Quit.
 const SHUTDOWN: Duration = Duration::from_secs(10);
 
@@ -132,11 +132,11 @@ pub fn run(cfg: Config, opts: &UiOptions) -> Result<Outcome, UiError> {
     };
     Ok(Outcome {
         ending,
-        summary: app.finished,
+        summary: app.run.finished,
     })
 }
 
-/// The terminal part: set up, loop, restore (the guard restores on every path).
+/// The terminal part: set up, loop, restore (the session restores on every path).
 fn session(
     app: &mut AppState,
     theme: &Theme,
@@ -144,15 +144,11 @@ fn session(
     signal: &Receiver<()>,
     exit_when_done: bool,
 ) -> Result<Ending, UiError> {
-    let mut guard = TerminalGuard::enter()?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let input = spawn_input(stop.clone())?;
-    let result = match guard.terminal() {
-        Some(term) => event_loop(term, app, theme, worker, &input, signal, exit_when_done),
+    let mut session = Session::start()?;
+    match session.parts() {
+        Some((term, input)) => event_loop(term, app, theme, worker, input, signal, exit_when_done),
         None => Ok(Ending::TerminalGone),
-    };
-    stop.store(true, Ordering::SeqCst);
-    result
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -199,7 +195,7 @@ fn event_loop(
                 }
                 // The worker ended on its own (an internal error it reported and summarized):
                 // keep its last state on screen until q.
-                Err(_) if app.finished.is_some() => {
+                Err(_) if app.run.finished.is_some() => {
                     events = crossbeam_channel::never();
                     app.mark_dirty();
                 }
@@ -232,7 +228,7 @@ fn event_loop(
             draw(term, app, theme, &mut link)?;
             pending_draw = false;
             last_frame = Some(Instant::now());
-            if exit_when_done && app.finished.is_some() {
+            if exit_when_done && app.run.finished.is_some() {
                 return Ok(Ending::Quit);
             }
         }
@@ -283,9 +279,10 @@ fn on_input(
                 match effect {
                     Effect::Send(cmd) => link.send(cmd),
                     Effect::WriteSeries(dir) => {
-                        let result = export::write_series(app, &dir).map_err(|e| {
-                            format!("cannot write the series into {}: {e}", dir.display())
-                        });
+                        let result = export::write_series(&app.series, app.view.smoothing(), &dir)
+                            .map_err(|e| {
+                                format!("cannot write the series into {}: {e}", dir.display())
+                            });
                         app.series_written(result);
                     }
                     Effect::Quit => return Ok(true),
@@ -293,38 +290,12 @@ fn on_input(
             }
         }
         Input::Resize(w, h) => {
-            // A full redraw: resize() clears the screen and forgets the previous frame, without
-            // the cursor-position round trip of clear() (slow over SSH).
-            term.resize(Rect::new(0, 0, *w, *h))?;
+            terminal::resize(term, *w, *h)?;
             app.mark_dirty();
         }
         _ => {}
     }
     Ok(false)
-}
-
-/// Forward terminal events into a channel until `stop` is set or the terminal fails.
-pub(super) fn spawn_input(stop: Arc<AtomicBool>) -> io::Result<Receiver<Input>> {
-    let (tx, rx) = bounded(64);
-    std::thread::Builder::new()
-        .name("aescope-input".into())
-        .spawn(move || {
-            while !stop.load(Ordering::SeqCst) {
-                match ct::poll(INPUT_POLL) {
-                    Ok(true) => match ct::read() {
-                        Ok(ev) => {
-                            if tx.send(ev).is_err() {
-                                break;
-                            }
-                        }
-                        Err(_) => break,
-                    },
-                    Ok(false) => {}
-                    Err(_) => break,
-                }
-            }
-        })?;
-    Ok(rx)
 }
 
 /// Stop the worker and wait (bounded) until it has written its summary and ended.

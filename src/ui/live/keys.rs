@@ -1,0 +1,290 @@
+//! The live run's keys: one table that dispatches presses, lists them in the help overlay and
+//! fills the hint line.
+
+use crate::ui::keys::{Binding, Hint, Key, KeyRow, KeyTable};
+use crossterm::event::KeyCode;
+
+/// What a key asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// space.
+    TogglePause,
+    /// s: one step while paused.
+    Step,
+    /// ←: one neuron less.
+    RateDown,
+    /// →: one neuron more.
+    RateUp,
+    /// shift+← or <: the previous rung of the rate ladder.
+    LadderDown,
+    /// shift+→ or >: the next rung.
+    LadderUp,
+    /// + or =: learning rate × 1.25.
+    LrUp,
+    /// -: learning rate ÷ 1.25.
+    LrDown,
+    /// [: less smoothing of the loss curve.
+    SmoothLess,
+    /// ]: more smoothing.
+    SmoothMore,
+    /// a.
+    CycleActivation,
+    /// o.
+    CycleOptimizer,
+    /// d: learned / optimal decoder.
+    CycleDecoder,
+    /// tab: the heatmap's matrix.
+    CycleView,
+    /// m: block max-abs / mean.
+    ToggleMaxAbs,
+    /// l: log-scale risk axis.
+    ToggleLog,
+    /// h: full history / recent window.
+    ToggleHistory,
+    /// r: new seed, step 0.
+    Reset,
+    /// w: checkpoint.
+    Save,
+    /// e: matrices and series.
+    Export,
+    /// ?: the key list.
+    Help,
+    /// q.
+    Quit,
+    /// Ctrl-C: like Quit, but a second one does not ask.
+    Interrupt,
+    /// y: the answer to a question.
+    Yes,
+    /// n or esc: the other answer; esc also closes the help.
+    No,
+    /// ↑ / PgUp in the help.
+    ScrollUp,
+    /// ↓ / PgDn in the help.
+    ScrollDown,
+}
+
+/// What is on screen, as far as keys are concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The panels.
+    Panels,
+    /// The help overlay: scroll keys scroll it, any other command closes it and acts.
+    Help,
+    /// "quit without saving a record? y/n".
+    Confirm,
+}
+
+const MAIN: &[Mode] = &[Mode::Panels, Mode::Help];
+const HELP: &[Mode] = &[Mode::Help];
+const ASKING: &[Mode] = &[Mode::Help, Mode::Confirm];
+const CONFIRM: &[Mode] = &[Mode::Confirm];
+const ALL: &[Mode] = &[Mode::Panels, Mode::Help, Mode::Confirm];
+
+const fn on(key: Key, action: Action) -> Binding<Action, Mode> {
+    Binding {
+        key,
+        action,
+        when: MAIN,
+    }
+}
+
+const fn c(ch: char, action: Action) -> Binding<Action, Mode> {
+    on(Key::ch(ch), action)
+}
+
+const fn row(
+    keys: &'static str,
+    what: &'static str,
+    bindings: &'static [Binding<Action, Mode>],
+    hint: Hint,
+) -> KeyRow<Action, Mode> {
+    KeyRow {
+        keys,
+        what,
+        bindings,
+        hint,
+    }
+}
+
+const AOD: Hint = Hint::Fits("a/o/d", "act/opt/dec");
+
+/// Every key of the live run, in help order.
+pub const KEYS: KeyTable<Action, Mode> = KeyTable(&[
+    row(
+        "space",
+        "pause / resume training",
+        &[c(' ', Action::TogglePause)],
+        Hint::Fits("space", "pause"),
+    ),
+    row(
+        "s",
+        "one step (while paused)",
+        &[c('s', Action::Step)],
+        Hint::Fits("s", "step"),
+    ),
+    row(
+        "← / →",
+        "rate r down / up by one neuron (live resize)",
+        &[
+            on(Key::plain(KeyCode::Left), Action::RateDown),
+            on(Key::plain(KeyCode::Right), Action::RateUp),
+        ],
+        Hint::Fits("←/→", "rate"),
+    ),
+    row(
+        "shift+←/→, < >",
+        "rate along 0.1 0.25 0.5 0.75 1 1.5 2 3 4",
+        &[
+            on(Key::shift(KeyCode::Left), Action::LadderDown),
+            on(Key::shift(KeyCode::Right), Action::LadderUp),
+            c('<', Action::LadderDown),
+            c('>', Action::LadderUp),
+        ],
+        Hint::None,
+    ),
+    row(
+        "+ = / -",
+        "learning rate × / ÷ 1.25",
+        &[
+            c('+', Action::LrUp),
+            c('=', Action::LrUp),
+            c('-', Action::LrDown),
+        ],
+        Hint::Fits("+/-", "lr"),
+    ),
+    row(
+        "[ / ]",
+        "less / more smoothing of the loss curve (EMA)",
+        &[c('[', Action::SmoothLess), c(']', Action::SmoothMore)],
+        Hint::None,
+    ),
+    row(
+        "a",
+        "cycle activation: sign relu tanh erf linear",
+        &[c('a', Action::CycleActivation)],
+        AOD,
+    ),
+    row(
+        "o",
+        "cycle optimizer: sgd momentum adam",
+        &[c('o', Action::CycleOptimizer)],
+        AOD,
+    ),
+    row(
+        "d",
+        "decoder: learned / optimal A*(B)",
+        &[c('d', Action::CycleDecoder)],
+        AOD,
+    ),
+    row(
+        "tab",
+        "matrix view: B̃B̃ᵀ, AᵀA, BA, A − βBᵀ",
+        &[on(Key::plain(KeyCode::Tab), Action::CycleView)],
+        Hint::Fits("tab", "view"),
+    ),
+    row(
+        "m",
+        "heatmap blocks: mean / max-abs",
+        &[c('m', Action::ToggleMaxAbs)],
+        Hint::None,
+    ),
+    row(
+        "l",
+        "log-scale risk axis",
+        &[c('l', Action::ToggleLog)],
+        Hint::Fits("l", "log"),
+    ),
+    row(
+        "h",
+        "full history / recent window",
+        &[c('h', Action::ToggleHistory)],
+        Hint::Fits("h", "history"),
+    ),
+    row(
+        "r",
+        "reset the weights with a new seed",
+        &[c('r', Action::Reset)],
+        Hint::Fits("r", "reset"),
+    ),
+    row(
+        "w",
+        "save a checkpoint (aescope-…ckpt.json)",
+        &[c('w', Action::Save)],
+        Hint::Fits("w", "save"),
+    ),
+    row(
+        "e",
+        "export matrices (npy, csv) and series (csv)",
+        &[c('e', Action::Export)],
+        Hint::Fits("e", "export"),
+    ),
+    row(
+        "?",
+        "this help (↑/↓ PgUp/PgDn scroll, esc closes)",
+        &[
+            c('?', Action::Help),
+            Binding {
+                key: Key::plain(KeyCode::Up),
+                action: Action::ScrollUp,
+                when: HELP,
+            },
+            Binding {
+                key: Key::plain(KeyCode::PageUp),
+                action: Action::ScrollUp,
+                when: HELP,
+            },
+            Binding {
+                key: Key::plain(KeyCode::Down),
+                action: Action::ScrollDown,
+                when: HELP,
+            },
+            Binding {
+                key: Key::plain(KeyCode::PageDown),
+                action: Action::ScrollDown,
+                when: HELP,
+            },
+            Binding {
+                key: Key::plain(KeyCode::Esc),
+                action: Action::No,
+                when: ASKING,
+            },
+        ],
+        Hint::Always("?", "help"),
+    ),
+    row(
+        "q, ctrl-c",
+        "quit (y/n asked if no record; ctrl-c twice: at once)",
+        &[
+            c('q', Action::Quit),
+            Binding {
+                key: Key::ctrl('c'),
+                action: Action::Interrupt,
+                when: ALL,
+            },
+            Binding {
+                key: Key::ch('y'),
+                action: Action::Yes,
+                when: CONFIRM,
+            },
+            Binding {
+                key: Key::ch('Y'),
+                action: Action::Yes,
+                when: CONFIRM,
+            },
+            Binding {
+                key: Key::ch('n'),
+                action: Action::No,
+                when: ASKING,
+            },
+            Binding {
+                key: Key::ch('N'),
+                action: Action::No,
+                when: ASKING,
+            },
+        ],
+        Hint::Always("q", "quit"),
+    ),
+]);
+
+/// The note under the key list in the help overlay.
+pub const HELP_NOTE: &str = " Lines: yellow limit · blue PCA · magenta Shannon D(r) · cyan R*(B)";

@@ -1,0 +1,513 @@
+//! The live run's state and how it changes: worker `Event`s update it, keys turn into
+//! `Command`s. Pure: no terminal, no clock (the caller passes the wall time), so tests script
+//! it.
+//!
+//! The state is in parts, each with its own job: [`RunInfo`] (what runs and how far it got),
+//! [`Histories`] (the series drawn against the step), [`ViewSettings`] (how the panels are
+//! looked at), [`Requests`] (values asked of the worker and not yet confirmed), and the
+//! overlay and status line. Events and keys are routed to the part they concern.
+//!
+//! The worker is authoritative: rate, learning rate, activation, paused… are shown as the
+//! latest `Metrics` says, never as the UI expects them to be. Relative keys pressed faster
+//! than the worker answers (→ → →) build on the value last asked for, until the worker's
+//! metrics confirm it.
+
+use super::keys::{Action, KEYS, Mode};
+use crate::config::{Config, n_for_rate};
+use crate::model::Activation;
+use crate::protocol::{
+    Command, DecoderMode, Event, FinishReason, Metrics, OptKind, PauseReason, Snapshot,
+    SnapshotRequest,
+};
+use crate::theory::bounds;
+use crate::ui::history::{Histories, Point};
+use crate::ui::view::{ViewSettings, cycle};
+use crossterm::event::KeyEvent;
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+pub use crate::ui::run_info::{RunInfo, RunState, utc_stamp};
+pub use crate::ui::view::{BlockMode, SMOOTHING};
+pub use crate::ui::widgets::risk_chart::Status;
+
+/// The coarse rates of shift+←/→.
+pub const RATE_LADDER: [f64; 9] = [0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0];
+/// Learning-rate factor of + and −.
+pub const LR_FACTOR: f64 = 1.25;
+/// Metrics to wait for the worker to confirm a requested value before giving up on it.
+const PENDING_TTL: u8 = 20;
+
+/// What the caller must do after a key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Send this to the worker.
+    Send(Command),
+    /// Write the UI's series (CSV) into this directory.
+    WriteSeries(PathBuf),
+    /// Leave the UI (the caller then stops the worker and waits for its record).
+    Quit,
+}
+
+/// A window over the panels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overlay {
+    /// Just the panels.
+    None,
+    /// The key list, scrolled by this many lines.
+    Help { scroll: u16 },
+    /// "quit without saving a record? y/n".
+    ConfirmQuit,
+}
+
+impl Overlay {
+    /// Which keys act now.
+    pub fn mode(self) -> Mode {
+        match self {
+            Overlay::None => Mode::Panels,
+            Overlay::Help { .. } => Mode::Help,
+            Overlay::ConfirmQuit => Mode::Confirm,
+        }
+    }
+
+    /// The overlays' share of a key: `Some(effects)` when an overlay took it, `None` when it
+    /// is for the panels (any command key closes the help and then does what it says).
+    /// Quitting without a record asks first.
+    fn on_action(&mut self, a: Action, has_record: bool) -> Option<Vec<Effect>> {
+        match *self {
+            Overlay::ConfirmQuit => Some(match a {
+                Action::Yes | Action::Interrupt => vec![Effect::Quit],
+                Action::No => {
+                    *self = Overlay::None;
+                    Vec::new()
+                }
+                _ => Vec::new(),
+            }),
+            Overlay::Help { scroll } => {
+                let scroll = match a {
+                    Action::ScrollUp => scroll.saturating_sub(1),
+                    Action::ScrollDown => scroll.saturating_add(1),
+                    Action::Help | Action::No => {
+                        *self = Overlay::None;
+                        return Some(Vec::new());
+                    }
+                    _ => {
+                        *self = Overlay::None;
+                        return self.on_action(a, has_record);
+                    }
+                };
+                *self = Overlay::Help { scroll };
+                Some(Vec::new())
+            }
+            Overlay::None => match a {
+                Action::Help => {
+                    *self = Overlay::Help { scroll: 0 };
+                    Some(Vec::new())
+                }
+                Action::Quit | Action::Interrupt if has_record => Some(vec![Effect::Quit]),
+                Action::Quit | Action::Interrupt => {
+                    *self = Overlay::ConfirmQuit;
+                    Some(Vec::new())
+                }
+                _ => None,
+            },
+        }
+    }
+}
+
+/// A value asked of the worker and not yet seen in its metrics.
+#[derive(Debug, Clone, Copy)]
+struct Pending<T> {
+    value: T,
+    ttl: u8,
+}
+
+impl<T: PartialEq + Copy> Pending<T> {
+    fn new(value: T) -> Pending<T> {
+        Pending {
+            value,
+            ttl: PENDING_TTL,
+        }
+    }
+
+    /// Drop the pending value once the worker shows it, or after a while (it may have
+    /// refused, or the event was lost).
+    fn resolve(slot: &mut Option<Pending<T>>, actual: T) {
+        if let Some(p) = slot {
+            if p.value == actual || p.ttl == 0 {
+                *slot = None;
+            } else {
+                p.ttl -= 1;
+            }
+        }
+    }
+
+    fn or(slot: Option<&Pending<T>>, actual: T) -> T {
+        slot.map_or(actual, |p| p.value)
+    }
+}
+
+/// What was asked of the worker and not yet confirmed: relative keys build on these.
+#[derive(Debug, Clone, Default)]
+pub struct Requests {
+    n: Option<Pending<usize>>,
+    activation: Option<Pending<Activation>>,
+    optimizer: Option<Pending<OptKind>>,
+    decoder: Option<Pending<DecoderMode>>,
+    /// The snapshot request last sent.
+    snapshots: Option<SnapshotRequest>,
+    /// The largest matrix side the heatmap panel can draw, in pixels (set from the layout).
+    heatmap_side: usize,
+    /// How writing the UI's series for the last export went, until the worker's matrices
+    /// are written too.
+    series_export: Option<Result<PathBuf, String>>,
+}
+
+impl Requests {
+    /// The worker's metrics confirm (or, after a while, abandon) what was asked.
+    fn resolve(&mut self, m: &Metrics) {
+        Pending::resolve(&mut self.n, m.n);
+        Pending::resolve(&mut self.activation, m.activation);
+        Pending::resolve(&mut self.optimizer, m.optimizer);
+        Pending::resolve(&mut self.decoder, m.decoder);
+    }
+
+    /// The worker refused something: build on its values again.
+    fn forget(&mut self) {
+        self.n = None;
+        self.activation = None;
+        self.optimizer = None;
+        self.decoder = None;
+    }
+
+    /// The snapshot request `view` needs at the current panel size, if it differs from the
+    /// last one sent.
+    fn sync_snapshots(&mut self, view: &ViewSettings) -> Option<Command> {
+        if self.heatmap_side == 0 {
+            return None;
+        }
+        let want = SnapshotRequest {
+            view: view.matrix,
+            max_side: self.heatmap_side,
+        };
+        if self.snapshots == Some(want) {
+            return None;
+        }
+        self.snapshots = Some(want);
+        Some(Command::WantSnapshots(Some(want)))
+    }
+
+    /// The command of a key that changes the run relative to its current settings (rate,
+    /// activation, optimizer, decoder), building on values not yet confirmed. `None` for
+    /// other keys; an empty list before the first metrics (nothing to build on) or at a
+    /// limit.
+    fn relative(&mut self, a: Action, metrics: Option<&Metrics>) -> Option<Vec<Effect>> {
+        if !matches!(
+            a,
+            Action::RateDown
+                | Action::RateUp
+                | Action::LadderDown
+                | Action::LadderUp
+                | Action::CycleActivation
+                | Action::CycleOptimizer
+                | Action::CycleDecoder
+        ) {
+            return None;
+        }
+        let Some(m) = metrics else {
+            return Some(Vec::new());
+        };
+        let cmd = match a {
+            Action::RateDown | Action::RateUp => self.nudge_rate(m, a == Action::RateUp),
+            Action::LadderDown | Action::LadderUp => self.ladder(m, a == Action::LadderUp),
+            Action::CycleActivation => {
+                let next = cycle(
+                    &Activation::ALL,
+                    Pending::or(self.activation.as_ref(), m.activation),
+                );
+                self.activation = Some(Pending::new(next));
+                Some(Command::SetActivation(next))
+            }
+            Action::CycleOptimizer => {
+                let next = cycle(
+                    &OptKind::ALL,
+                    Pending::or(self.optimizer.as_ref(), m.optimizer),
+                );
+                self.optimizer = Some(Pending::new(next));
+                Some(Command::SetOptimizer(next))
+            }
+            _ => {
+                let next = cycle(
+                    &DecoderMode::ALL,
+                    Pending::or(self.decoder.as_ref(), m.decoder),
+                );
+                self.decoder = Some(Pending::new(next));
+                Some(Command::SetDecoder(next))
+            }
+        };
+        Some(cmd.map(Effect::Send).into_iter().collect())
+    }
+
+    /// One neuron more or less, from the last n asked for.
+    fn nudge_rate(&mut self, m: &Metrics, up: bool) -> Option<Command> {
+        let n = Pending::or(self.n.as_ref(), m.n);
+        let target = if up {
+            n.saturating_add(1)
+        } else {
+            n.saturating_sub(1)
+        };
+        if target == 0 || target == n {
+            return None;
+        }
+        self.n = Some(Pending::new(target));
+        Some(Command::SetN(target))
+    }
+
+    /// The next rung of [`RATE_LADDER`] above or below the rate last asked for.
+    fn ladder(&mut self, m: &Metrics, up: bool) -> Option<Command> {
+        let d = m.d.max(1);
+        let r = Pending::or(self.n.as_ref(), m.n) as f64 / d as f64;
+        // A rung counts as reached when it rounds to the same n.
+        let eps = 0.5 / d as f64;
+        let rung = if up {
+            RATE_LADDER.iter().copied().find(|&x| x > r + eps)
+        } else {
+            RATE_LADDER.iter().rev().copied().find(|&x| x < r - eps)
+        }?;
+        self.n = Some(Pending::new(n_for_rate(rung, d)));
+        Some(Command::SetRate(rung))
+    }
+}
+
+/// Everything the screen shows, in parts.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// What runs and how far it got.
+    pub run: RunInfo,
+    /// The series drawn against the step.
+    pub series: Histories,
+    /// How the panels are looked at.
+    pub view: ViewSettings,
+    /// What was asked of the worker and not yet confirmed.
+    requests: Requests,
+    /// The latest matrices and spectrum.
+    pub snapshot: Option<Box<Snapshot>>,
+    /// Help or quit confirmation over the panels.
+    pub overlay: Overlay,
+    /// The last message (saved, exported, an error).
+    pub status: Option<Status>,
+    dirty: bool,
+}
+
+impl AppState {
+    /// The state before the first event, for a run of `cfg`.
+    pub fn new(cfg: &Config, record: Option<PathBuf>) -> AppState {
+        AppState {
+            run: RunInfo::new(cfg, record),
+            series: Histories::new(bounds::limit(cfg.model.activation, cfg.model.rate).label),
+            view: ViewSettings::new(cfg.eval.ema),
+            requests: Requests::default(),
+            snapshot: None,
+            overlay: Overlay::None,
+            status: None,
+            dirty: true,
+        }
+    }
+
+    /// Record how writing the series of an export went (shown with the worker's answer).
+    pub fn series_written(&mut self, result: Result<PathBuf, String>) {
+        self.status = Some(match &result {
+            Ok(p) => Status::info(format!(
+                "series written to {}; waiting for the matrices…",
+                p.display()
+            )),
+            Err(e) => Status::error(e.clone()),
+        });
+        self.requests.series_export = Some(result);
+        self.dirty = true;
+    }
+
+    /// Something changed since the last [`AppState::take_dirty`].
+    pub fn take_dirty(&mut self) -> bool {
+        std::mem::replace(&mut self.dirty, false)
+    }
+
+    /// Ask for a redraw (resize, …).
+    pub fn mark_dirty(&mut self) {
+        self.dirty = true;
+    }
+
+    /// The heatmap panel's size in pixels changed (or not): the snapshot request to send.
+    pub fn set_heatmap_side(&mut self, side: usize) -> Option<Command> {
+        self.requests.heatmap_side = side;
+        self.requests.sync_snapshots(&self.view)
+    }
+
+    /// Apply one event from the worker.
+    pub fn on_event(&mut self, ev: Event) {
+        self.dirty = true;
+        match ev {
+            Event::Metrics(m) => self.on_metrics(m),
+            Event::Report(r) => {
+                if r.risk.is_finite() {
+                    self.series.risk.push(Point::single(r.step as f64, r.risk));
+                }
+                self.run.report = Some(r);
+            }
+            Event::RateChanged { step, r, limit, .. } => {
+                self.series.set_references(self.run.source, step, r, limit);
+            }
+            Event::Paused(reason @ PauseReason::Diverged { step, loss }) => {
+                self.run.diverged = Some((step, loss));
+                self.status = Some(Status::error(format!(
+                    "{reason}: lower the learning rate (-) and resume (space)"
+                )));
+            }
+            Event::Paused(PauseReason::User) => {}
+            Event::Resumed => self.run.diverged = None,
+            Event::Saved(p) => {
+                self.status = Some(Status::info(format!("checkpoint saved to {}", p.display())));
+            }
+            Event::Exported(files) => self.on_exported(&files),
+            Event::Snapshot(s) => self.snapshot = Some(s),
+            Event::Error(e) => {
+                self.requests.forget();
+                self.status = Some(Status::error(e));
+            }
+            Event::Finished(s) => {
+                let reason = match s.reason {
+                    FinishReason::Completed => "budget reached",
+                    FinishReason::Interrupted => "interrupted",
+                    FinishReason::Diverged => "diverged",
+                    FinishReason::Failed => "internal error",
+                };
+                self.status = Some(Status::info(format!(
+                    "run finished ({reason}): risk {:.4}, gap {:+.4} — r resets, q quits",
+                    s.risk, s.gap
+                )));
+                self.run.finished = Some(s);
+            }
+        }
+    }
+
+    fn on_metrics(&mut self, m: Metrics) {
+        let prev_step = match &self.run.metrics {
+            // The step went back: the run was reset; its history no longer applies.
+            Some(prev) if m.step < prev.step => {
+                self.series.clear();
+                self.run.clear();
+                0
+            }
+            Some(prev) => prev.step,
+            None => 0,
+        };
+        let steps = m.step.saturating_sub(prev_step);
+        if steps > 0 && m.loss.is_finite() {
+            self.series.loss.push(Point {
+                x: m.step as f64,
+                y: m.loss,
+                weight: steps as f64,
+            });
+        }
+        if let Some(b) = m.best_risk.filter(|b| b.is_finite())
+            && (steps > 0 || self.series.best.last().is_none())
+        {
+            self.series.best.push(Point::single(m.step as f64, b));
+        }
+        self.series
+            .set_references(self.run.source, m.step, m.r, m.limit);
+        self.series.limit_label.clone_from(&m.limit_label);
+        self.requests.resolve(&m);
+        self.run.on_metrics(m);
+    }
+
+    /// The worker wrote the matrices; the UI wrote its series first: say how both went.
+    fn on_exported(&mut self, files: &[PathBuf]) {
+        let dir = files
+            .first()
+            .and_then(|f| f.parent())
+            .map_or_else(String::new, |d| format!(" to {}", d.display()));
+        let text = format!("exported {} matrix files{dir}", files.len());
+        self.status = Some(match self.requests.series_export.take() {
+            Some(Err(e)) => Status::error(format!("{text}; {e}")),
+            Some(Ok(series)) => Status::info(format!(
+                "{text} + {}",
+                series.file_name().unwrap_or_default().to_string_lossy()
+            )),
+            None => Status::info(text),
+        });
+    }
+
+    /// Handle a key press at wall time `now` (for file names).
+    pub fn on_key(&mut self, key: &KeyEvent, now: SystemTime) -> Vec<Effect> {
+        match KEYS.action(key, self.overlay.mode()) {
+            Some(a) => self.on_action(a, now),
+            None => Vec::new(),
+        }
+    }
+
+    /// Handle an action at wall time `now` (for file names): the overlay, the view, the
+    /// pending requests and the run each take their own keys.
+    pub fn on_action(&mut self, a: Action, now: SystemTime) -> Vec<Effect> {
+        self.dirty = true;
+        if let Some(effects) = self.overlay.on_action(a, self.run.record.is_some()) {
+            return effects;
+        }
+        if let Some(effects) = self.requests.relative(a, self.run.metrics.as_ref()) {
+            return effects;
+        }
+        let send = |c: Command| vec![Effect::Send(c)];
+        match a {
+            Action::TogglePause => send(Command::TogglePause),
+            Action::Step => send(Command::Step(1)),
+            Action::LrUp => send(Command::ScaleLr(LR_FACTOR)),
+            Action::LrDown => send(Command::ScaleLr(1.0 / LR_FACTOR)),
+            Action::Reset => send(Command::Reset { seed: None }),
+            Action::Save => {
+                let path = PathBuf::from(format!("{}.ckpt.json", self.run.file_stem(now)));
+                self.status = Some(Status::info(format!("saving {}…", path.display())));
+                send(Command::Save(path))
+            }
+            Action::Export => {
+                let dir = PathBuf::from(self.run.file_stem(now));
+                self.status = Some(Status::info(format!("exporting to {}…", dir.display())));
+                vec![
+                    Effect::Send(Command::Export(dir.clone())),
+                    Effect::WriteSeries(dir),
+                ]
+            }
+            Action::CycleView => {
+                self.view.cycle_matrix();
+                self.requests
+                    .sync_snapshots(&self.view)
+                    .map(Effect::Send)
+                    .into_iter()
+                    .collect()
+            }
+            Action::SmoothLess => self.view_only(ViewSettings::smooth_less),
+            Action::SmoothMore => self.view_only(ViewSettings::smooth_more),
+            Action::ToggleMaxAbs => self.view_only(ViewSettings::toggle_block),
+            Action::ToggleLog => self.view_only(ViewSettings::toggle_log),
+            Action::ToggleHistory => self.view_only(ViewSettings::toggle_history),
+            // Taken by the overlay or the requests above.
+            Action::RateDown
+            | Action::RateUp
+            | Action::LadderDown
+            | Action::LadderUp
+            | Action::CycleActivation
+            | Action::CycleOptimizer
+            | Action::CycleDecoder
+            | Action::Help
+            | Action::Quit
+            | Action::Interrupt
+            | Action::Yes
+            | Action::No
+            | Action::ScrollUp
+            | Action::ScrollDown => Vec::new(),
+        }
+    }
+
+    fn view_only(&mut self, change: fn(&mut ViewSettings)) -> Vec<Effect> {
+        change(&mut self.view);
+        Vec::new()
+    }
+}

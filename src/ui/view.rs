@@ -1,0 +1,125 @@
+//! How the panels are looked at: the settings the view keys change (log axis, history window,
+//! smoothing, which matrix and how its blocks are summarized). They change nothing in the run,
+//! so every front end that draws the shared panels keeps one of these.
+
+use crate::protocol::MatrixView;
+use crate::ui::history::HistoryView;
+
+/// Smoothing factors (per step) of the loss curve, `[` and `]` move along them.
+pub const SMOOTHING: [f64; 8] = [0.0, 0.9, 0.95, 0.98, 0.99, 0.995, 0.998, 0.999];
+
+/// Which downsampled matrix the heatmap draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockMode {
+    /// The mean of each block.
+    Mean,
+    /// The entry of largest magnitude of each block, sign kept.
+    MaxAbs,
+}
+
+/// The view keys' state.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ViewSettings {
+    /// The matrix the heatmap shows (tab).
+    pub matrix: MatrixView,
+    /// Block max-abs or mean (m).
+    pub block: BlockMode,
+    /// Log-scale risk axis (l).
+    pub log_scale: bool,
+    /// Full history or recent window (h).
+    pub history: HistoryView,
+    /// Index into [`SMOOTHING`] ([ and ]).
+    smoothing: usize,
+}
+
+impl ViewSettings {
+    /// The default view, with the smoothing step closest to the EMA factor `ema`.
+    pub fn new(ema: f64) -> ViewSettings {
+        let smoothing = SMOOTHING
+            .iter()
+            .enumerate()
+            .min_by(|a, b| (a.1 - ema).abs().total_cmp(&(b.1 - ema).abs()))
+            .map_or(4, |(i, _)| i);
+        ViewSettings {
+            matrix: MatrixView::Gram,
+            // Block means wash out the diagonal of a downsampled Gram matrix; the largest
+            // entry per block keeps the identity (and stray large entries) visible.
+            block: BlockMode::MaxAbs,
+            log_scale: false,
+            history: HistoryView::Full,
+            smoothing,
+        }
+    }
+
+    /// The EMA factor (per step) of the drawn loss curve.
+    pub fn smoothing(&self) -> f64 {
+        SMOOTHING[self.smoothing]
+    }
+
+    /// Less smoothing (`[`), down to none.
+    pub fn smooth_less(&mut self) {
+        self.smoothing = self.smoothing.saturating_sub(1);
+    }
+
+    /// More smoothing (`]`), up to the last factor.
+    pub fn smooth_more(&mut self) {
+        self.smoothing = (self.smoothing + 1).min(SMOOTHING.len() - 1);
+    }
+
+    /// The next matrix (tab).
+    pub fn cycle_matrix(&mut self) {
+        self.matrix = cycle(&MatrixView::ALL, self.matrix);
+    }
+
+    /// Block max-abs ↔ mean (m).
+    pub fn toggle_block(&mut self) {
+        self.block = match self.block {
+            BlockMode::Mean => BlockMode::MaxAbs,
+            BlockMode::MaxAbs => BlockMode::Mean,
+        };
+    }
+
+    /// Log ↔ linear risk axis (l).
+    pub fn toggle_log(&mut self) {
+        self.log_scale = !self.log_scale;
+    }
+
+    /// Full history ↔ recent window (h).
+    pub fn toggle_history(&mut self) {
+        self.history = match self.history {
+            HistoryView::Full => HistoryView::Recent,
+            HistoryView::Recent => HistoryView::Full,
+        };
+    }
+}
+
+/// The element after `current` in `all`, wrapping around.
+pub fn cycle<T: PartialEq + Copy>(all: &[T], current: T) -> T {
+    let i = all.iter().position(|&x| x == current).unwrap_or(0);
+    all[(i + 1) % all.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cycling_wraps() {
+        assert_eq!(cycle(&[1, 2, 3], 3), 1);
+        assert_eq!(cycle(&[1, 2, 3], 1), 2);
+    }
+
+    #[test]
+    fn smoothing_starts_nearest_the_preset_and_stays_in_range() {
+        let mut v = ViewSettings::new(0.991);
+        assert_eq!(v.smoothing(), 0.99);
+        for _ in 0..20 {
+            v.smooth_more();
+        }
+        assert_eq!(v.smoothing(), 0.999);
+        for _ in 0..20 {
+            v.smooth_less();
+        }
+        assert_eq!(v.smoothing(), 0.0);
+    }
+}
