@@ -8,6 +8,7 @@
 //! [`sweep`] (rate sweeps: runs, tables, figures), [`ui`] (the terminal interface), [`cli`].
 //! The engine never imports the front ends; `tests/module_graph.rs` checks the layering.
 
+pub mod checkpoint;
 pub mod cli;
 pub mod config;
 pub mod data;

@@ -245,68 +245,6 @@ fn kept_prefix(path: &Path, step: u64) -> Result<u64, RecordError> {
     Ok(keep)
 }
 
-/// A checkpoint: the resolved config, the step, and the weights (row-major, f32).
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
-pub struct Checkpoint {
-    pub version: String,
-    pub config: Config,
-    pub step: u64,
-    pub activation: crate::model::Activation,
-    /// Hidden width n and input dimension d.
-    pub n: usize,
-    pub d: usize,
-    /// Decoder A, d×n, row-major.
-    pub a: Vec<f32>,
-    /// Encoder B, n×d, row-major.
-    pub b: Vec<f32>,
-}
-
-impl Checkpoint {
-    /// The weights as an autoencoder; errors if the stored shapes disagree with the data.
-    pub fn model(&self) -> Result<crate::model::Autoencoder, String> {
-        let a = ndarray::Array2::from_shape_vec((self.d, self.n), self.a.clone())
-            .map_err(|e| format!("decoder A: expected {}×{} values: {e}", self.d, self.n))?;
-        let b = ndarray::Array2::from_shape_vec((self.n, self.d), self.b.clone())
-            .map_err(|e| format!("encoder B: expected {}×{} values: {e}", self.n, self.d))?;
-        Ok(crate::model::Autoencoder {
-            a,
-            b,
-            act: self.activation,
-        })
-    }
-}
-
-/// Write weights as a JSON checkpoint, with the config that trained them and the step.
-pub fn save_checkpoint(
-    path: &Path,
-    cfg: &Config,
-    step: u64,
-    m: &crate::model::Autoencoder,
-) -> Result<(), RecordError> {
-    let ck = Checkpoint {
-        version: env!("CARGO_PKG_VERSION").into(),
-        config: cfg.clone(),
-        step,
-        activation: m.act,
-        n: m.n(),
-        d: m.d(),
-        a: m.a.iter().copied().collect(),
-        b: m.b.iter().copied().collect(),
-    };
-    let err = |source| RecordError::io(path, "write the checkpoint", source);
-    let file = std::fs::File::create(path).map_err(err)?;
-    let mut out = std::io::BufWriter::new(file);
-    serde_json::to_writer(&mut out, &ck).map_err(|e| err(e.into()))?;
-    out.flush().map_err(err)
-}
-
-/// Read a checkpoint written by [`save_checkpoint`].
-pub fn load_checkpoint(path: &Path) -> Result<Checkpoint, RecordError> {
-    let err = |source| RecordError::io(path, "read the checkpoint", source);
-    let text = std::fs::read_to_string(path).map_err(err)?;
-    serde_json::from_str(&text).map_err(|e| err(e.into()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -151,14 +151,20 @@ fn print_theory(name: &str, act: Activation, spec: &PreprocessSpec, p: &Prepared
     outln!("prediction  {act}, water-filling on this spectrum (THEORY §4), normalized risk");
     outln!(
         "{:>10}  {:>6}  {:>13}  {:>9}  {:>9}",
-        "r", "n", "water-filling", "PCA", "isotropic"
+        "r",
+        "n",
+        "water-filling",
+        "PCA",
+        "isotropic"
     );
     for r in [0.125, 0.25, 0.5, 1.0, 2.0] {
         let n = ((r * d as f64).round() as usize).max(1);
         let l = data_limits(act, &p.spectrum, n).map_err(|e| anyhow!("{name}: {e}"))?;
         outln!(
             "{r:>10}  {n:>6}  {:>13.6}  {:>9.6}  {:>9.6}",
-            l.prediction.value, l.pca, l.isotropic.value
+            l.prediction.value,
+            l.pca,
+            l.isotropic.value
         );
     }
     Ok(())

@@ -3,7 +3,7 @@
 use super::RunArgs;
 use crate::config::Config;
 use crate::protocol::{Command, Event, FinishReason, Metrics, Summary};
-use crate::train::{RunControl, WorkerOptions, spawn_durable};
+use crate::train::{Durability, RunControl, WorkerOptions, spawn_durable};
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 /// Plain progress lines (stderr not a terminal) at most this often.
 const PLAIN_EVERY: Duration = Duration::from_secs(1);
 
-pub(super) fn run(cfg: Config, args: &RunArgs) -> Result<i32> {
+pub(super) fn run(cfg: Config, args: &RunArgs, durable: Durability) -> Result<i32> {
     let name = cfg.name.clone();
     let budget = cfg.train.steps;
     let opts = WorkerOptions {
@@ -20,7 +20,7 @@ pub(super) fn run(cfg: Config, args: &RunArgs) -> Result<i32> {
         exit_when_finished: true,
         start_paused: false,
     };
-    let worker = spawn_durable(cfg, opts, RunControl::default(), &args.durability())?;
+    let worker = spawn_durable(cfg, opts, RunControl::default(), durable)?;
     // Ctrl-C, SIGTERM and SIGHUP all end the run the same way: the worker writes the summary
     // line and flushes the record before the process exits.
     let quit = worker.commands.clone();
@@ -34,6 +34,7 @@ pub(super) fn run(cfg: Config, args: &RunArgs) -> Result<i32> {
     // Headless, the only errors are the record's (a full disk): the run goes on, the exit
     // code says it.
     let mut write_failed = false;
+    let mut last_checkpoint = None;
     for ev in &worker.events {
         match ev {
             Event::Metrics(m) => progress.update(&m),
@@ -41,6 +42,7 @@ pub(super) fn run(cfg: Config, args: &RunArgs) -> Result<i32> {
                 write_failed = true;
                 progress.message(&format!("error: {}", crate::safe_io::sanitize(&e)));
             }
+            Event::Saved(p) => last_checkpoint = Some(p),
             Event::Finished(s) => {
                 summary = Some(s);
                 break;
@@ -66,7 +68,16 @@ pub(super) fn run(cfg: Config, args: &RunArgs) -> Result<i32> {
             1
         }
         FinishReason::Completed => 0,
-        FinishReason::Interrupted => 130,
+        FinishReason::Interrupted => {
+            if let Some(p) = &last_checkpoint {
+                errln!(
+                    "interrupted; checkpoint {}: continue with `aescope run --resume {} --headless`",
+                    p.display(),
+                    p.display()
+                );
+            }
+            130
+        }
         FinishReason::Failed => 4,
         FinishReason::Diverged => {
             errln!(

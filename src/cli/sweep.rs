@@ -123,6 +123,10 @@ pub(super) fn run(args: &SweepArgs) -> Result<i32> {
         );
     }
     let cfg = args.config()?;
+    // Two sweeps writing one results file would interleave their rows: the second is refused
+    // (the lock dies with its holder). The file itself is replaced by rename, so the lock is
+    // on a companion file.
+    let _lock = lock_results(&args.out)?;
     let shard: Shard = match &args.shard {
         Some(s) => s.parse()?,
         None => Shard::ALL,
@@ -295,18 +299,65 @@ impl Consumer<'_> {
     }
 }
 
+/// Refuse an --out that is not a regular file, and take the results' lock.
+fn lock_results(out: &Path) -> Result<crate::safe_io::OutputFile> {
+    use crate::safe_io::{OutputFile, OutputMode};
+    if let Ok(m) = std::fs::symlink_metadata(out)
+        && !m.is_file()
+    {
+        bail!(
+            "{}: refusing to write results to {}; give the path of a regular file",
+            out.display(),
+            crate::safe_io::input::file_kind(&m.file_type())
+        );
+    }
+    let mut lock = out.as_os_str().to_os_string();
+    lock.push(".lock");
+    let lock = PathBuf::from(lock);
+    OutputFile::open(&lock, OutputMode::LockOnly, &[]).map_err(|e| match e {
+        crate::safe_io::OutputError::Locked { .. } => anyhow::anyhow!(
+            "{}: another running aescope sweep is writing these results (it holds {}); wait for it, or use another --out",
+            out.display(),
+            lock.display()
+        ),
+        other => other.into(),
+    })
+}
+
+/// The shards' results among `files`: a shard's per-rate aggregate (`X.by-rate.csv`, which
+/// the glob `part-*.csv` also matches) is left out with a note.
+fn shard_files(files: &[PathBuf]) -> Vec<PathBuf> {
+    files
+        .iter()
+        .filter(|p| {
+            let aggregate = p
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().ends_with(".by-rate.csv"));
+            if aggregate {
+                errln!(
+                    "note: skipping {}: a per-rate aggregate, not a shard's runs",
+                    p.display()
+                );
+            }
+            !aggregate
+        })
+        .cloned()
+        .collect()
+}
+
 pub(super) fn run_merge(args: &MergeArgs) -> Result<i32> {
     if let Some(p) = &args.plot {
         plot_paths(p)?;
     }
-    let merged = merge(&args.files)?;
+    let files = shard_files(&args.files);
+    let merged = merge(&files)?;
     for w in &merged.warnings {
         errln!("warning: {w}");
     }
     errln!(
         "merged {} runs from {} files",
         merged.rows.len(),
-        args.files.len()
+        files.len()
     );
     finish(
         &merged.rows,

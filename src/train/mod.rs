@@ -10,5 +10,6 @@ pub mod worker;
 
 pub use trainer::Trainer;
 pub use worker::{
-    Durability, RunControl, WorkerHandle, WorkerOptions, spawn, spawn_durable, spawn_with,
+    CheckpointPolicy, Durability, Resume, RunControl, WorkerHandle, WorkerOptions, spawn,
+    spawn_durable, spawn_with,
 };

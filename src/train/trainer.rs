@@ -19,6 +19,10 @@ use serde::Serialize;
 const EVAL_CHUNK: usize = 1024;
 
 /// Stream offsets, so init, training data and validation data never share a stream.
+mod state;
+
+pub use state::{PopulationState, TrainerState};
+
 const STREAM_TRAIN: u64 = 0x5eed_0001;
 const STREAM_VAL: u64 = 0x5eed_0002;
 

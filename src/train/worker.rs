@@ -46,6 +46,28 @@ pub struct WorkerOptions {
 /// A run's risk may grow to this many times its initial value before it counts as diverged.
 pub const DIVERGENCE_FACTOR: f64 = 1e6;
 
+/// When checkpoints are written beside the record (by [`crate::checkpoint::save`]).
+#[derive(Debug, Clone, Default)]
+pub struct CheckpointPolicy {
+    /// Every this many steps (`--checkpoint-every N`).
+    pub every_steps: Option<u64>,
+    /// Every this much wall time (`--checkpoint-every 30s`).
+    pub every: Option<Duration>,
+    /// Keep at most this many checkpoints of the record (the oldest go first).
+    pub keep: usize,
+    /// One when the run finishes (so the newest checkpoint holds the final weights).
+    pub at_finish: bool,
+}
+
+/// A run continuing from a checkpoint.
+#[derive(Debug, Clone)]
+pub struct Resume {
+    pub state: crate::train::trainer::TrainerState,
+    /// The checkpoint file (named in the record's `resumed` line).
+    pub checkpoint: PathBuf,
+    pub initial_risk: Option<f64>,
+}
+
 /// How the worker guards its files and its memory (kept apart from [`WorkerOptions`] so that
 /// existing struct literals of it stay valid).
 #[derive(Debug, Clone)]
@@ -57,6 +79,12 @@ pub struct Durability {
     pub inputs: Vec<(std::path::PathBuf, &'static str)>,
     /// Memory budget for resizing the hidden layer (`None`: the default budget).
     pub max_memory: Option<u64>,
+    /// Checkpoints beside the record; with a record, one is also written when the run is
+    /// stopped (Quit, a signal) before its end.
+    pub checkpoints: Option<CheckpointPolicy>,
+    /// Continue from a checkpoint instead of starting at step 0; the record (if any) is
+    /// continued, not created.
+    pub resume: Option<Box<Resume>>,
 }
 
 impl Default for Durability {
@@ -65,6 +93,8 @@ impl Default for Durability {
             record_mode: OutputMode::Replace,
             inputs: Vec::new(),
             max_memory: None,
+            checkpoints: None,
+            resume: None,
         }
     }
 }
@@ -110,7 +140,7 @@ pub fn spawn_with(
     opts: WorkerOptions,
     control: RunControl,
 ) -> Result<WorkerHandle, RecordError> {
-    spawn_durable(cfg, opts, control, &Durability::default())
+    spawn_durable(cfg, opts, control, Durability::default())
 }
 
 /// [`spawn_with`] with file and memory guards.
@@ -118,27 +148,55 @@ pub fn spawn_durable(
     cfg: Config,
     opts: WorkerOptions,
     control: RunControl,
-    durable: &Durability,
+    durable: Durability,
 ) -> Result<WorkerHandle, RecordError> {
-    let recorder = match &opts.record {
-        Some(path) => {
-            let inputs: Vec<(&std::path::Path, &'static str)> = durable
-                .inputs
+    let Durability {
+        record_mode,
+        inputs,
+        max_memory,
+        checkpoints,
+        resume,
+    } = durable;
+    let mut resumed = None;
+    let mut initial_risk = None;
+    if let Some(r) = resume {
+        let trainer = Trainer::from_state(r.state).map_err(|e| {
+            RecordError::io(
+                &r.checkpoint,
+                "resume from the checkpoint",
+                std::io::Error::other(e),
+            )
+        })?;
+        initial_risk = r.initial_risk;
+        resumed = Some((trainer, r.checkpoint));
+    }
+    let recorder = match (&opts.record, &resumed) {
+        (Some(path), Some((trainer, ckpt))) => {
+            Some(Recorder::resume(path, trainer.steps_done(), ckpt)?)
+        }
+        (Some(path), None) => {
+            let inputs: Vec<(&std::path::Path, &'static str)> = inputs
                 .iter()
                 .map(|(p, what)| (p.as_path(), *what))
                 .collect();
-            Some(Recorder::create(path, &cfg, durable.record_mode, &inputs)?)
+            Some(Recorder::create(path, &cfg, record_mode, &inputs)?)
         }
-        None => None,
+        (None, _) => None,
     };
-    let max_memory = durable.max_memory;
     let (cmd_tx, cmd_rx) = unbounded();
     let (ev_tx, ev_rx) = bounded(EVENT_CAPACITY);
     let join = std::thread::Builder::new()
         .name("aescope-worker".into())
         .spawn(move || {
-            let mut w = Worker::new(&cfg, opts, control, recorder, ev_tx);
+            let trainer = match resumed {
+                Some((t, _)) => t,
+                None => Trainer::new(&cfg),
+            };
+            let mut w = Worker::new(trainer, opts, control, recorder, ev_tx);
             w.max_memory = max_memory;
+            w.checkpoints = checkpoints;
+            w.initial_risk = initial_risk;
+            w.last_checkpoint_step = Some(w.trainer.steps_done());
             // A bug must not cost the user the run record: close it and report.
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.run(&cmd_rx)));
             if let Err(panic) = outcome {
@@ -196,19 +254,24 @@ struct Worker {
     initial_risk: Option<f64>,
     /// Memory budget for resizes (`None`: the default budget).
     max_memory: Option<u64>,
+    /// Periodic checkpoints, when asked for.
+    checkpoints: Option<CheckpointPolicy>,
+    /// When and at which step the last checkpoint was written (or the run resumed from).
+    last_checkpoint: Instant,
+    last_checkpoint_step: Option<u64>,
 }
 
 impl Worker {
     fn new(
-        cfg: &Config,
+        mut trainer: Trainer,
         opts: WorkerOptions,
         control: RunControl,
         recorder: Option<Recorder>,
         events: Sender<Event>,
     ) -> Self {
         let now = Instant::now();
-        let mut trainer = Trainer::new(cfg);
         trainer.set_parallelism(control.parallelism);
+        let steps_at_start = trainer.steps_done();
         Worker {
             trainer,
             paused: opts.start_paused,
@@ -219,7 +282,7 @@ impl Worker {
             pending_steps: 0,
             started: now,
             last_metrics: now,
-            steps_at_last_metrics: 0,
+            steps_at_last_metrics: steps_at_start,
             loss_sum: 0.0,
             loss_count: 0,
             grad_norm: f64::NAN,
@@ -230,6 +293,9 @@ impl Worker {
             convergence: control.until_converged.map(ConvergenceTracker::new),
             initial_risk: None,
             max_memory: None,
+            checkpoints: None,
+            last_checkpoint: now,
+            last_checkpoint_step: None,
         }
     }
 
@@ -310,6 +376,13 @@ impl Worker {
             reported = true;
             if !population && let Some(c) = &mut self.convergence {
                 converged = c.push(step, risk);
+            }
+        }
+        if let Some(p) = &self.checkpoints {
+            let due = p.every_steps.is_some_and(|k| step.is_multiple_of(k))
+                || p.every.is_some_and(|t| self.last_checkpoint.elapsed() >= t);
+            if due && step < budget {
+                self.checkpoint(None);
             }
         }
         if converged && step < budget {
@@ -434,16 +507,7 @@ impl Worker {
                 };
                 self.emit(ev);
             }
-            Command::Save(path) => {
-                let t = &self.trainer;
-                let saved =
-                    crate::record::save_checkpoint(&path, t.config(), t.steps_done(), t.model());
-                let ev = match saved {
-                    Ok(()) => Event::Saved(path),
-                    Err(e) => Event::Error(e.to_string()),
-                };
-                self.emit(ev);
-            }
+            Command::Save(path) => self.checkpoint(Some(&path)),
             Command::Quit => {}
         }
         self.send_metrics();
@@ -576,8 +640,52 @@ impl Worker {
         }
     }
 
+    /// Write a checkpoint: beside the record when there is one, else at `hint` (the name the
+    /// interface proposes). Names are never reused; the oldest beyond `keep` are removed.
+    fn checkpoint(&mut self, hint: Option<&Path>) {
+        // Absolute, so that `--resume` finds the record from any directory.
+        let record = self
+            .recorder
+            .as_ref()
+            .map(|r| std::path::absolute(r.path()).unwrap_or_else(|_| r.path().to_path_buf()));
+        let Some(base) = record.clone().or_else(|| hint.map(Path::to_path_buf)) else {
+            return;
+        };
+        let step = self.trainer.steps_done();
+        let state = self.trainer.state();
+        self.last_checkpoint = Instant::now();
+        self.last_checkpoint_step = Some(step);
+        match crate::checkpoint::save(&base, &state, self.initial_risk, record.as_deref()) {
+            Ok(path) => {
+                let shown = path.clone();
+                self.record(|r| {
+                    r.event(step, "checkpoint", &json!({ "path": shown }))?;
+                    r.flush()
+                });
+                if let Some(keep) = self.checkpoints.as_ref().map(|p| p.keep)
+                    && keep > 0
+                {
+                    crate::checkpoint::prune(&base, keep);
+                }
+                self.emit(Event::Saved(path));
+            }
+            Err(e) => self.emit(Event::Error(e.to_string())),
+        }
+    }
+
     fn finish(&mut self, reason: FinishReason) {
         self.finished = true;
+        let step = self.trainer.steps_done();
+        let wanted = match reason {
+            // Stopped early: the next start resumes from here.
+            FinishReason::Interrupted => self.recorder.is_some(),
+            FinishReason::Completed => self.checkpoints.as_ref().is_some_and(|p| p.at_finish),
+            // The weights of a diverged or failed run are not worth continuing from.
+            FinishReason::Diverged | FinishReason::Failed => false,
+        };
+        if wanted && self.last_checkpoint_step != Some(step) {
+            self.checkpoint(None);
+        }
         let summary = self.summary(reason);
         self.record(|r| r.summary(&summary));
         self.send_metrics();
