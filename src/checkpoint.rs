@@ -10,6 +10,7 @@
 //! new checkpoint or none.
 
 use crate::config::Config;
+use crate::train::CheckpointPolicy;
 use crate::train::trainer::TrainerState;
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
@@ -79,6 +80,9 @@ struct Header {
     initial_risk: Option<f64>,
     /// The run record this checkpoint belongs to.
     record: Option<PathBuf>,
+    /// When the run wrote checkpoints (a resumed run goes on the same way).
+    #[serde(default)]
+    policy: Option<CheckpointPolicy>,
     tensors: Vec<TensorInfo>,
 }
 
@@ -88,6 +92,8 @@ pub struct Checkpoint {
     pub state: TrainerState,
     pub initial_risk: Option<f64>,
     pub record: Option<PathBuf>,
+    /// The run's checkpoint policy when it was written.
+    pub policy: Option<CheckpointPolicy>,
     /// Where it was read from.
     pub path: PathBuf,
 }
@@ -157,6 +163,7 @@ fn encode(
     state: &TrainerState,
     initial_risk: Option<f64>,
     record: Option<&Path>,
+    policy: Option<&CheckpointPolicy>,
 ) -> std::io::Result<()> {
     let f32s = tensors_f32(state);
     let f64s = tensors_f64(state);
@@ -188,6 +195,7 @@ fn encode(
         data_rng: state.data_rng.clone(),
         initial_risk: initial_risk.filter(|r| r.is_finite()),
         record: record.map(Path::to_path_buf),
+        policy: policy.cloned(),
         tensors,
     };
     let json = serde_json::to_vec(&header)?;
@@ -221,6 +229,7 @@ pub fn save(
     state: &TrainerState,
     initial_risk: Option<f64>,
     record: Option<&Path>,
+    policy: Option<&CheckpointPolicy>,
 ) -> Result<PathBuf, CheckpointError> {
     let dir = match base.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -241,7 +250,7 @@ pub fn save(
             .create(true)
             .truncate(true)
             .open(&tmp)?;
-        encode(&file, state, initial_risk, record)?;
+        encode(&file, state, initial_risk, record, policy)?;
         file.sync_all()
     })();
     if let Err(e) = written {
@@ -341,14 +350,21 @@ fn read_header(
         source,
     };
     let mut head = [0u8; 16];
+    let got = usize::try_from(size.min(16)).unwrap_or(16);
+    file.read_exact(&mut head[..got])
+        .map_err(|e| io("read the checkpoint", e))?;
+    if got >= 8 && &head[..8] != MAGIC {
+        return Err(CheckpointError::bad(
+            path,
+            "not an aescope checkpoint (wrong magic bytes; checkpoints of aescope before format 1 were JSON and cannot be resumed)",
+        ));
+    }
     if size < 16 + 4 {
         return Err(CheckpointError::bad(
             path,
             format!("{size} bytes: truncated (not a whole checkpoint)"),
         ));
     }
-    file.read_exact(&mut head)
-        .map_err(|e| io("read the checkpoint", e))?;
     if &head[..8] != MAGIC {
         return Err(CheckpointError::bad(
             path,
@@ -455,6 +471,7 @@ pub fn load(path: &Path, max_bytes: u64) -> Result<Checkpoint, CheckpointError> 
         state,
         initial_risk: header.initial_risk,
         record: header.record,
+        policy: header.policy,
         path: path.to_path_buf(),
     })
 }

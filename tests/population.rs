@@ -91,7 +91,7 @@ fn exact_risk_of_a_saved_checkpoint_matches_monte_carlo() {
         let t = run(preset, &["data.d=64", "train.steps=300", extra]);
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let base = dir.path().join("ck");
-        let path = aescope::checkpoint::save(&base, &t.state(), None, None)
+        let path = aescope::checkpoint::save(&base, &t.state(), None, None, None)
             .unwrap_or_else(|e| panic!("{e}"));
         let ck = aescope::checkpoint::load(&path, u64::MAX).unwrap_or_else(|e| panic!("{e}"));
         let model = aescope::model::Autoencoder {

@@ -168,6 +168,10 @@ impl RunArgs {
             self.record = ck.record.take();
         }
         let mut durable = self.durability();
+        if durable.checkpoints.is_none() {
+            // Checkpoints go on as the run was started (unless the flags say otherwise).
+            durable.checkpoints = ck.policy.take();
+        }
         durable.resume = Some(Box::new(Resume {
             initial_risk: ck.initial_risk,
             checkpoint: ck.path,

@@ -47,7 +47,7 @@ pub struct WorkerOptions {
 pub const DIVERGENCE_FACTOR: f64 = 1e6;
 
 /// When checkpoints are written beside the record (by [`crate::checkpoint::save`]).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CheckpointPolicy {
     /// Every this many steps (`--checkpoint-every N`).
     pub every_steps: Option<u64>,
@@ -655,7 +655,14 @@ impl Worker {
         let state = self.trainer.state();
         self.last_checkpoint = Instant::now();
         self.last_checkpoint_step = Some(step);
-        match crate::checkpoint::save(&base, &state, self.initial_risk, record.as_deref()) {
+        let saved = crate::checkpoint::save(
+            &base,
+            &state,
+            self.initial_risk,
+            record.as_deref(),
+            self.checkpoints.as_ref(),
+        );
+        match saved {
             Ok(path) => {
                 let shown = path.clone();
                 self.record(|r| {
