@@ -85,13 +85,8 @@ fn main() {
             "train.lr_final=0.05".to_string(),
             "eval.val_size=16".to_string(),
         ];
-        let cfg = match Config::load("sign-r0.5", &overrides) {
-            Ok(c) => c,
-            Err(e) => {
-                eprintln!("{e}");
-                return;
-            }
-        };
+        // A missing preset fails the bench instead of measuring nothing.
+        let cfg = Config::load("sign-r0.5", &overrides).unwrap_or_else(|e| panic!("{e}"));
         let mut t = Trainer::new(&cfg);
         t.set_parallelism(par);
         let threads = if par == Parallelism::Sequential { 1 } else { 2 };
@@ -118,7 +113,7 @@ fn main() {
         let med = rates[rates.len() / 2];
         let gflops = 10.0 * (batch * n * d) as f64 * med / 1e9;
         // The share of the step spent drawing the batch (ziggurat normals).
-        let mut source = aescope::data::DataSource::new(&cfg.source_spec(), 3);
+        let mut source = aescope::data::DataSource::new(&cfg.data, 3);
         let mut x = ndarray::Array2::<f32>::zeros((batch, d));
         let t0 = Instant::now();
         for _ in 0..steps {

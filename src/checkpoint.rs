@@ -72,10 +72,12 @@ struct Header {
     lr_mult: f64,
     ema_acc: f64,
     ema_weight: f64,
-    opt_t: u64,
+    /// Sample mode: the optimizer's step counter and the stream's position.
+    opt_t: Option<u64>,
+    data_rng: Option<rand_xoshiro::Xoshiro256PlusPlus>,
+    /// Population mode: the f64 optimizer's step counter.
     pop_opt_t: Option<u64>,
     init_rng: rand_xoshiro::Xoshiro256PlusPlus,
-    data_rng: rand_xoshiro::Xoshiro256PlusPlus,
     /// The first loss the run saw (divergence is measured against it).
     initial_risk: Option<f64>,
     /// The run record this checkpoint belongs to.
@@ -111,7 +113,10 @@ impl Checkpoint {
 /// Tensors of a state in storage order, f32 ones first.
 fn tensors_f32(s: &TrainerState) -> Vec<(&'static str, &Array2<f32>)> {
     let mut v = vec![("A", &s.a), ("B", &s.b)];
-    for (i, (m, v2)) in s.opt.moments.iter().enumerate() {
+    let Some(sample) = &s.sample else {
+        return v;
+    };
+    for (i, (m, v2)) in sample.opt.moments.iter().enumerate() {
         let (nm, nv) = if i == 0 {
             ("opt.A.m", "opt.A.v")
         } else {
@@ -189,10 +194,10 @@ fn encode(
         lr_mult: state.lr_mult,
         ema_acc: state.ema_acc,
         ema_weight: state.ema_weight,
-        opt_t: state.opt.t,
+        opt_t: state.sample.as_ref().map(|s| s.opt.t),
+        data_rng: state.sample.as_ref().map(|s| s.data_rng.clone()),
         pop_opt_t: state.pop.as_ref().map(|p| p.opt.t),
         init_rng: state.init_rng.clone(),
-        data_rng: state.data_rng.clone(),
         initial_risk: initial_risk.filter(|r| r.is_finite()),
         record: record.map(Path::to_path_buf),
         policy: policy.cloned(),
@@ -521,15 +526,15 @@ fn read_tensors(
 /// The tensors a header must list for its settings, with their shapes.
 fn expected_tensors(cfg: &Config) -> Vec<(&'static str, usize, usize, &'static str)> {
     let (d, n) = (cfg.data.d, cfg.n());
-    let mut v = vec![
-        ("A", d, n, "f32"),
-        ("B", n, d, "f32"),
-        ("opt.A.m", d, n, "f32"),
-        ("opt.A.v", d, n, "f32"),
-        ("opt.B.m", n, d, "f32"),
-        ("opt.B.v", n, d, "f32"),
-    ];
-    if cfg.train.mode == crate::protocol::TrainMode::Population {
+    let mut v = vec![("A", d, n, "f32"), ("B", n, d, "f32")];
+    if cfg.train.mode == crate::protocol::TrainMode::Sample {
+        v.extend([
+            ("opt.A.m", d, n, "f32"),
+            ("opt.A.v", d, n, "f32"),
+            ("opt.B.m", n, d, "f32"),
+            ("opt.B.v", n, d, "f32"),
+        ]);
+    } else {
         v.extend([
             ("pop.A", d, n, "f64"),
             ("pop.B", n, d, "f64"),
@@ -583,7 +588,7 @@ fn assemble(
     f64s: Vec<Array2<f64>>,
 ) -> Result<TrainerState, CheckpointError> {
     use crate::train::optim::OptState;
-    use crate::train::trainer::PopulationState;
+    use crate::train::trainer::{PopulationState, SampleState};
     let mut f = f32s.into_iter();
     let mut next32 = || {
         f.next()
@@ -591,10 +596,15 @@ fn assemble(
     };
     let a = next32()?;
     let b = next32()?;
-    let moments = vec![(next32()?, next32()?), (next32()?, next32()?)];
-    let opt = OptState {
-        t: h.opt_t,
-        moments,
+    let sample = match (h.opt_t, &h.data_rng) {
+        (Some(t), Some(rng)) => Some(SampleState {
+            opt: OptState {
+                t,
+                moments: vec![(next32()?, next32()?), (next32()?, next32()?)],
+            },
+            data_rng: rng.clone(),
+        }),
+        _ => None,
     };
     let pop = if f64s.is_empty() {
         None
@@ -623,10 +633,9 @@ fn assemble(
         ema_acc: h.ema_acc,
         ema_weight: h.ema_weight,
         init_rng: h.init_rng.clone(),
-        data_rng: h.data_rng.clone(),
         a,
         b,
-        opt,
+        sample,
         pop,
     })
 }

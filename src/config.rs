@@ -3,7 +3,7 @@
 //! A preset plus its overrides plus a seed fixes a run bit for bit; the fully resolved
 //! [`Config`] is the first line of every run record.
 
-use crate::data::{Basis, SourceKind, SourceSpec};
+use crate::data::{SourceKind, SourceSpec};
 use crate::model::Activation;
 use crate::protocol::{DecoderMode, OptKind, OptParams, Schedule, SignGrad, TrainMode};
 use serde::{Deserialize, Serialize};
@@ -35,34 +35,6 @@ pub enum ConfigError {
     BadOverride { arg: String },
     #[error("unknown preset '{name}': not a file, and not a built-in preset (built-in: {builtin})")]
     UnknownPreset { name: String, builtin: String },
-}
-
-/// The data source (`[data]`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct DataConfig {
-    /// gaussian | powerlaw | sparse.
-    pub source: SourceKind,
-    /// Input dimension d ≥ 1.
-    pub d: usize,
-    /// Power-law exponent α ≥ 0 (powerlaw).
-    pub alpha: f64,
-    /// random | axis (powerlaw).
-    pub basis: Basis,
-    /// Sparsity level p ∈ (0, 1] (sparse).
-    pub p: f64,
-}
-
-impl Default for DataConfig {
-    fn default() -> Self {
-        DataConfig {
-            source: SourceKind::Gaussian,
-            d: 256,
-            alpha: 1.0,
-            basis: Basis::Random,
-            p: 0.1,
-        }
-    }
 }
 
 /// The autoencoder (`[model]`).
@@ -207,7 +179,7 @@ pub struct Config {
     pub description: String,
     /// Seed of every random stream (init, data, validation set).
     pub seed: u64,
-    pub data: DataConfig,
+    pub data: SourceSpec,
     pub model: ModelConfig,
     pub train: TrainConfig,
     pub eval: EvalConfig,
@@ -220,7 +192,7 @@ impl Default for Config {
             name: "custom".into(),
             description: String::new(),
             seed: 1,
-            data: DataConfig::default(),
+            data: SourceSpec::default(),
             model: ModelConfig::default(),
             train: TrainConfig::default(),
             eval: EvalConfig::default(),
@@ -264,16 +236,6 @@ impl Config {
     /// n = round(r·d), at least 1.
     pub fn n(&self) -> usize {
         n_for_rate(self.model.rate, self.data.d)
-    }
-
-    pub fn source_spec(&self) -> SourceSpec {
-        SourceSpec {
-            kind: self.data.source,
-            d: self.data.d,
-            alpha: self.data.alpha,
-            basis: self.data.basis,
-            p: self.data.p,
-        }
     }
 
     /// Parse TOML text (origin names the file in errors), apply overrides, validate.
@@ -330,163 +292,84 @@ impl Config {
         }
     }
 
-    /// Check every range; errors name the key, the value and what is allowed.
-    #[allow(
-        clippy::too_many_lines,
-        reason = "being split into a validate step per section (issue 11 item 4)"
-    )]
+    /// Check every section on its own, then the rules that span sections; errors name the
+    /// dotted key, the value and what is allowed.
     pub fn validate(&self, origin: &str) -> Result<(), ConfigError> {
-        let bad = |key: &str, value: String, expected: &str| ConfigError::Invalid {
-            origin: origin.to_string(),
-            key: key.to_string(),
-            value,
-            expected: expected.to_string(),
-        };
+        check_section(&self.data, origin)?;
+        check_section(&self.model, origin)?;
+        check_section(&self.train, origin)?;
+        check_section(&self.eval, origin)?;
+        check_section(&self.sweep, origin)?;
+        self.check_across().map_err(|e| e.at(origin))
+    }
+
+    /// The rules that involve more than one section: memory of the buffers, the hidden width,
+    /// and what the exact risk needs. Keys are dotted.
+    fn check_across(&self) -> Result<(), Invalid> {
         // Names are printed on the terminal: an escape sequence in them would be obeyed.
         for (key, v) in [("name", &self.name), ("description", &self.description)] {
             if crate::safe_io::text::has_control(v) {
-                return Err(bad(
+                return Err(Invalid::new(
                     key,
-                    crate::safe_io::excerpt(&format!("{v:?}"), 80),
+                    &crate::safe_io::excerpt(&format!("{v:?}"), 80),
                     "expected text without control characters",
                 ));
             }
         }
-        let t = &self.train;
-        let positive = [
-            ("model.rate", self.model.rate),
-            ("train.lr", t.lr),
-            ("train.lr_final", t.lr_final),
-            ("train.eps", t.eps),
-            ("train.beta_start", t.beta_start),
-            ("train.beta_end", t.beta_end),
-        ];
-        for (key, v) in positive {
-            if !v.is_finite() || v <= 0.0 {
-                return Err(bad(key, v.to_string(), "expected a finite number > 0"));
-            }
-        }
-        let unit = [
-            ("train.momentum", t.momentum),
-            ("train.beta1", t.beta1),
-            ("train.beta2", t.beta2),
-            ("eval.ema", self.eval.ema),
-        ];
-        for (key, v) in unit {
-            if !(0.0..1.0).contains(&v) {
-                return Err(bad(key, v.to_string(), "expected a number in [0, 1)"));
-            }
-        }
-        if !(self.data.p > 0.0 && self.data.p <= 1.0) {
-            return Err(bad(
-                "data.p",
-                self.data.p.to_string(),
-                "expected a number in (0, 1]",
-            ));
-        }
-        if !self.data.alpha.is_finite() || self.data.alpha < 0.0 {
-            return Err(bad(
-                "data.alpha",
-                self.data.alpha.to_string(),
-                "expected a finite number ≥ 0",
-            ));
-        }
-        let counts = [
-            ("data.d", self.data.d as u64),
-            ("train.batch", t.batch as u64),
-            ("train.steps", t.steps),
-            ("eval.val_size", self.eval.val_size as u64),
-            ("eval.every", self.eval.every),
-        ];
-        for (key, v) in counts {
-            if v == 0 {
-                return Err(bad(key, "0".into(), "expected an integer ≥ 1"));
-            }
-        }
-        // Guard allocations a typo could make absurd (d = 1e9 would be an OOM, not an error).
-        if self.data.d > 65_536 {
-            return Err(bad(
-                "data.d",
-                self.data.d.to_string(),
-                "expected an integer in 1..=65536",
-            ));
-        }
         // Buffers of batch×d and val_size×d f32: a typo must be an error, not an out-of-memory
         // abort (1 << 28 values = 1 GiB).
         const MAX_VALUES: usize = 1 << 28;
+        let d = self.data.d;
         for (key, rows) in [
-            ("train.batch", t.batch),
+            ("train.batch", self.train.batch),
             ("eval.val_size", self.eval.val_size),
         ] {
-            if rows.saturating_mul(self.data.d) > MAX_VALUES {
-                return Err(bad(
+            if rows.saturating_mul(d) > MAX_VALUES {
+                return Err(Invalid::new(
                     key,
-                    rows.to_string(),
-                    &format!(
-                        "{key} × data.d must be at most {MAX_VALUES} values (1 GiB); d = {}",
-                        self.data.d
-                    ),
+                    &rows,
+                    format!("{key} × data.d must be at most {MAX_VALUES} values (1 GiB); d = {d}"),
                 ));
             }
         }
         if self.n() > 65_536 {
-            return Err(bad(
+            return Err(Invalid::new(
                 "model.rate",
-                self.model.rate.to_string(),
-                &format!("r·d = {} neurons is too many (at most 65536)", self.n()),
+                &self.model.rate,
+                format!("r·d = {} neurons is too many (at most 65536)", self.n()),
             ));
         }
+        let t = &self.train;
         let needs_closed_form = [
-            (t.mode == TrainMode::Population, "train.mode", "population"),
+            (
+                t.mode == TrainMode::Population,
+                "train.mode",
+                t.mode.to_string(),
+            ),
             (
                 t.decoder == DecoderMode::Optimal,
                 "train.decoder",
-                "optimal",
+                t.decoder.to_string(),
             ),
         ];
         for (on, key, value) in needs_closed_form {
             if !on {
                 continue;
             }
-            if self.data.source == SourceKind::Sparse {
-                return Err(bad(
+            if self.data.kind == SourceKind::Sparse {
+                return Err(Invalid::new(
                     key,
-                    value.into(),
+                    &value,
                     "needs Gaussian data (data.source = gaussian or powerlaw): sparse data has no closed-form risk",
                 ));
             }
             if self.model.activation == Activation::Tanh {
-                return Err(bad(
+                return Err(Invalid::new(
                     key,
-                    value.into(),
+                    &value,
                     "needs an activation with a closed-form risk (sign, relu, erf, linear), not tanh",
                 ));
             }
-        }
-        if let Err(e) = parse_rates(&self.sweep.rates) {
-            return Err(bad("sweep.rates", format!("{:?}", self.sweep.rates), &e));
-        }
-        if self.sweep.seeds == 0 || self.sweep.window == 0 {
-            let (key, v) = if self.sweep.seeds == 0 {
-                ("sweep.seeds", 0)
-            } else {
-                ("sweep.window", 0)
-            };
-            return Err(bad(key, v.to_string(), "expected an integer ≥ 1"));
-        }
-        if !self.sweep.tol.is_finite() || self.sweep.tol <= 0.0 {
-            return Err(bad(
-                "sweep.tol",
-                self.sweep.tol.to_string(),
-                "expected a finite number > 0",
-            ));
-        }
-        if t.lr_final > t.lr {
-            return Err(bad(
-                "train.lr_final",
-                t.lr_final.to_string(),
-                &format!("expected a number ≤ train.lr ({})", t.lr),
-            ));
         }
         Ok(())
     }
@@ -505,6 +388,171 @@ pub const MAX_PRESET_BYTES: u64 = 1 << 20;
 
 /// Longest excerpt of a parse error shown (a damaged file must not flood the terminal).
 const MAX_MESSAGE_CHARS: usize = 600;
+
+/// A value a section does not accept: the key (within its section, or dotted for rules that
+/// span sections), the value as written, and what is allowed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invalid {
+    pub key: String,
+    pub value: String,
+    pub expected: String,
+}
+
+impl Invalid {
+    fn new(key: &str, value: &dyn std::fmt::Display, expected: impl Into<String>) -> Self {
+        Invalid {
+            key: key.to_string(),
+            value: value.to_string(),
+            expected: expected.into(),
+        }
+    }
+
+    /// The error as the user sees it, naming where the value came from.
+    fn at(self, origin: &str) -> ConfigError {
+        ConfigError::Invalid {
+            origin: origin.to_string(),
+            key: self.key,
+            value: self.value,
+            expected: self.expected,
+        }
+    }
+}
+
+/// One table of a preset, checked on its own before it is used (as linfa's parameter
+/// guards): a checked section is handed to the engine as it is, without a copy.
+pub trait Section {
+    /// The table's name in a preset: `data`, `model`, `train`, `eval`, `sweep`.
+    const NAME: &'static str;
+
+    /// Check every key of this section that does not depend on another section; the error's
+    /// key is relative to the section.
+    fn check(&self) -> Result<(), Invalid>;
+}
+
+fn check_section<S: Section>(section: &S, origin: &str) -> Result<(), ConfigError> {
+    section.check().map_err(|mut e| {
+        e.key = format!("{}.{}", S::NAME, e.key);
+        e.at(origin)
+    })
+}
+
+/// A finite number > 0.
+fn positive(key: &str, v: f64) -> Result<(), Invalid> {
+    if v.is_finite() && v > 0.0 {
+        Ok(())
+    } else {
+        Err(Invalid::new(key, &v, "expected a finite number > 0"))
+    }
+}
+
+/// A number in [0, 1).
+fn unit(key: &str, v: f64) -> Result<(), Invalid> {
+    if (0.0..1.0).contains(&v) {
+        Ok(())
+    } else {
+        Err(Invalid::new(key, &v, "expected a number in [0, 1)"))
+    }
+}
+
+/// An integer ≥ 1.
+fn count(key: &str, v: u64) -> Result<(), Invalid> {
+    if v == 0 {
+        Err(Invalid::new(key, &0, "expected an integer ≥ 1"))
+    } else {
+        Ok(())
+    }
+}
+
+impl Section for SourceSpec {
+    const NAME: &'static str = "data";
+
+    fn check(&self) -> Result<(), Invalid> {
+        if !(self.p > 0.0 && self.p <= 1.0) {
+            return Err(Invalid::new("p", &self.p, "expected a number in (0, 1]"));
+        }
+        if !self.alpha.is_finite() || self.alpha < 0.0 {
+            return Err(Invalid::new(
+                "alpha",
+                &self.alpha,
+                "expected a finite number ≥ 0",
+            ));
+        }
+        count("d", self.d as u64)?;
+        // Guard allocations a typo could make absurd (d = 1e9 would be an OOM, not an error).
+        if self.d > 65_536 {
+            return Err(Invalid::new(
+                "d",
+                &self.d,
+                "expected an integer in 1..=65536",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Section for ModelConfig {
+    const NAME: &'static str = "model";
+
+    fn check(&self) -> Result<(), Invalid> {
+        positive("rate", self.rate)
+    }
+}
+
+impl Section for TrainConfig {
+    const NAME: &'static str = "train";
+
+    fn check(&self) -> Result<(), Invalid> {
+        for (key, v) in [
+            ("lr", self.lr),
+            ("lr_final", self.lr_final),
+            ("eps", self.eps),
+            ("beta_start", self.beta_start),
+            ("beta_end", self.beta_end),
+        ] {
+            positive(key, v)?;
+        }
+        for (key, v) in [
+            ("momentum", self.momentum),
+            ("beta1", self.beta1),
+            ("beta2", self.beta2),
+        ] {
+            unit(key, v)?;
+        }
+        count("batch", self.batch as u64)?;
+        count("steps", self.steps)?;
+        if self.lr_final > self.lr {
+            return Err(Invalid::new(
+                "lr_final",
+                &self.lr_final,
+                format!("expected a number ≤ train.lr ({})", self.lr),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Section for EvalConfig {
+    const NAME: &'static str = "eval";
+
+    fn check(&self) -> Result<(), Invalid> {
+        unit("ema", self.ema)?;
+        count("val_size", self.val_size as u64)?;
+        count("every", self.every)
+    }
+}
+
+impl Section for SweepConfig {
+    const NAME: &'static str = "sweep";
+
+    fn check(&self) -> Result<(), Invalid> {
+        if let Err(e) = parse_rates(&self.rates) {
+            return Err(Invalid::new("rates", &format!("{:?}", self.rates), e));
+        }
+        count("seeds", u64::from(self.seeds))?;
+        count("window", self.window)?;
+        positive("tol", self.tol)
+    }
+}
 
 /// Rates from `0.25,0.5,1` or `start:stop:step` (stop included up to rounding). Every rate
 /// must be a finite number > 0; the message says what is wrong.

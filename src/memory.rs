@@ -34,10 +34,10 @@ pub fn estimate(cfg: &Config, n: usize) -> (u64, String) {
     let batch = cfg.train.batch as f64;
     let val = cfg.eval.val_size as f64;
     let population = cfg.train.mode == TrainMode::Population;
-    let gaussian = cfg.data.source != SourceKind::Sparse;
+    let gaussian = cfg.data.kind != SourceKind::Sparse;
     let nd = n * d * if population { 176.0 } else { 104.0 };
     let nn = n * n * if population { 64.0 } else { 40.0 };
-    let dd = if cfg.data.source == SourceKind::Powerlaw && cfg.data.basis == Basis::Random {
+    let dd = if cfg.data.kind == SourceKind::Powerlaw && cfg.data.basis == Basis::Random {
         36.0 * d * d
     } else {
         0.0

@@ -74,12 +74,57 @@ fn bad_inputs_fail_with_a_message_never_a_panic() {
     for (args, needle) in cases {
         let o = aescope(args);
         let (_, err) = text(&o);
-        assert!(!o.status.success(), "{args:?} succeeded");
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
         assert!(
             err.contains(needle),
             "{args:?}: stderr '{err}' lacks '{needle}'"
         );
         assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
+    }
+}
+
+#[test]
+fn divergence_exits_with_3_and_names_the_learning_rate() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out = dir.path().join("s.csv").display().to_string();
+    let diverging = [
+        "--set",
+        "train.optimizer=sgd",
+        "--set",
+        "train.lr=1e30",
+        "--set",
+        "train.lr_final=1e30",
+        "--set",
+        "data.d=16",
+    ];
+    let run = [
+        &["run", "sign-r0.5", "--headless", "--steps", "100"][..],
+        &diverging,
+    ]
+    .concat();
+    let sweep = [
+        &[
+            "sweep",
+            "sweep-sign",
+            "--rates",
+            "1",
+            "--steps",
+            "50",
+            "--no-plot",
+            "--out",
+            &out,
+        ][..],
+        &diverging,
+    ]
+    .concat();
+    for args in [run, sweep] {
+        let o = aescope(&args);
+        let (_, err) = text(&o);
+        assert_eq!(o.status.code(), Some(3), "{args:?}: {err}");
+        assert!(
+            err.contains("diverged") && err.contains("train.lr"),
+            "{err}"
+        );
     }
 }
 
@@ -143,6 +188,6 @@ fn interrupt_finishes_the_record() {
             serde_json::from_str(text.lines().last().unwrap_or("")).unwrap_or_default();
         assert_eq!(last["type"], "summary", "{signal}: record ends with {last}");
         assert_eq!(last["reason"], "interrupted");
-        assert!(!out.status.success());
+        assert_eq!(out.status.code(), Some(130), "{signal}");
     }
 }

@@ -2,8 +2,10 @@
 
 use aescope::config::{BUILTIN_PRESETS, Config, known_keys};
 
+/// The preset file every case edits; its absence is a failure, not an empty preset.
 fn base() -> String {
-    std::fs::read_to_string("presets/sign-r0.5.toml").unwrap_or_default()
+    let path = "presets/sign-r0.5.toml";
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
 fn err_with(overrides: &[&str]) -> String {
@@ -18,7 +20,7 @@ fn err_with(overrides: &[&str]) -> String {
 fn every_preset_parses_from_disk_and_builtin() {
     for (name, text) in BUILTIN_PRESETS {
         let path = format!("presets/{name}.toml");
-        let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+        let on_disk = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
         assert_eq!(&on_disk, text, "{path} differs from the built-in copy");
         let cfg = Config::from_toml(text, name, &[]).map_err(|e| e.to_string());
         assert!(cfg.is_ok(), "{name}: {cfg:?}");
@@ -149,8 +151,7 @@ fn overrides_apply_and_validate() {
         "train.optimizer=sgd".to_string(),
         "seed=9".to_string(),
     ];
-    let cfg = Config::from_toml(&base(), "x", &o).map_err(|e| e.to_string());
-    let cfg = cfg.unwrap_or_default();
+    let cfg = Config::from_toml(&base(), "x", &o).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(cfg.model.rate, 2.0);
     assert_eq!(cfg.n(), 512);
     assert_eq!(cfg.seed, 9);

@@ -30,20 +30,33 @@ fn sign_population_gd_r05_reaches_the_limit_and_the_identity() {
     let ev = t.evaluate();
     assert_eq!(ev.kind, RiskKind::Exact);
     let limit = r_sign(0.5);
-    eprintln!("population GD r=0.5: {:.8} (limit {limit:.8})", ev.risk);
-    assert!(ev.risk <= limit * 1.005, "{}", ev.risk);
-    assert!(ev.risk >= limit - 1e-9, "below the limit: {}", ev.risk);
+    eprintln!(
+        "population GD r=0.5: {:.10} (limit {limit:.10}, gap {:.2e})",
+        ev.risk,
+        ev.risk - limit
+    );
+    // Measured: gap 4.9e-15, spectrum distance 4.9e-8, alignment 1.9e-7, β to 1e-8 (no
+    // sampling noise: the bounds leave room for other float paths, not for noise).
+    assert!(
+        (ev.risk - limit).abs() < 1e-9,
+        "{} against {limit}",
+        ev.risk
+    );
     let diag = Diagnostics::of(t.model());
     let (n, d) = (t.model().n(), t.model().d());
     let dist = spectrum_distance(&diag.eigenvalues, &target_spectrum(n, d));
-    assert!(dist < 0.1, "Gram eigenvalues {dist} from the identity");
+    eprintln!(
+        "r=0.5 spectrum distance {dist:.2e}, alignment {:.2e}, β {:.8}",
+        diag.alignment_rel, diag.beta
+    );
+    assert!(dist < 1e-6, "Gram eigenvalues {dist} from the identity");
     assert!(
-        diag.alignment_rel < 0.1,
+        diag.alignment_rel < 2e-6,
         "‖A − βBᵀ‖/‖A‖ = {}",
         diag.alignment_rel
     );
     assert!(
-        (diag.beta - (2.0 / std::f64::consts::PI).sqrt()).abs() < 0.01,
+        (diag.beta - (2.0 / std::f64::consts::PI).sqrt()).abs() < 1e-6,
         "β = {}",
         diag.beta
     );
@@ -54,8 +67,15 @@ fn sign_population_gd_r2_reaches_the_limit_and_a_tight_frame() {
     let mut t = run("sign-population-r2", &[]);
     let ev = t.evaluate();
     let limit = r_sign(2.0);
-    eprintln!("population GD r=2: {:.6} (limit {limit:.6})", ev.risk);
-    assert!(ev.risk <= limit * 1.01, "{}", ev.risk);
+    eprintln!(
+        "population GD r=2: {:.8} (limit {limit:.8}, rel gap {:.2e})",
+        ev.risk,
+        ev.risk / limit - 1.0
+    );
+    // Measured: +0.11 %, the finite-d gap of THEORY §4 (a tight frame at this d sits ≈ 0.17 %
+    // above); spectrum distance 0.0035, alignment 0.0006. Bounds: about twice to three times.
+    assert!(ev.risk <= limit * 1.002, "{}", ev.risk);
+    assert!(ev.risk >= limit, "below the limit: {}", ev.risk);
     let diag = Diagnostics::of(t.model());
     // A tight frame: d eigenvalues near r, n − d near 0.
     let (n, d) = (t.model().n(), t.model().d());
@@ -64,8 +84,12 @@ fn sign_population_gd_r2_reaches_the_limit_and_a_tight_frame() {
         "r=2 spectrum distance {dist:.4}, alignment {:.4}",
         diag.alignment_rel
     );
-    assert!(dist < 0.25, "spectrum {dist} from the tight frame");
-    assert!(diag.alignment_rel < 0.1);
+    assert!(dist < 0.01, "spectrum {dist} from the tight frame");
+    assert!(
+        diag.alignment_rel < 0.002,
+        "alignment {}",
+        diag.alignment_rel
+    );
 }
 
 #[test]
@@ -76,8 +100,13 @@ fn optimal_decoder_mode_reaches_the_limit_by_samples() {
         &["data.d=128", "train.steps=1500", "train.decoder=optimal"],
     );
     let ev = t.evaluate();
-    eprintln!("sample GD with the optimal decoder: {:.6}", ev.risk);
-    assert!(ev.risk <= r_sign(0.5) + 0.002, "{}", ev.risk);
+    eprintln!(
+        "sample GD with the optimal decoder: {:.8} (gap {:.2e})",
+        ev.risk,
+        ev.risk - r_sign(0.5)
+    );
+    // Measured: gap 2.9e-5; the bound leaves 7 times that for the sampling noise of the stream.
+    assert!(ev.risk <= r_sign(0.5) + 2e-4, "{}", ev.risk);
     assert_eq!(ev.best_risk.map(|b| (b - ev.risk).abs() < 1e-6), Some(true));
 }
 
@@ -102,7 +131,7 @@ fn exact_risk_of_a_saved_checkpoint_matches_monte_carlo() {
         assert_eq!(&model, t.model());
         // Independent Monte Carlo: fresh samples from the checkpoint's own config.
         let cfg = ck.config();
-        let source = aescope::data::DataSource::new(&cfg.source_spec(), cfg.seed);
+        let source = aescope::data::DataSource::new(&cfg.data, cfg.seed);
         let (exact, _) = exact_risks(
             &model,
             &covariance_of(&source).unwrap_or_else(|| panic!("Gaussian")),

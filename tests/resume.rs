@@ -96,7 +96,14 @@ fn resumes_bit_identically(preset: &str, sets: &[&str]) {
     assert_eq!(got.step(), 300);
     assert_eq!(want.state.a, got.state.a, "{preset} {sets:?}: A differs");
     assert_eq!(want.state.b, got.state.b, "{preset} {sets:?}: B differs");
-    assert_eq!(want.state.opt, got.state.opt);
+    assert_eq!(
+        want.state.sample.map(|s| s.opt),
+        got.state.sample.map(|s| s.opt)
+    );
+    assert_eq!(
+        want.state.pop.map(|p| (p.a, p.b, p.opt)),
+        got.state.pop.map(|p| (p.a, p.b, p.opt))
+    );
     let la = lines(&a);
     let lb = lines(&b);
     let cut = |l: &[serde_json::Value],

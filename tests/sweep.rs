@@ -75,8 +75,11 @@ fn small_population_sweep_lands_on_the_limit() {
     let rows = rows(&out);
     assert_eq!(rows.len(), 6, "3 rates × 2 seeds");
     for r in &rows {
-        // THEORY §4: exact at r ≤ 1; at r = 2, d = 64 a finite-d gap of ≈ 0.5 % remains.
-        let tol = if r.r <= 1.0 { 0.01 } else { 0.02 };
+        eprintln!("r = {} seed {}: gap {:+.3e}", r.r, r.seed, r.rel_gap);
+        // THEORY §4: exact at r ≤ 1 (measured: relative gaps 1.6e-10 to 2.7e-10, where the
+        // convergence criterion stops); at r = 2, d = 64 a finite-d gap remains (measured
+        // 0.41 %; a tight frame at this d sits 0.53 % above).
+        let tol = if r.r <= 1.0 { 1e-8 } else { 0.006 };
         assert_eq!(r.risk_kind, "exact");
         assert!(
             r.rel_gap.abs() < tol,

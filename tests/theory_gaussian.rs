@@ -6,7 +6,7 @@ use aescope::data::random_orthogonal;
 use aescope::model::Activation;
 use aescope::theory::diagnostics::{alignment, normalized_gram, symmetric_eigenvalues};
 use aescope::theory::gaussian::{
-    Covariance, GaussianError, Moments, Parallelism, PopulationWorkspace, moments, optimal_decoder,
+    Covariance, GaussianError, Parallelism, PopulationWorkspace, moments, optimal_decoder,
     ridge_least_squares_decoder, risk, risk_and_grad,
 };
 use ndarray::{Array1, Array2, ArrayView2, Axis, s};
@@ -547,14 +547,4 @@ fn gram_and_eigenvalues() {
     let y: f64 = 0.5;
     assert!(eig[0] < (1.0 + y.sqrt()).powi(2) + 0.15 && eig[199] > (1.0 - y.sqrt()).powi(2) - 0.05);
     assert!((eig.iter().sum::<f64>() - 200.0).abs() < 1e-9);
-}
-
-#[test]
-fn moments_type_is_plain_data() {
-    let m = Moments {
-        c: Array2::zeros((1, 2)),
-        k: Array2::ones((1, 1)),
-    };
-    let a = Array2::zeros((2, 1));
-    assert_eq!(risk(a.view(), &m, &Covariance::Identity(2)).unwrap(), 1.0);
 }

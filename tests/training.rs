@@ -27,12 +27,13 @@ fn sign_r05_online_training_reaches_the_limit() {
     let cfg = preset("sign-r0.5", &["train.steps=4000"]);
     let mut t = train(&cfg);
     let risk = t.evaluate().risk;
-    eprintln!("sign r=0.5 validation risk {risk:.5} (limit 0.68169)");
-    assert!(risk <= 0.70, "validation risk {risk}");
-    assert!(
-        risk >= 0.6817 - 0.01,
-        "below the limit by more than sampling noise: {risk}"
-    );
+    let limit = aescope::theory::bounds::r_sign(0.5);
+    eprintln!("sign r=0.5 exact risk {risk:.6} (limit {limit:.6})");
+    // Measured: +2.56e-4 above the limit for seeds 1 to 4 (`aescope run sign-r0.5 --headless
+    // --steps 4000 --seed S --json`, field gap); the bound leaves four times that.
+    assert!(risk <= limit + 1e-3, "exact risk {risk}");
+    // The limit holds at every d for r ≤ 1 up to the finite-d terms of THEORY §4.
+    assert!(risk >= limit - 1e-4, "below the limit: {risk}");
 }
 
 #[test]
@@ -40,8 +41,11 @@ fn linear_r05_online_training_reaches_pca() {
     let cfg = preset("linear-r0.5", &["train.steps=3000"]);
     let mut t = train(&cfg);
     let risk = t.evaluate().risk;
-    eprintln!("linear r=0.5 validation risk {risk:.5} (PCA 0.5)");
-    assert!(risk <= 0.52, "validation risk {risk}");
+    eprintln!("linear r=0.5 exact risk {risk:.8} (PCA 0.5)");
+    // Measured: +1.7e-6 above PCA for seeds 1 to 3 after 3000 steps; the bound leaves six
+    // times that. PCA is exact for a linear autoencoder at every d: nothing goes below it.
+    assert!(risk <= 0.5 + 1e-5, "exact risk {risk}");
+    assert!(risk >= 0.5 - 1e-9, "below PCA: {risk}");
 }
 
 fn sse(m: &Autoencoder, x: &ndarray::Array2<f32>) -> f64 {
@@ -60,7 +64,7 @@ fn growing_leaves_the_loss_unchanged_and_shrinking_keeps_weights() {
             ],
         );
         let mut t = train(&cfg);
-        let x = aescope::data::DataSource::new(&cfg.source_spec(), 99).sample(2048);
+        let x = aescope::data::DataSource::new(&cfg.data, 99).sample(2048);
         let before = sse(t.model(), &x);
         let old = t.model().clone();
         assert!(t.set_n(old.n() + 17));

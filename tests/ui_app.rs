@@ -403,7 +403,7 @@ fn series_export_has_every_series() {
     let mut app = started(true);
     app.on_event(Event::Metrics(metrics(200)));
     app.on_event(Event::Report(report(200, 0.7)));
-    let csv = series_csv(&app.series, app.view.smoothing());
+    let csv = series_csv(&app.series, app.view.smoothing()).unwrap();
     let mut lines = csv.lines();
     assert_eq!(
         lines.next(),

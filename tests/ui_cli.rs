@@ -11,7 +11,7 @@ fn without_a_terminal_the_interface_refuses_and_points_to_headless() {
             .output()
             .unwrap_or_else(|e| panic!("{e}"));
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(!out.status.success(), "{args:?}");
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
         assert!(err.contains("--headless"), "{args:?}: {err}");
         assert!(err.contains("not"), "{args:?}: {err}");
         assert!(!err.contains("panicked"), "{err}");
@@ -26,7 +26,7 @@ fn interface_flags_are_validated() {
         .args(["--colors", "8"])
         .output()
         .unwrap_or_else(|e| panic!("{e}"));
-    assert!(!out.status.success());
+    assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("truecolor, 256, 16"));
     let help = Command::new(env!("CARGO_BIN_EXE_aescope"))
         .arg("--help")

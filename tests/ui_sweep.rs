@@ -292,8 +292,8 @@ fn tui_refuses_a_stdout_that_is_not_a_terminal_before_training() {
         .arg(&out)
         .output()
         .unwrap_or_else(|e| panic!("{e}"));
-    assert!(!res.status.success());
     let err = String::from_utf8_lossy(&res.stderr);
+    assert_eq!(res.status.code(), Some(2), "{err}");
     assert!(err.contains("--tui needs a terminal"), "{err}");
     assert!(!out.exists());
 }

@@ -37,18 +37,35 @@ pub enum Basis {
     Axis,
 }
 
-/// Everything that defines a source; validated by `config`.
+/// Everything that defines a source: the `[data]` section of a preset, as written there
+/// (`config` checks its ranges).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct SourceSpec {
+    /// gaussian | powerlaw | sparse (preset key `data.source`).
+    #[serde(rename = "source")]
     pub kind: SourceKind,
-    /// Input dimension d.
+    /// Input dimension d ≥ 1.
     pub d: usize,
-    /// Power-law exponent α (powerlaw only).
+    /// Power-law exponent α ≥ 0 (powerlaw only).
     pub alpha: f64,
-    /// Eigenbasis (powerlaw only).
+    /// random | axis: eigenbasis (powerlaw only).
     pub basis: Basis,
     /// Sparsity level p ∈ (0, 1] (sparse only).
     pub p: f64,
+}
+
+/// The defaults a preset starts from.
+impl Default for SourceSpec {
+    fn default() -> Self {
+        SourceSpec {
+            kind: SourceKind::Gaussian,
+            d: 256,
+            alpha: 1.0,
+            basis: Basis::Random,
+            p: 0.1,
+        }
+    }
 }
 
 /// The covariance of a source: its eigenvalues, descending, and eigenbasis when not the axes.

@@ -138,7 +138,7 @@ pub fn spawn(plan: SweepPlan, opts: RunOptions) -> Result<SweepHandle, SweepErro
             Parallelism::Auto
         },
     };
-    let spectrum = (plan.base.data.source == SourceKind::Powerlaw)
+    let spectrum = (plan.base.data.kind == SourceKind::Powerlaw)
         .then(|| power_law_spectrum(d, plan.base.data.alpha));
     let (events, rx) = unbounded();
     let cancel = Canceller(Arc::new(AtomicBool::new(false)));
@@ -302,7 +302,7 @@ impl Shared {
             sweep_id: plan.sweep_id.clone(),
             shard: plan.shard.to_string(),
             activation: s.activation,
-            source: plan.base.data.source,
+            source: plan.base.data.kind,
             mode: plan.base.train.mode,
             d: s.d,
             r: p.rate,

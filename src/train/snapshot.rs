@@ -8,7 +8,7 @@ use crate::theory::spectrum;
 use ndarray::{Array1, Array2, ArrayView2};
 use ndarray_npy::WriteNpyExt;
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 /// Diagnostics of the current weights, in f64.
@@ -149,11 +149,11 @@ fn write_npy(
     Ok(path.to_path_buf())
 }
 
+/// One CSV line per row, no header; numbers as Rust prints them (shortest round-trip).
 fn write_csv(path: &Path, m: ArrayView2<f64>) -> std::io::Result<PathBuf> {
-    let mut w = BufWriter::new(File::create(path)?);
+    let mut w = csv::Writer::from_path(path)?;
     for row in m.rows() {
-        let line: Vec<String> = row.iter().map(ToString::to_string).collect();
-        writeln!(w, "{}", line.join(","))?;
+        w.write_record(row.iter().map(ToString::to_string))?;
     }
     w.flush()?;
     Ok(path.to_path_buf())

@@ -21,7 +21,7 @@ const EVAL_CHUNK: usize = 1024;
 /// Stream offsets, so init, training data and validation data never share a stream.
 mod state;
 
-pub use state::{PopulationState, TrainerState};
+pub use state::{PopulationState, SampleState, TrainerState};
 
 const STREAM_TRAIN: u64 = 0x5eed_0001;
 const STREAM_VAL: u64 = 0x5eed_0002;
@@ -81,17 +81,14 @@ impl Ema {
     }
 }
 
-/// Sample-mode training state.
+/// The training state: the model, the validation set, the schedule's position, and the mode.
 pub struct Trainer {
     cfg: Config,
     model: Autoencoder,
-    opt: Optimizer<f32>,
-    /// Training minibatches (drawn ahead on a sampler thread in sample mode).
-    batches: Batches,
+    /// How steps are taken, with what only that mode needs.
+    mode: Mode,
     val: Array2<f32>,
-    ws: Workspace,
     eval_ws: Workspace,
-    grads: Grads,
     /// Draws encoder rows for init and growth.
     init_rng: Xoshiro256PlusPlus,
     step: u64,
@@ -101,12 +98,82 @@ pub struct Trainer {
     ema: Ema,
     /// Eigenvalues of Σ when the data is not isotropic (for the water-filling limit).
     spectrum: Option<Vec<f64>>,
-    /// Σ when the data is Gaussian (exact risk, optimal decoder, population mode).
-    cov: Option<Covariance>,
-    /// Full-batch GD on the exact risk (`train.mode = "population"`).
-    pop: Option<PopulationEngine>,
-    /// Threading of population GD, kept across resets.
+    /// Threading of the matrix products, kept across resets.
     parallelism: Parallelism,
+}
+
+/// How the trainer steps. Each variant holds what only it needs, so the mode and its state
+/// cannot disagree.
+enum Mode {
+    /// Minibatches of fresh samples (`train.mode = "sample"`).
+    Sample(SampleMode),
+    /// Full-batch gradient descent on the exact risk (`train.mode = "population"`): needs Σ.
+    Population {
+        cov: Covariance,
+        engine: PopulationEngine,
+    },
+}
+
+/// Sample mode's state: the minibatch stream, the optimizer of the f32 weights, the buffers of
+/// the forward/backward pass.
+struct SampleMode {
+    /// Drawn ahead on a sampler thread.
+    batches: Batches,
+    opt: Optimizer<f32>,
+    ws: Workspace,
+    grads: Grads,
+    /// Σ when the data is Gaussian (exact risk, optimal decoder).
+    cov: Option<Covariance>,
+}
+
+impl Mode {
+    /// Σ, when the data is Gaussian.
+    fn cov(&self) -> Option<&Covariance> {
+        match self {
+            Mode::Sample(s) => s.cov.as_ref(),
+            Mode::Population { cov, .. } => Some(cov),
+        }
+    }
+}
+
+impl SampleMode {
+    /// One minibatch step of `model`: (loss, gradient norm, applied).
+    fn step(
+        &mut self,
+        model: &mut Autoencoder,
+        surrogate: Surrogate,
+        lr: f64,
+        decoder: DecoderMode,
+    ) -> (f64, f64, bool) {
+        let (ws, grads) = (&mut self.ws, &mut self.grads);
+        let loss = self
+            .batches
+            .with_next(|x| model.loss_and_grad(x.view(), surrogate, ws, grads));
+        let grad_norm = (sum_sq(&self.grads.a) + sum_sq(&self.grads.b)).sqrt();
+        if !loss.is_finite() || !grad_norm.is_finite() {
+            return (loss, grad_norm, false);
+        }
+        let Autoencoder { a, b, .. } = model;
+        match decoder {
+            DecoderMode::Learned => self
+                .opt
+                .step(&mut [a, b], &[&self.grads.a, &self.grads.b], lr),
+            DecoderMode::Optimal => {
+                self.opt.begin_step();
+                self.opt.update(1, b, &self.grads.b, lr);
+            }
+        }
+        if model.act.is_scale_invariant() {
+            model.normalize_rows();
+        }
+        if decoder == DecoderMode::Optimal
+            && let Some(cov) = &self.cov
+            && population::refit_decoder(model, cov).is_err()
+        {
+            return (loss, grad_norm, false);
+        }
+        (loss, grad_norm, true)
+    }
 }
 
 impl Trainer {
@@ -117,12 +184,10 @@ impl Trainer {
         let d = cfg.data.d;
         let n = cfg.n();
         let mut model = Autoencoder::new(n, d, cfg.model.activation, &mut init_rng);
-        let proto = DataSource::new(&cfg.source_spec(), seed);
+        let proto = DataSource::new(&cfg.data, seed);
         let data = proto.fork(seed ^ STREAM_TRAIN);
         let val = proto.fork(seed ^ STREAM_VAL).sample(cfg.eval.val_size);
-        let opt = Optimizer::new(cfg.train.opt_params(), &[(d, n), (n, d)]);
-        let spectrum =
-            (cfg.data.source == SourceKind::Powerlaw).then(|| data.covariance().spectrum);
+        let spectrum = (cfg.data.kind == SourceKind::Powerlaw).then(|| data.covariance().spectrum);
         let cov = population::covariance_of(&proto);
         if cfg.train.decoder == DecoderMode::Optimal
             && let Some(cov) = &cov
@@ -130,31 +195,33 @@ impl Trainer {
             // Validation guarantees a closed form here; a failure leaves A = 0 to learn from.
             let _ = population::refit_decoder(&mut model, cov);
         }
-        let pop = (cfg.train.mode == TrainMode::Population)
-            .then(|| PopulationEngine::new(&model, cfg.train.opt_params()));
-        // Population mode draws no samples: no sampler thread.
-        let batches = if pop.is_some() {
-            Batches::inline(data, cfg.train.batch)
-        } else {
-            Batches::new(data, cfg.train.batch)
+        let mode = match (cfg.train.mode, cov) {
+            // Population mode draws no samples: no sampler thread.
+            (TrainMode::Population, Some(cov)) => Mode::Population {
+                engine: PopulationEngine::new(&model, cfg.train.opt_params()),
+                cov,
+            },
+            // Validation admits population mode only for Gaussian data, which has a Σ.
+            (TrainMode::Sample | TrainMode::Population, cov) => Mode::Sample(SampleMode {
+                batches: Batches::new(data, cfg.train.batch),
+                opt: Optimizer::new(cfg.train.opt_params(), &[(d, n), (n, d)]),
+                ws: Workspace::default(),
+                grads: Grads::zeros(n, d),
+                cov,
+            }),
         };
         Trainer {
             cfg: cfg.clone(),
             model,
-            opt,
-            batches,
+            mode,
             val,
-            ws: Workspace::default(),
             eval_ws: Workspace::default(),
-            grads: Grads::zeros(n, d),
             init_rng,
             step: 0,
             samples: 0,
             lr_mult: 1.0,
             ema: Ema::new(cfg.eval.ema),
             spectrum,
-            cov,
-            pop,
             parallelism: Parallelism::default(),
         }
     }
@@ -165,6 +232,14 @@ impl Trainer {
 
     pub fn model(&self) -> &Autoencoder {
         &self.model
+    }
+
+    /// Sample or population: what the steps train on.
+    pub fn mode(&self) -> TrainMode {
+        match self.mode {
+            Mode::Sample(_) => TrainMode::Sample,
+            Mode::Population { .. } => TrainMode::Population,
+        }
     }
 
     /// Steps applied so far.
@@ -232,60 +307,30 @@ impl Trainer {
     pub fn step(&mut self) -> StepOutcome {
         let lr = self.lr();
         let decoder = self.cfg.train.decoder;
-        let (loss, grad_norm, applied) = match (&mut self.pop, &self.cov) {
-            (Some(pop), Some(cov)) => match pop.step(self.model.act, cov, lr, decoder) {
-                Ok((risk, g, ok)) => {
-                    if ok {
-                        pop.write_to(&mut self.model);
+        let surrogate = self.surrogate();
+        let (loss, grad_norm, applied) = match &mut self.mode {
+            Mode::Population { cov, engine } => {
+                match engine.step(self.model.act, cov, lr, decoder) {
+                    Ok((risk, g, ok)) => {
+                        if ok {
+                            engine.write_to(&mut self.model);
+                        }
+                        (risk, g, ok)
                     }
-                    (risk, g, ok)
+                    Err(_) => (f64::NAN, f64::NAN, false),
                 }
-                Err(_) => (f64::NAN, f64::NAN, false),
-            },
-            _ => self.sample_step(lr, decoder),
+            }
+            Mode::Sample(s) => s.step(&mut self.model, surrogate, lr, decoder),
         };
         if !applied {
             return StepOutcome::Diverged { loss, grad_norm };
         }
         self.step += 1;
-        if self.pop.is_none() {
+        if let Mode::Sample(_) = self.mode {
             self.samples += self.cfg.train.batch as u64;
         }
         self.ema.push(loss);
         StepOutcome::Applied { loss, grad_norm }
-    }
-
-    /// Sample mode: (loss, gradient norm, applied).
-    fn sample_step(&mut self, lr: f64, decoder: DecoderMode) -> (f64, f64, bool) {
-        let surrogate = self.surrogate();
-        let (model, ws, grads) = (&self.model, &mut self.ws, &mut self.grads);
-        let loss = self
-            .batches
-            .with_next(|x| model.loss_and_grad(x.view(), surrogate, ws, grads));
-        let grad_norm = (sum_sq(&self.grads.a) + sum_sq(&self.grads.b)).sqrt();
-        if !loss.is_finite() || !grad_norm.is_finite() {
-            return (loss, grad_norm, false);
-        }
-        let Autoencoder { a, b, .. } = &mut self.model;
-        match decoder {
-            DecoderMode::Learned => self
-                .opt
-                .step(&mut [a, b], &[&self.grads.a, &self.grads.b], lr),
-            DecoderMode::Optimal => {
-                self.opt.begin_step();
-                self.opt.update(1, b, &self.grads.b, lr);
-            }
-        }
-        if self.model.act.is_scale_invariant() {
-            self.model.normalize_rows();
-        }
-        if decoder == DecoderMode::Optimal
-            && let Some(cov) = &self.cov
-            && population::refit_decoder(&mut self.model, cov).is_err()
-        {
-            return (loss, grad_norm, false);
-        }
-        (loss, grad_norm, true)
     }
 
     /// The risk of the current weights: exact where a closed form exists (Gaussian data, not
@@ -298,8 +343,8 @@ impl Trainer {
         // Every source here has (1/d) E‖x‖² = 1, so the raw risk is already normalized.
         let val_risk = sse / (rows * d) as f64;
         let exact = self
-            .cov
-            .as_ref()
+            .mode
+            .cov()
             .and_then(|cov| population::exact_risks(&self.model, cov));
         match exact {
             Some((risk, best)) => Evaluation {
@@ -333,10 +378,10 @@ impl Trainer {
     /// `Sequential` when several trainers share the cores. Survives `reset`.
     pub fn set_parallelism(&mut self, par: Parallelism) {
         self.parallelism = par;
-        self.ws.par = par;
         self.eval_ws.par = par;
-        if let Some(pop) = &mut self.pop {
-            pop.set_parallelism(par);
+        match &mut self.mode {
+            Mode::Sample(s) => s.ws.par = par,
+            Mode::Population { engine, .. } => engine.set_parallelism(par),
         }
     }
 
@@ -350,12 +395,14 @@ impl Trainer {
             return true;
         }
         let map = self.model.resize(n, &mut self.init_rng);
-        self.opt.remap(0, Axis(1), &map);
-        self.opt.remap(1, Axis(0), &map);
-        if let Some(pop) = &mut self.pop {
-            pop.remap(&map, &self.model);
+        match &mut self.mode {
+            Mode::Sample(s) => {
+                s.opt.remap(0, Axis(1), &map);
+                s.opt.remap(1, Axis(0), &map);
+                s.grads = Grads::zeros(n, self.model.d());
+            }
+            Mode::Population { engine, .. } => engine.remap(&map, &self.model),
         }
-        self.grads = Grads::zeros(n, self.model.d());
         self.cfg.model.rate = self.model.rate();
         true
     }
@@ -369,7 +416,7 @@ impl Trainer {
     /// mode needs a closed form the activation lacks.
     pub fn set_activation(&mut self, act: Activation) -> Result<(), String> {
         let needs_closed_form =
-            self.pop.is_some() || self.cfg.train.decoder == DecoderMode::Optimal;
+            self.mode() == TrainMode::Population || self.cfg.train.decoder == DecoderMode::Optimal;
         if needs_closed_form && !population::has_closed_form(act) {
             return Err(format!(
                 "{act} has no closed-form risk: population mode and the optimal decoder need sign, relu, erf or linear"
@@ -380,17 +427,17 @@ impl Trainer {
         if act.is_scale_invariant() {
             self.model.normalize_rows();
         }
-        if let Some(pop) = &mut self.pop {
-            pop.reload(&self.model);
+        if let Mode::Population { engine, .. } = &mut self.mode {
+            engine.reload(&self.model);
         }
         Ok(())
     }
 
     /// Switch the optimizer (its state restarts).
     pub fn set_optimizer(&mut self, kind: OptKind) {
-        self.opt.set_kind(kind);
-        if let Some(pop) = &mut self.pop {
-            pop.optimizer_mut().set_kind(kind);
+        match &mut self.mode {
+            Mode::Sample(s) => s.opt.set_kind(kind),
+            Mode::Population { engine, .. } => engine.optimizer_mut().set_kind(kind),
         }
         self.cfg.train.optimizer = kind;
     }
@@ -398,7 +445,7 @@ impl Trainer {
     /// Learned decoder, or A = A*(B) refitted after every step (Gaussian data only).
     pub fn set_decoder(&mut self, mode: DecoderMode) -> Result<(), String> {
         if mode == DecoderMode::Optimal {
-            let Some(cov) = &self.cov else {
+            let Some(cov) = self.mode.cov() else {
                 return Err(
                     "the optimal decoder needs Gaussian data (source gaussian or powerlaw)".into(),
                 );
@@ -410,8 +457,8 @@ impl Trainer {
                 ));
             }
             population::refit_decoder(&mut self.model, cov).map_err(|e| e.to_string())?;
-            if let Some(pop) = &mut self.pop {
-                pop.reload(&self.model);
+            if let Mode::Population { engine, .. } = &mut self.mode {
+                engine.reload(&self.model);
             }
         }
         self.cfg.train.decoder = mode;

@@ -227,6 +227,18 @@ pub fn spawn_durable(
     })
 }
 
+/// How the loop goes on after a step.
+#[derive(Debug, Clone, PartialEq)]
+enum Flow {
+    /// Keep stepping.
+    Continue,
+    /// Stop stepping and wait for commands.
+    Pause(PauseReason),
+    /// The run ended: write the summary; a headless worker then exits, an interactive one
+    /// stays idle, answering commands.
+    Finish(FinishReason),
+}
+
 struct Worker {
     trainer: Trainer,
     opts: WorkerOptions,
@@ -326,8 +338,17 @@ impl Worker {
                 self.apply(cmd);
                 next = commands.try_recv().ok();
             }
-            if !((self.paused && self.pending_steps == 0) || self.finished) && self.train_one() {
-                return;
+            if !((self.paused && self.pending_steps == 0) || self.finished) {
+                match self.train_one() {
+                    Flow::Continue => {}
+                    Flow::Pause(reason) => self.pause_for(reason),
+                    Flow::Finish(reason) => {
+                        self.finish(reason);
+                        if self.opts.exit_when_finished {
+                            return;
+                        }
+                    }
+                }
             }
             if self.last_metrics.elapsed() >= METRICS_EVERY {
                 self.send_metrics();
@@ -341,9 +362,9 @@ impl Worker {
         }
     }
 
-    /// One step and whatever it triggers. Returns true when the thread should end.
-    fn train_one(&mut self) -> bool {
-        let population = self.trainer.config().train.mode == TrainMode::Population;
+    /// One step, its report and record lines; says how the loop goes on.
+    fn train_one(&mut self) -> Flow {
+        let population = self.trainer.mode() == TrainMode::Population;
         let mut converged = false;
         let outcome = match self.trainer.step() {
             StepOutcome::Applied { loss, grad_norm } if self.blew_up(loss) => {
@@ -399,14 +420,20 @@ impl Worker {
                     )
                 });
             }
-            self.finish(FinishReason::Completed);
-            return self.opts.exit_when_finished;
+            return Flow::Finish(FinishReason::Completed);
         }
         if step >= budget {
-            self.finish(FinishReason::Completed);
-            return self.opts.exit_when_finished;
+            return Flow::Finish(FinishReason::Completed);
         }
-        false
+        Flow::Continue
+    }
+
+    /// Stop stepping until the user resumes (a divergence: the update was not applied).
+    fn pause_for(&mut self, reason: PauseReason) {
+        self.paused = true;
+        self.pending_steps = 0;
+        self.emit(Event::Paused(reason));
+        self.send_metrics();
     }
 
     /// Whether `risk` (a loss or an evaluated risk) means the run has diverged: not finite,
@@ -425,8 +452,8 @@ impl Worker {
     }
 
     /// A divergence: headless runs end (reason `diverged`), the interface pauses so the user
-    /// can lower the learning rate. Returns true when the thread should end.
-    fn diverge(&mut self, loss: f64) -> bool {
+    /// can lower the learning rate.
+    fn diverge(&mut self, loss: f64) -> Flow {
         let step = self.trainer.steps_done();
         // JSON has no NaN: the record says what kind of number it was.
         let shown = if loss.is_finite() {
@@ -435,15 +462,12 @@ impl Worker {
             json!(loss.to_string())
         };
         self.record(|r| r.event(step, "diverged", &json!({ "loss": shown })));
+        // Headless runs cannot wait for a user to lower the rate.
         if self.opts.exit_when_finished {
-            self.finish(FinishReason::Diverged);
-            return true;
+            Flow::Finish(FinishReason::Diverged)
+        } else {
+            Flow::Pause(PauseReason::Diverged { step, loss })
         }
-        self.paused = true;
-        self.pending_steps = 0;
-        self.emit(Event::Paused(PauseReason::Diverged { step, loss }));
-        self.send_metrics();
-        false
     }
 
     fn apply(&mut self, cmd: Command) {

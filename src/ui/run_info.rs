@@ -54,7 +54,7 @@ impl RunInfo {
     pub fn new(cfg: &Config, record: Option<PathBuf>) -> RunInfo {
         RunInfo {
             preset: cfg.name.clone(),
-            source: cfg.data.source,
+            source: cfg.data.kind,
             d: cfg.data.d,
             record,
             metrics: None,

@@ -1,7 +1,7 @@
 //! The trainer's complete state, out and back in: what a checkpoint holds, so that a resumed
 //! run continues bit for bit (same weights, optimizer moments, RNG and data-stream positions).
 
-use super::{Ema, STREAM_TRAIN, Trainer};
+use super::{Ema, Mode, STREAM_TRAIN, Trainer};
 use crate::config::Config;
 use crate::data::{Batches, DataSource};
 use crate::train::optim::OptState;
@@ -14,6 +14,14 @@ pub struct PopulationState {
     pub a: Array2<f64>,
     pub b: Array2<f64>,
     pub opt: OptState<f64>,
+}
+
+/// Sample mode's evolving state besides the weights.
+#[derive(Debug, Clone)]
+pub struct SampleState {
+    pub opt: OptState<f32>,
+    /// The training stream just after the last batch consumed.
+    pub data_rng: Xoshiro256PlusPlus,
 }
 
 /// Everything that evolves while training. The rest (validation set, covariance, spectrum)
@@ -31,18 +39,30 @@ pub struct TrainerState {
     pub ema_weight: f64,
     /// Draws encoder rows for growth.
     pub init_rng: Xoshiro256PlusPlus,
-    /// The training stream just after the last batch consumed.
-    pub data_rng: Xoshiro256PlusPlus,
     /// Decoder d×n and encoder n×d.
     pub a: Array2<f32>,
     pub b: Array2<f32>,
-    pub opt: OptState<f32>,
+    /// Sample mode's optimizer and stream, or population mode's f64 masters.
+    pub sample: Option<SampleState>,
     pub pop: Option<PopulationState>,
 }
 
 impl Trainer {
     /// A copy of the state (for a checkpoint).
     pub fn state(&self) -> TrainerState {
+        let (sample, pop) = match &self.mode {
+            Mode::Sample(s) => (
+                Some(SampleState {
+                    opt: s.opt.state(),
+                    data_rng: s.batches.stream_position(),
+                }),
+                None,
+            ),
+            Mode::Population { engine, .. } => {
+                let (a, b, opt) = engine.state();
+                (None, Some(PopulationState { a, b, opt }))
+            }
+        };
         TrainerState {
             cfg: self.cfg.clone(),
             step: self.step,
@@ -51,14 +71,10 @@ impl Trainer {
             ema_acc: self.ema.acc,
             ema_weight: self.ema.weight,
             init_rng: self.init_rng.clone(),
-            data_rng: self.batches.stream_position(),
             a: self.model.a.clone(),
             b: self.model.b.clone(),
-            opt: self.opt.state(),
-            pop: self.pop.as_ref().map(|p| {
-                let (a, b, opt) = p.state();
-                PopulationState { a, b, opt }
-            }),
+            sample,
+            pop,
         }
     }
 
@@ -74,13 +90,21 @@ impl Trainer {
                 s.b.dim()
             ));
         }
-        t.opt.set_state(s.opt)?;
         t.model.a = s.a;
         t.model.b = s.b;
-        match (&mut t.pop, s.pop) {
-            (Some(engine), Some(p)) => engine.set_state(p.a, p.b, p.opt)?,
-            (None, None) => {}
-            _ => return Err("population state does not match train.mode".into()),
+        match (&mut t.mode, s.sample, s.pop) {
+            (Mode::Sample(m), Some(st), None) => {
+                m.opt.set_state(st.opt)?;
+                // The stream continues where it stopped: a new source at the saved position.
+                let seed = s.cfg.seed;
+                let mut data = DataSource::new(&s.cfg.data, seed).fork(seed ^ STREAM_TRAIN);
+                data.set_position(st.data_rng);
+                m.batches = Batches::new(data, s.cfg.train.batch);
+            }
+            (Mode::Population { engine, .. }, None, Some(p)) => {
+                engine.set_state(p.a, p.b, p.opt)?;
+            }
+            _ => return Err("the saved state is of another train.mode than its settings".into()),
         }
         t.step = s.step;
         t.samples = s.samples;
@@ -91,15 +115,6 @@ impl Trainer {
             weight: s.ema_weight,
         };
         t.init_rng = s.init_rng;
-        // The stream continues where it stopped: a new source at the saved position.
-        let seed = s.cfg.seed;
-        let mut data = DataSource::new(&s.cfg.source_spec(), seed).fork(seed ^ STREAM_TRAIN);
-        data.set_position(s.data_rng);
-        t.batches = if t.pop.is_some() {
-            Batches::inline(data, s.cfg.train.batch)
-        } else {
-            Batches::new(data, s.cfg.train.batch)
-        };
         t.set_parallelism(t.parallelism);
         Ok(t)
     }

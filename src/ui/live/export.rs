@@ -3,7 +3,6 @@
 
 use crate::ui::history::{Histories, HistoryView, smooth};
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -17,7 +16,7 @@ pub const SERIES_FILE: &str = "series.csv";
 pub fn write_series(series: &Histories, smoothing: f64, dir: &Path) -> io::Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
     let path = dir.join(SERIES_FILE);
-    std::fs::write(&path, series_csv(series, smoothing))?;
+    std::fs::write(&path, series_csv(series, smoothing)?)?;
     Ok(path)
 }
 
@@ -30,7 +29,7 @@ struct Row {
 }
 
 /// The CSV text of [`write_series`].
-pub fn series_csv(series: &Histories, smoothing: f64) -> String {
+pub fn series_csv(series: &Histories, smoothing: f64) -> io::Result<String> {
     let mut rows: BTreeMap<u64, Row> = BTreeMap::new();
     let loss = series.loss.points(HistoryView::Full);
     let smoothed = smooth(&loss, smoothing);
@@ -45,13 +44,23 @@ pub fn series_csv(series: &Histories, smoothing: f64) -> String {
     for p in series.best.points(HistoryView::Full) {
         rows.entry(p.x as u64).or_default().best = Some(p.y);
     }
-    let field = |v: Option<f64>| v.map_or_else(String::new, |x| format!("{x}"));
-    let mut out = format!("step,loss,loss_smoothed_{smoothing},risk,limit,pca,shannon,best_risk\n");
+    let field = |v: Option<f64>| v.map_or_else(String::new, |x| x.to_string());
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let smoothed = format!("loss_smoothed_{smoothing}");
+    w.write_record([
+        "step",
+        "loss",
+        &smoothed,
+        "risk",
+        "limit",
+        "pca",
+        "shannon",
+        "best_risk",
+    ])?;
     for (step, r) in rows {
         let x = step as f64;
-        let _ = writeln!(
-            out,
-            "{step},{},{},{},{},{},{},{}",
+        w.write_record([
+            step.to_string(),
             field(r.loss),
             field(r.smoothed),
             field(r.risk),
@@ -59,7 +68,8 @@ pub fn series_csv(series: &Histories, smoothing: f64) -> String {
             field(series.pca.value_at(x)),
             field(series.shannon.value_at(x)),
             field(r.best),
-        );
+        ])?;
     }
-    out
+    let bytes = w.into_inner().map_err(csv::IntoInnerError::into_error)?;
+    String::from_utf8(bytes).map_err(io::Error::other)
 }
