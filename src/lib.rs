@@ -8,7 +8,6 @@
 //! [`sweep`] (rate sweeps: runs, tables, figures), [`ui`] (the terminal interface), [`cli`].
 //! The engine never imports the front ends; `tests/module_graph.rs` checks the layering.
 
-pub mod checkpoint;
 pub mod cli;
 pub mod config;
 pub mod data;
@@ -23,3 +22,6 @@ pub mod sweep;
 pub mod theory;
 pub mod train;
 pub mod ui;
+
+/// Checkpoints live with training (they hold its state); reachable as `aescope::checkpoint`.
+pub use train::checkpoint;

@@ -149,9 +149,9 @@ impl RunArgs {
                 "--resume continues with the checkpoint's own settings: drop the preset, --set and --seed (--steps may raise the budget)"
             );
         }
-        let path = crate::checkpoint::resolve(&arg)?;
+        let path = crate::train::checkpoint::resolve(&arg)?;
         let (budget, _) = crate::memory::budget(self.max_memory);
-        let mut ck = crate::checkpoint::load(&path, budget)?;
+        let mut ck = crate::train::checkpoint::load(&path, budget)?;
         if let Some(steps) = self.steps {
             if steps < ck.step() {
                 anyhow::bail!(

@@ -1,6 +1,7 @@
 //! Training: optimizers, the trainer, and the worker thread (its channel protocol is
 //! [`crate::protocol`]).
 
+pub mod checkpoint;
 pub mod convergence;
 pub mod optim;
 pub mod population;

@@ -46,7 +46,7 @@ pub struct WorkerOptions {
 /// A run's risk may grow to this many times its initial value before it counts as diverged.
 pub const DIVERGENCE_FACTOR: f64 = 1e6;
 
-/// When checkpoints are written beside the record (by [`crate::checkpoint::save`]).
+/// When checkpoints are written beside the record (by [`crate::train::checkpoint::save`]).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CheckpointPolicy {
     /// Every this many steps (`--checkpoint-every N`).
@@ -679,7 +679,7 @@ impl Worker {
         let state = self.trainer.state();
         self.last_checkpoint = Instant::now();
         self.last_checkpoint_step = Some(step);
-        let saved = crate::checkpoint::save(
+        let saved = crate::train::checkpoint::save(
             &base,
             &state,
             self.initial_risk,
@@ -696,7 +696,7 @@ impl Worker {
                 if let Some(keep) = self.checkpoints.as_ref().map(|p| p.keep)
                     && keep > 0
                 {
-                    crate::checkpoint::prune(&base, keep);
+                    crate::train::checkpoint::prune(&base, keep);
                 }
                 self.emit(Event::Saved(path));
             }
