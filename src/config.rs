@@ -700,6 +700,60 @@ fn parse_literal(raw: &str) -> toml::Value {
 mod tests {
     use super::*;
 
+    /// Each section checks its own keys, named relative to the section; the config prefixes
+    /// the section; rules across sections name dotted keys.
+    #[test]
+    fn sections_check_their_own_keys() {
+        let data = SourceSpec {
+            p: 1.5,
+            ..SourceSpec::default()
+        };
+        assert_eq!(
+            data.check(),
+            Err(Invalid::new("p", &1.5, "expected a number in (0, 1]"))
+        );
+        let train = TrainConfig {
+            lr_final: 0.1,
+            lr: 0.01,
+            ..TrainConfig::default()
+        };
+        assert_eq!(
+            train.check().map_err(|e| e.key),
+            Err("lr_final".to_string())
+        );
+        let eval = EvalConfig {
+            every: 0,
+            ..EvalConfig::default()
+        };
+        assert_eq!(eval.check().map_err(|e| e.key), Err("every".to_string()));
+        for ok in [
+            SourceSpec::default().check(),
+            ModelConfig::default().check(),
+            TrainConfig::default().check(),
+            EvalConfig::default().check(),
+            SweepConfig::default().check(),
+        ] {
+            assert_eq!(ok, Ok(()));
+        }
+
+        let mut cfg = Config::default();
+        cfg.data.p = 1.5;
+        let msg = cfg.validate("test").map_err(|e| e.to_string());
+        assert_eq!(
+            msg,
+            Err("test: data.p = 1.5: expected a number in (0, 1]".into())
+        );
+        // Each section alone is fine; together they are not.
+        let mut cfg = Config::default();
+        cfg.train.mode = TrainMode::Population;
+        cfg.model.activation = Activation::Tanh;
+        let err = cfg.validate("test").map_err(|e| e.to_string());
+        assert!(
+            err.as_ref().is_err_and(|m| m.starts_with("test: train.mode = population: needs an activation")),
+            "{err:?}"
+        );
+    }
+
     #[test]
     fn known_keys_are_dotted() {
         let keys = known_keys();

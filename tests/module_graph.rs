@@ -8,7 +8,9 @@
 //!   ends (`protocol`, `config`, `record`) never use `ui`, `cli` or `sweep`;
 //! - `config` and `record` do not use `train`;
 //! - no `ui` module reaches into `train::trainer` or `train::worker` (it talks to training
-//!   through `protocol` and the worker handle that `train` exports).
+//!   through `protocol` and the worker handle that `train` exports);
+//! - the shared parts of `ui` (widgets, view settings, histories, keys) never use a front end
+//!   (`ui::live`, `ui::sweep`), and front ends do not use each other.
 //!
 //! Each failure names the file and line of the offending path.
 
@@ -473,6 +475,29 @@ fn ui_does_not_reach_into_the_trainer_or_worker() {
         .collect();
     fail_with(
         "ui talks to training through protocol and the handle train exports (train::spawn, WorkerHandle), not train::trainer or train::worker",
+        &bad,
+    );
+}
+
+#[test]
+fn shared_ui_parts_never_use_a_front_end() {
+    // One module per front end composes the shared widgets and state parts; a shared part that
+    // reached into one front end could not be reused by the next.
+    let g = graph();
+    let front_ends = ["ui::live", "ui::sweep", "ui::watch", "ui::replay"];
+    let mut bad = Vec::new();
+    for (from, uses) in &g.edges {
+        let shared = top_of(from) == "ui" && from != "ui" && !front_ends.contains(&from.as_str());
+        let front_end = front_ends.contains(&from.as_str());
+        for (to, site) in uses {
+            let to_front_end = front_ends.contains(&to.as_str());
+            if (shared && to_front_end) || (front_end && to_front_end && to != from) {
+                bad.push(format!("{from} → {to}: {site}"));
+            }
+        }
+    }
+    fail_with(
+        "shared ui parts (widgets, view, history, keys, …) never use a front end, and front ends do not use each other",
         &bad,
     );
 }

@@ -27,6 +27,8 @@
 //!   indented code blocks may not hold `aescope` commands at all (fence them), so every skip
 //!   is deliberate.
 //!
+//! * **Design**: the README's `## Design` section names every module folder and top-level
+//!   file of `src/`, and every dependency of `Cargo.toml`.
 //! * **Rust blocks** (```rust) must be verbatim excerpts of a program in `examples/` (which
 //!   `cargo test` compiles), ignoring indentation and blank lines.
 //!
@@ -704,6 +706,94 @@ fn rust_blocks_are_compiled_examples() {
     }
     assert!(found >= 1, "no rust block found: is the extractor broken?");
     assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+/// The README's Design section (from `## Design` to the next `## `).
+fn design_section(readme: &str) -> &str {
+    let start = readme
+        .find("\n## Design\n")
+        .unwrap_or_else(|| panic!("README: no ## Design"));
+    let rest = &readme[start + 1..];
+    let end = rest[3..].find("\n## ").map_or(rest.len(), |e| e + 3);
+    &rest[..end]
+}
+
+/// Folders under `dir`, as paths relative to `src`, recursively.
+fn module_dirs(src: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.filter_map(Result::ok) {
+        let p = e.path();
+        if p.is_dir() {
+            out.push(p.strip_prefix(src).unwrap_or(&p).to_path_buf());
+            module_dirs(src, &p, out);
+        }
+    }
+}
+
+/// The Design section names every module folder (`gaussian/`, or its `preprocess.rs` when the
+/// folder only holds the module's tests) and top-level file of src/, and every dependency of
+/// Cargo.toml: a new module or library cannot land undescribed.
+#[test]
+fn design_section_names_every_module_and_dependency() {
+    let readme = std::fs::read_to_string(repo().join("README.md"))
+        .unwrap_or_else(|e| panic!("README.md: {e}"));
+    let design = design_section(&readme);
+    let src = repo().join("src");
+    let mut missing = Vec::new();
+    let mut dirs = Vec::new();
+    module_dirs(&src, &src, &mut dirs);
+    for d in &dirs {
+        let name = d
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if !design.contains(&format!("{name}/")) && !design.contains(&format!("{name}.rs")) {
+            missing.push(format!("src/{}/", d.display()));
+        }
+    }
+    let files = std::fs::read_dir(&src).unwrap_or_else(|e| panic!("src: {e}"));
+    for f in files.filter_map(Result::ok) {
+        let path = f.path();
+        let name = f.file_name().to_string_lossy().into_owned();
+        let entry =
+            path.extension().is_some_and(|x| x == "rs") && name != "lib.rs" && name != "main.rs";
+        if entry && !design.contains(&format!("`{name}`")) {
+            missing.push(format!("src/{name}"));
+        }
+    }
+    let manifest = std::fs::read_to_string(repo().join("Cargo.toml"))
+        .unwrap_or_else(|e| panic!("Cargo.toml: {e}"));
+    let after = manifest
+        .split("\n[dependencies]\n")
+        .nth(1)
+        .unwrap_or_else(|| panic!("Cargo.toml: no [dependencies]"));
+    let deps = after.split("\n[").next().unwrap_or(after);
+    let mut count = 0;
+    for line in deps.lines() {
+        let Some((name, _)) = line.split_once('=') else {
+            continue;
+        };
+        let name = name.trim();
+        if name.is_empty() || name.starts_with('#') {
+            continue;
+        }
+        count += 1;
+        if !design.contains(name) {
+            missing.push(format!("dependency {name} (Cargo.toml)"));
+        }
+    }
+    assert!(
+        dirs.len() >= 5 && count >= 10,
+        "found {} src folders and {count} dependencies: is the scan broken?",
+        dirs.len()
+    );
+    assert!(
+        missing.is_empty(),
+        "README.md, ## Design does not name: {}",
+        missing.join(", ")
+    );
 }
 
 #[test]
