@@ -8,10 +8,10 @@ use thiserror::Error;
 /// Why an input file was not read.
 #[derive(Debug, Error)]
 pub enum InputError {
-    #[error("{}: cannot read it: {source}", path.display())]
+    #[error("{}: cannot read it: {error}", path.display())]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{}: not a regular file ({kind}); expected a {what}", path.display())]
     NotRegular {
@@ -55,9 +55,9 @@ pub fn file_kind(ft: &std::fs::FileType) -> &'static str {
 /// repeated on the open descriptor.
 pub fn open_regular(path: &Path, what: &'static str) -> Result<File, InputError> {
     use std::os::unix::fs::OpenOptionsExt;
-    let io = |source| InputError::Io {
+    let io = |error| InputError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     };
     let meta = std::fs::metadata(path).map_err(io)?;
     let not_regular = |ft: &std::fs::FileType| InputError::NotRegular {
@@ -83,9 +83,9 @@ pub fn open_regular(path: &Path, what: &'static str) -> Result<File, InputError>
 /// The bytes of a regular file of at most `cap` bytes.
 pub fn read_bytes(path: &Path, cap: u64, what: &'static str) -> Result<Vec<u8>, InputError> {
     let file = open_regular(path, what)?;
-    let io = |source| InputError::Io {
+    let io = |error| InputError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     };
     let size = file.metadata().map_err(io)?.len();
     let too_large = |size| InputError::TooLarge {

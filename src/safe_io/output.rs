@@ -13,10 +13,10 @@ use thiserror::Error;
 /// Why an output file was refused.
 #[derive(Debug, Error)]
 pub enum OutputError {
-    #[error("{}: cannot open it for writing: {source}", path.display())]
+    #[error("{}: cannot open it for writing: {error}", path.display())]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{}: refusing to write to {kind}; give the path of a regular file", path.display())]
     NotRegular { path: PathBuf, kind: &'static str },
@@ -59,9 +59,9 @@ impl OutputFile {
         mode: OutputMode,
         inputs: &[(&Path, &'static str)],
     ) -> Result<OutputFile, OutputError> {
-        let io = |source| OutputError::Io {
+        let io = |error| OutputError::Io {
             path: path.to_path_buf(),
-            source,
+            error,
         };
         let existing = match std::fs::symlink_metadata(path) {
             Ok(m) => Some(m),

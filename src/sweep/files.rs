@@ -137,11 +137,11 @@ const MAX_RESULTS_BYTES: u64 = 1 << 30;
 pub fn read_rows(path: &Path) -> Result<Vec<Row>, SweepError> {
     // Only a regular file, of a sane size: a FIFO or /dev/zero must not hang or grow.
     let bytes = crate::safe_io::input::read_bytes(path, MAX_RESULTS_BYTES, "sweep results file")
-        .map_err(|e| SweepError::BadTable {
-            path: path.to_path_buf(),
-            message: match e {
-                crate::safe_io::InputError::Io { source, .. } => source.to_string(),
-                other => crate::safe_io::excerpt(&other.to_string(), 300),
+        .map_err(|e| match e {
+            crate::safe_io::InputError::Io { error, .. } => SweepError::io(path, "read", error),
+            other => SweepError::BadTable {
+                path: path.to_path_buf(),
+                message: crate::safe_io::excerpt(&other.to_string(), 300),
             },
         })?;
     let bad = |message: String| SweepError::BadTable {

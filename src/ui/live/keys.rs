@@ -208,7 +208,7 @@ pub const KEYS: KeyTable<Action, Mode> = KeyTable(&[
     ),
     row(
         "w",
-        "save a checkpoint (beside the record, else aescope-….ckpt)",
+        "save a checkpoint (beside the record)",
         &[c('w', Action::Save)],
         Hint::Fits("w", "save"),
     ),
