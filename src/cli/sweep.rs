@@ -116,13 +116,18 @@ impl SweepArgs {
     }
 }
 
-pub(super) fn run(args: &SweepArgs) -> Result<i32> {
-    // Refused before anything trains, as the run TUI does.
+/// `--tui` is refused before anything trains, as the run TUI does.
+fn check_tui_terminal(args: &SweepArgs) -> Result<()> {
     if args.tui && !std::io::stdout().is_terminal() {
         bail!(
             "--tui needs a terminal, and stdout is not one: drop --tui (e.g. when piping or in scripts)"
         );
     }
+    Ok(())
+}
+
+pub(super) fn run(args: &SweepArgs) -> Result<i32> {
+    check_tui_terminal(args)?;
     let cfg = args.config()?;
     // Two sweeps writing one results file would interleave their rows: the second is refused
     // (the lock dies with its holder). The file itself is replaced by rename, so the lock is
