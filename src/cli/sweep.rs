@@ -332,14 +332,20 @@ fn lock_results(out: &Path) -> Result<crate::safe_io::OutputFile> {
 }
 
 /// The shards' results among `files`: a shard's per-rate aggregate (`X.by-rate.csv`, which
-/// the glob `part-*.csv` also matches) is left out with a note.
+/// the glob `part-*.csv` also matches) is left out with a note, unless nothing else is given
+/// (then the merge says what is wrong with it).
 fn shard_files(files: &[PathBuf]) -> Vec<PathBuf> {
+    let is_aggregate = |p: &PathBuf| {
+        p.file_name()
+            .is_some_and(|n| n.to_string_lossy().ends_with(".by-rate.csv"))
+    };
+    if files.iter().all(is_aggregate) {
+        return files.to_vec();
+    }
     files
         .iter()
         .filter(|p| {
-            let aggregate = p
-                .file_name()
-                .is_some_and(|n| n.to_string_lossy().ends_with(".by-rate.csv"));
+            let aggregate = is_aggregate(p);
             if aggregate {
                 errln!(
                     "note: skipping {}: a per-rate aggregate, not a shard's runs",
