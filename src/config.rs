@@ -60,12 +60,58 @@ impl Default for ModelConfig {
     }
 }
 
-/// The optimizer and its schedule (`[train]`).
+/// A section whose preset table is flat while the section embeds the engine's own parameter
+/// types: generates the table as users write it (`$keys`: keys in this order, defaults from
+/// the section's `Default`, unknown keys refused) and the one conversion each way, from a
+/// list of `key: type = field.path` lines.
+macro_rules! preset_table {
+    (
+        $(#[$meta:meta])*
+        $keys:ident <=> $section:ident {
+            $($key:ident: $ty:ty = $($path:ident).+,)*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Serialize, Deserialize)]
+        #[serde(deny_unknown_fields, default)]
+        struct $keys {
+            $($key: $ty,)*
+        }
+
+        impl Default for $keys {
+            fn default() -> Self {
+                $section::default().into()
+            }
+        }
+
+        impl From<$keys> for $section {
+            fn from(k: $keys) -> Self {
+                let mut s = $section::default();
+                $(s.$($path).+ = k.$key;)*
+                s
+            }
+        }
+
+        impl From<$section> for $keys {
+            fn from(s: $section) -> Self {
+                $keys {
+                    $($key: s.$($path).+,)*
+                }
+            }
+        }
+    };
+}
+
+/// The optimizer and its schedule (`[train]`). The optimizer's parameters are the engine's
+/// [`OptParams`], handed to it as they are; the preset keeps them as flat keys
+/// (`train.optimizer`, `train.beta1`, ...) as listed in `TrainKeys`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(from = "TrainKeys", into = "TrainKeys")]
 pub struct TrainConfig {
     pub mode: TrainMode,
-    pub optimizer: OptKind,
+    /// The optimizer (`train.optimizer`) and its hyper-parameters: momentum (heavy-ball) and
+    /// Adam's beta1, beta2 in [0, 1); Adam's eps > 0.
+    pub opt: OptParams,
     /// Initial learning rate > 0, for the risk R = (1/d) E‖x − x̂‖² (the 1/d normalization).
     pub lr: f64,
     /// Learning rate at the end of the budget (exp, cosine), > 0 and ≤ lr.
@@ -75,13 +121,6 @@ pub struct TrainConfig {
     pub steps: u64,
     /// Minibatch size ≥ 1 (sample mode).
     pub batch: usize,
-    /// Heavy-ball coefficient in [0, 1).
-    pub momentum: f64,
-    /// Adam decay rates in [0, 1).
-    pub beta1: f64,
-    pub beta2: f64,
-    /// Adam epsilon > 0.
-    pub eps: f64,
     pub sign_grad: SignGrad,
     /// tanh relaxation temperature: β from beta_start to beta_end (geometric), both > 0.
     pub beta_start: f64,
@@ -92,37 +131,49 @@ pub struct TrainConfig {
     pub threads: usize,
 }
 
+preset_table! {
+    /// `[train]` as a preset writes it.
+    TrainKeys <=> TrainConfig {
+        mode: TrainMode = mode,
+        optimizer: OptKind = opt.kind,
+        lr: f64 = lr,
+        lr_final: f64 = lr_final,
+        schedule: Schedule = schedule,
+        steps: u64 = steps,
+        batch: usize = batch,
+        momentum: f64 = opt.momentum,
+        beta1: f64 = opt.beta1,
+        beta2: f64 = opt.beta2,
+        eps: f64 = opt.eps,
+        sign_grad: SignGrad = sign_grad,
+        beta_start: f64 = beta_start,
+        beta_end: f64 = beta_end,
+        decoder: DecoderMode = decoder,
+        threads: usize = threads,
+    }
+}
+
 impl Default for TrainConfig {
     fn default() -> Self {
         TrainConfig {
             mode: TrainMode::Sample,
-            optimizer: OptKind::Adam,
+            opt: OptParams {
+                kind: OptKind::Adam,
+                momentum: 0.9,
+                beta1: 0.9,
+                beta2: 0.999,
+                eps: 1e-8,
+            },
             lr: 0.01,
             lr_final: 0.0005,
             schedule: Schedule::Cosine,
             steps: 20_000,
             batch: 256,
-            momentum: 0.9,
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-8,
             sign_grad: SignGrad::Ste,
             beta_start: 1.0,
             beta_end: 30.0,
             decoder: DecoderMode::Learned,
             threads: 0,
-        }
-    }
-}
-
-impl TrainConfig {
-    pub fn opt_params(&self) -> OptParams {
-        OptParams {
-            kind: self.optimizer,
-            momentum: self.momentum,
-            beta1: self.beta1,
-            beta2: self.beta2,
-            eps: self.eps,
         }
     }
 }
@@ -610,16 +661,16 @@ impl Section for TrainConfig {
         for (key, v) in [
             ("lr", self.lr),
             ("lr_final", self.lr_final),
-            ("eps", self.eps),
+            ("eps", self.opt.eps),
             ("beta_start", self.beta_start),
             ("beta_end", self.beta_end),
         ] {
             positive(key, v)?;
         }
         for (key, v) in [
-            ("momentum", self.momentum),
-            ("beta1", self.beta1),
-            ("beta2", self.beta2),
+            ("momentum", self.opt.momentum),
+            ("beta1", self.opt.beta1),
+            ("beta2", self.opt.beta2),
         ] {
             unit(key, v)?;
         }
@@ -864,6 +915,39 @@ mod tests {
             err.as_ref().is_err_and(|m| m.starts_with("test: train.mode = population: needs an activation")),
             "{err:?}"
         );
+    }
+
+    /// Every field of `[train]` is a preset key: a field left out of `TrainKeys` would fall
+    /// back to its default here.
+    #[test]
+    fn train_keys_carry_every_field() {
+        let train = TrainConfig {
+            mode: TrainMode::Population,
+            opt: OptParams {
+                kind: OptKind::Momentum,
+                momentum: 0.5,
+                beta1: 0.8,
+                beta2: 0.99,
+                eps: 1e-6,
+            },
+            lr: 0.2,
+            lr_final: 0.1,
+            schedule: Schedule::Exp,
+            steps: 7,
+            batch: 3,
+            sign_grad: SignGrad::Tanh,
+            beta_start: 2.0,
+            beta_end: 4.0,
+            decoder: DecoderMode::Optimal,
+            threads: 2,
+        };
+        assert_eq!(TrainConfig::from(TrainKeys::from(train.clone())), train);
+        let text = toml::to_string(&train).unwrap_or_default();
+        assert!(
+            text.starts_with("mode = \"population\"\noptimizer = \"momentum\"\nlr = 0.2\n"),
+            "{text}"
+        );
+        assert_eq!(toml::from_str::<TrainConfig>(&text).ok(), Some(train));
     }
 
     #[test]

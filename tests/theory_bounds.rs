@@ -3,8 +3,9 @@
 
 use aescope::model::Activation;
 use aescope::theory::bounds::{
-    C_RELU, C_SIGN, TheoryError, gaussian_equivalent, limit, limit_for_spectrum, pca_bound,
-    pca_bound_spectrum, r_sign, relu_pairing, relu_simplex_finite_d, shannon, water_filling,
+    C_RELU, C_SIGN, TheoryError, finite_d, gaussian_equivalent, limit, limit_for_spectrum,
+    pca_bound, pca_bound_spectrum, r_sign, relu_pairing, relu_simplex_finite_d, shannon,
+    sign_tight_frame_finite_d, sparse_sign_finite_d, water_filling,
 };
 use aescope::theory::hermite::{activation_constants, constants_of, gauss_hermite};
 use aescope::theory::spectrum::{
@@ -339,4 +340,40 @@ fn target_spectrum_shapes() {
     let t = target_spectrum(6, 3);
     assert_eq!(t, vec![2.0, 2.0, 2.0, 0.0, 0.0, 0.0]);
     assert!(close(t.iter().sum::<f64>(), 6.0, 0.0));
+}
+
+#[test]
+fn finite_d_corrections_match_theory() {
+    // Tight frame, d = 200, r = 2: THEORY's +0.0004 above the limit; (1/(2·(2+c)²·200)).
+    let excess = sign_tight_frame_finite_d(2.0, 200) - r_sign(2.0);
+    assert!(close(excess, 0.0004, 5e-5), "{excess}");
+    assert!(close(
+        excess,
+        1.0 / (2.0 * (2.0 + C_SIGN).powi(2) * 200.0),
+        1e-15
+    ));
+    // r ≤ 1: orthonormal rows reach the limit at every d.
+    assert_eq!(sign_tight_frame_finite_d(0.5, 200), r_sign(0.5));
+    // Shrinks like 1/d.
+    let e4 = sign_tight_frame_finite_d(2.0, 800) - r_sign(2.0);
+    assert!(close(e4 * 4.0, excess, 1e-12));
+    // Sparse source, p = 0.1, d = 200, r = 0.5: the formula 3r(1−p)/(2πpd) gives 0.6924;
+    // THEORY's example quotes "0.688" (a measurement, "about"): within 0.005 of it.
+    let sparse = sparse_sign_finite_d(0.5, 0.1, 200);
+    assert!(
+        close(sparse, r_sign(0.5) + 1.35 / (40.0 * PI), 1e-12),
+        "{sparse}"
+    );
+    assert!(close(sparse, 0.688, 5e-3), "{sparse}");
+    assert_eq!(sparse_sign_finite_d(0.5, 1.0, 200), r_sign(0.5));
+    // relu simplex, d = 200, r = 0.5.
+    let relu = finite_d(Activation::Relu, 100, 200, None).map(|l| l.value);
+    assert!(relu.is_some_and(|v| close(v, 0.63596, 5e-5)), "{relu:?}");
+    // Which applies where.
+    assert!(finite_d(Activation::Sign, 100, 200, None).is_none());
+    assert!(finite_d(Activation::Sign, 400, 200, None).is_some());
+    assert!(finite_d(Activation::Relu, 400, 200, None).is_none());
+    assert!(finite_d(Activation::Linear, 100, 200, Some(0.1)).is_none());
+    let l = finite_d(Activation::Sign, 100, 200, Some(0.1));
+    assert!(l.is_some_and(|l| l.label.contains('≈') && l.value == sparse));
 }

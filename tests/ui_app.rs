@@ -91,9 +91,7 @@ fn rate_keys_step_one_neuron_and_build_on_unconfirmed_requests() {
         vec![Command::SetN(132)]
     );
     // The worker confirms n = 132: the next press starts from its value.
-    let mut m = metrics(200);
-    m.n = 132;
-    app.on_event(Event::Metrics(m));
+    app.on_event(metrics_with(200, |m| m.n = 132));
     assert_eq!(
         sends(&mut app, key(KeyCode::Left)),
         vec![Command::SetN(131)]
@@ -109,9 +107,7 @@ fn rate_keys_step_one_neuron_and_build_on_unconfirmed_requests() {
 #[test]
 fn one_neuron_is_the_floor() {
     let mut app = app(true);
-    let mut m = metrics(0);
-    m.n = 1;
-    app.on_event(Event::Metrics(m));
+    app.on_event(metrics_with(0, |m| m.n = 1));
     assert!(sends(&mut app, key(KeyCode::Left)).is_empty());
 }
 
@@ -129,19 +125,11 @@ fn shift_arrows_and_angle_brackets_walk_the_ladder() {
     assert!(sends(&mut app, ch('<')).is_empty());
     // Between rungs (n = 130 of 256 ≈ 0.508): up goes to 0.75, down to 0.5.
     let mut app = started(true);
-    let mut m = metrics(200);
-    m.n = 130;
-    app.on_event(Event::Metrics(m));
+    app.on_event(metrics_with(200, |m| m.n = 130));
     assert_eq!(sends(&mut app, ch('>')), vec![Command::SetRate(0.75)]);
     let mut app2 = started(true);
-    app2.on_event(m_with_n(130));
+    app2.on_event(metrics_with(300, |m| m.n = 130));
     assert_eq!(sends(&mut app2, ch('<')), vec![Command::SetRate(0.5)]);
-}
-
-fn m_with_n(n: usize) -> Event {
-    let mut m = metrics(300);
-    m.n = n;
-    Event::Metrics(m)
 }
 
 #[test]
@@ -157,9 +145,7 @@ fn cycling_keys_follow_the_worker() {
         vec![Command::SetActivation(Activation::Tanh)]
     );
     // The worker says tanh: the next one is erf.
-    let mut m = metrics(200);
-    m.activation = Activation::Tanh;
-    app.on_event(Event::Metrics(m));
+    app.on_event(metrics_with(200, |m| m.activation = Activation::Tanh));
     assert_eq!(
         sends(&mut app, ch('a')),
         vec![Command::SetActivation(Activation::Erf)]
@@ -303,9 +289,7 @@ fn scripted_events_update_the_state() {
     assert_eq!(app.run.state(), RunState::Starting);
     app.on_event(Event::Metrics(metrics(0)));
     for step in [50u64, 100, 150] {
-        let mut m = metrics(step);
-        m.loss = 0.9 - step as f64 / 1000.0;
-        app.on_event(Event::Metrics(m));
+        app.on_event(metrics_with(step, |m| m.loss = 0.9 - step as f64 / 1000.0));
     }
     assert_eq!(app.run.state(), RunState::Running);
     // Each point is the mean over the steps since the previous metrics.
@@ -314,9 +298,7 @@ fn scripted_events_update_the_state() {
     assert_eq!(loss[0].weight, 50.0);
     assert_eq!(loss[2].y, 0.75);
     // A metrics without new steps (paused) adds no point.
-    let mut m = metrics(150);
-    m.paused = true;
-    app.on_event(Event::Metrics(m));
+    app.on_event(metrics_with(150, |m| m.paused = true));
     assert_eq!(app.series.loss.points(HistoryView::Full).len(), 3);
     assert_eq!(app.run.state(), RunState::Paused);
 
@@ -376,9 +358,7 @@ fn displayed_values_come_from_the_worker() {
     // Pressing + changes nothing shown until the worker reports the new lr.
     press(&mut app, ch('+'));
     assert_eq!(app.run.metrics.as_ref().map(|m| m.lr), Some(0.003));
-    let mut m = metrics(150);
-    m.lr = 0.00375;
-    app.on_event(Event::Metrics(m));
+    app.on_event(metrics_with(150, |m| m.lr = 0.00375));
     assert_eq!(app.run.metrics.as_ref().map(|m| m.lr), Some(0.00375));
 }
 

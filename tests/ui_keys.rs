@@ -86,10 +86,10 @@ fn live_keys_are_dispatched_named_and_hinted_from_one_table() {
         assert_hints_from_table(KEYS, mode);
     }
     // Keys outside the table, and modal keys outside their mode, do nothing.
-    let z = KeyEvent::new(KeyCode::Char('z'), KeyModifiers::NONE);
+    let j = KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE);
     let y = KeyEvent::new(KeyCode::Char('y'), KeyModifiers::NONE);
     let up = KeyEvent::new(KeyCode::Up, KeyModifiers::NONE);
-    assert_eq!(KEYS.action(&z, Mode::Panels), None);
+    assert_eq!(KEYS.action(&j, Mode::Panels), None);
     assert_eq!(KEYS.action(&y, Mode::Panels), None);
     assert_eq!(KEYS.action(&y, Mode::Confirm), Some(Action::Yes));
     assert_eq!(KEYS.action(&up, Mode::Panels), None);

@@ -21,9 +21,7 @@ use std::time::UNIX_EPOCH;
 fn running() -> AppState {
     let mut app = app(false);
     for step in (0..=12_400).step_by(200) {
-        let mut m = metrics(step);
-        m.loss = 0.6817 + 0.3 * (-(step as f64) / 2000.0).exp();
-        app.on_event(Event::Metrics(m));
+        app.on_event(metrics_with(step, |m| m.loss = m_risk(step)));
         if step % 2000 == 0 && step > 0 {
             app.on_event(Event::Report(report(step, m_risk(step))));
         }
@@ -31,6 +29,12 @@ fn running() -> AppState {
     app
 }
 
+/// The whole screen at 120×40 in true colour, as text.
+fn screen(app: &AppState) -> String {
+    text(&draw(app, &theme(ColorMode::TrueColor), 120, 40))
+}
+
+/// The run's risk (and loss) at `step`: an exponential approach to the sign limit.
 fn m_risk(step: u64) -> f64 {
     0.6817 + 0.3 * (-(step as f64) / 2000.0).exp()
 }
@@ -65,9 +69,7 @@ fn header_shows_progress_risk_limit_gap() {
 fn header_states() {
     let th = theme(ColorMode::Ansi256);
     let mut app = running();
-    let mut m = metrics(12_400);
-    m.paused = true;
-    app.on_event(Event::Metrics(m));
+    app.on_event(metrics_with(12_400, |m| m.paused = true));
     assert!(text(&draw(&app, &th, 120, 40)).contains("PAUSED"));
     app.on_event(Event::Paused(PauseReason::Diverged {
         step: 12_400,
@@ -108,8 +110,8 @@ fn reference_lines_are_labelled_with_their_values_on_their_rows() {
                 rows.join("\n")
             );
         }
-        // The limit's label sits on the limit line: its row carries Braille cells drawn in
-        // the limit's colour beyond the label.
+        // The limit's label sits on the limit line: its row carries the reference glyph ─
+        // drawn in the limit's colour beyond the label.
         // (The header names the limit too: the chart's label is the lower one.)
         let y = rows
             .iter()
@@ -117,10 +119,7 @@ fn reference_lines_are_labelled_with_their_values_on_their_rows() {
             .unwrap_or(0) as u16;
         let drawn = (0..w).filter(|&x| {
             let c = &buf[(x, y)];
-            c.fg == th.limit
-                && c.symbol()
-                    .chars()
-                    .all(|ch| ('\u{2800}'..='\u{28FF}').contains(&ch))
+            c.fg == th.limit && c.symbol() == "─"
         });
         assert!(
             drawn.count() > 10,
@@ -146,7 +145,7 @@ fn limit_line_steps_when_the_rate_changes() {
     app.on_event(Event::Metrics(m));
     assert_eq!(app.series.limit.value_at(12_000.0), Some(0.6817));
     assert_eq!(app.series.limit.value_at(12_500.0), Some(0.6693));
-    let s = text(&draw(&app, &theme(ColorMode::TrueColor), 120, 40));
+    let s = screen(&app);
     assert!(s.contains("sign limit 0.6693"), "{s}");
     assert!(s.contains("r 0.520 (n=133)"), "{s}");
 }
@@ -156,7 +155,7 @@ fn log_scale_and_recent_window_keep_the_labels() {
     let mut app = running();
     app.on_action(Action::ToggleLog, UNIX_EPOCH);
     app.on_action(Action::ToggleHistory, UNIX_EPOCH);
-    let s = text(&draw(&app, &theme(ColorMode::TrueColor), 120, 40));
+    let s = screen(&app);
     assert!(s.contains("sign limit 0.6817"), "{s}");
     assert!(s.contains("recent window · log"), "{s}");
 }
@@ -165,7 +164,7 @@ fn log_scale_and_recent_window_keep_the_labels() {
 fn help_lists_every_key() {
     let mut app = running();
     app.on_action(Action::Help, UNIX_EPOCH);
-    let s = text(&draw(&app, &theme(ColorMode::TrueColor), 120, 40));
+    let s = screen(&app);
     for row in KEYS.rows() {
         let (keys, what) = (row.keys, row.what);
         assert!(s.contains(keys), "help lacks '{keys}'\n{s}");
@@ -222,7 +221,7 @@ fn first_frame_before_any_event() {
 fn spectrum_panel_shows_distance_and_alignment() {
     let mut app = running();
     app.on_event(Event::Snapshot(Box::new(snapshot(12_400, Array2::eye(8)))));
-    let s = text(&draw(&app, &theme(ColorMode::TrueColor), 120, 40));
+    let s = screen(&app);
     assert!(s.contains("max|λ−t| 0.012"), "{s}");
     assert!(s.contains("‖A−βBᵀ‖/‖A‖ 0.046"), "{s}");
     assert!(s.contains("Spectrum"), "{s}");

@@ -20,6 +20,27 @@ pub enum Activation {
     Linear,
 }
 
+/// σ(u), written once for both float widths (the f64 theory and the f32 hot path); only the
+/// name of libm's erf differs between them. `sign(0) = +1`, and so is `sign(−0)`.
+macro_rules! sigma {
+    ($act:expr, $u:expr, $erf:path) => {{
+        let u = $u;
+        match $act {
+            Activation::Sign => {
+                if u >= 0.0 {
+                    1.0
+                } else {
+                    -1.0
+                }
+            }
+            Activation::Relu => u.max(0.0),
+            Activation::Tanh => u.tanh(),
+            Activation::Erf => $erf(u),
+            Activation::Linear => u,
+        }
+    }};
+}
+
 impl Activation {
     /// Every activation, in the order the UI cycles through them.
     pub const ALL: [Activation; 5] = [
@@ -44,37 +65,13 @@ impl Activation {
     /// σ(u) in f64 (theory, quadrature).
     #[inline]
     pub fn eval_f64(self, u: f64) -> f64 {
-        match self {
-            Activation::Sign => {
-                if u >= 0.0 {
-                    1.0
-                } else {
-                    -1.0
-                }
-            }
-            Activation::Relu => u.max(0.0),
-            Activation::Tanh => u.tanh(),
-            Activation::Erf => libm::erf(u),
-            Activation::Linear => u,
-        }
+        sigma!(self, u, libm::erf)
     }
 
     /// σ(u) in f32 (the training hot path).
     #[inline(always)]
     pub fn eval(self, u: f32) -> f32 {
-        match self {
-            Activation::Sign => {
-                if u >= 0.0 {
-                    1.0
-                } else {
-                    -1.0
-                }
-            }
-            Activation::Relu => u.max(0.0),
-            Activation::Tanh => u.tanh(),
-            Activation::Erf => libm::erff(u),
-            Activation::Linear => u,
-        }
+        sigma!(self, u, libm::erff)
     }
 
     /// σ'(u) in f32. For sign this is the true derivative (zero); training replaces it by a

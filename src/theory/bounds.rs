@@ -145,6 +145,33 @@ pub fn relu_simplex_finite_d(n: usize, d: usize) -> f64 {
     1.0 - n * (n - 1.0) / (d * (n + C_RELU * (n - 1.0)))
 }
 
+/// A sign autoencoder's tight frame at finite `d` (THEORY §4, "Finite d"): for `r > 1` a unit
+/// tight frame from a random rotation sits above [`r_sign`] by about
+/// `(r − 1)² / (2 (r + c)² d)`, `c = π/2 − 1` (d = 200, r = 2: +0.0004). For `r ≤ 1`
+/// orthonormal rows reach the limit exactly at every d, so this is [`r_sign`]. An
+/// approximation (first order in 1/d), not a bound; `d = 0` gives the limit.
+pub fn sign_tight_frame_finite_d(r: f64, d: usize) -> f64 {
+    let limit = r_sign(r);
+    if r.is_nan() || r <= 1.0 || d == 0 || r.is_infinite() {
+        return limit;
+    }
+    let s = r + C_SIGN;
+    limit + (r - 1.0) * (r - 1.0) / (2.0 * s * s * d as f64)
+}
+
+/// A sample-trained sign autoencoder on the sparse (Bernoulli–Gaussian, density `p`) source
+/// at finite `d` (THEORY §5): it learns the dense Gaussian solution and pays about
+/// `3 r (1 − p) / (2π p d)` above [`r_sign`]. An approximation from measurements; `p ≤ 0`,
+/// `p > 1` or `d = 0` give the Gaussian limit unchanged.
+pub fn sparse_sign_finite_d(r: f64, p: f64, d: usize) -> f64 {
+    let limit = r_sign(r);
+    if p.is_nan() || p <= 0.0 || p > 1.0 || d == 0 {
+        return limit;
+    }
+    let r = rate(r);
+    limit + 3.0 * r * (1.0 - p) / (2.0 * std::f64::consts::PI * p * d as f64)
+}
+
 /// Checks a covariance spectrum and returns a descending copy. Negative values within
 /// rounding of the largest eigenvalue (`≥ −1e-12 · max|λ|`) are set to 0, because eigenvalues
 /// of an empirical covariance of rank < d come out as ±1e-17; anything more negative is
@@ -297,6 +324,33 @@ pub fn limit(act: Activation, r: f64) -> Limit {
             value: gaussian_equivalent(activation_constants(act, 1.0).c, r),
             label: "Gaussian-equivalent (‖b‖=1)",
         },
+    }
+}
+
+/// The finite-d value THEORY gives beside the asymptotic [`limit`], where it gives one: sign
+/// on isotropic Gaussian data at `r > 1` ([`sign_tight_frame_finite_d`]), sign on the sparse
+/// source of density `p` ([`sparse_sign_finite_d`], `sparse = Some(p)`), relu at `r ≤ 1`
+/// ([`relu_simplex_finite_d`]); `None` elsewhere. `n` code units, `d` input coordinates;
+/// labels say these are approximations.
+pub fn finite_d(act: Activation, n: usize, d: usize, sparse: Option<f64>) -> Option<Limit> {
+    if d == 0 {
+        return None;
+    }
+    let r = n as f64 / d as f64;
+    match (act, sparse) {
+        (Activation::Sign, Some(p)) => Some(Limit {
+            value: sparse_sign_finite_d(r, p, d),
+            label: "≈ finite-d",
+        }),
+        (Activation::Sign, None) if r > 1.0 => Some(Limit {
+            value: sign_tight_frame_finite_d(r, d),
+            label: "≈ finite-d",
+        }),
+        (Activation::Relu, None) if n >= 1 && r <= 1.0 => Some(Limit {
+            value: relu_simplex_finite_d(n, d),
+            label: "≈ finite-d",
+        }),
+        _ => None,
     }
 }
 

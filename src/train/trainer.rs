@@ -251,13 +251,13 @@ impl Trainer {
         let mode = match (cfg.train.mode, cov) {
             // Population mode draws no samples: no sampler thread.
             (TrainMode::Population, Some(cov)) => Mode::Population {
-                engine: PopulationEngine::new(&model, cfg.train.opt_params()),
+                engine: PopulationEngine::new(&model, cfg.train.opt),
                 cov,
             },
             // Validation admits population mode only for Gaussian data, which has a Σ.
             (TrainMode::Sample | TrainMode::Population, cov) => Mode::Sample(SampleMode {
                 batches: Batches::new(data, cfg.train.batch),
-                opt: Optimizer::new(cfg.train.opt_params(), &[(d, n), (n, d)]),
+                opt: Optimizer::new(cfg.train.opt, &[(d, n), (n, d)]),
                 ws: Workspace::default(),
                 grads: Grads::zeros(n, d),
                 cov,
@@ -516,7 +516,7 @@ impl Trainer {
             Mode::Sample(s) => s.opt.set_kind(kind),
             Mode::Population { engine, .. } => engine.optimizer_mut().set_kind(kind),
         }
-        self.cfg.train.optimizer = kind;
+        self.cfg.train.opt.kind = kind;
     }
 
     /// Learned decoder, or A = A*(B) refitted after every step (Gaussian data only).

@@ -783,7 +783,7 @@ impl Worker {
             grad_norm: self.grad_norm,
             steps_per_sec: if dt > 0.0 { steps as f64 / dt } else { 0.0 },
             activation: t.model().act,
-            optimizer: cfg.train.optimizer,
+            optimizer: cfg.train.opt.kind,
             decoder: cfg.train.decoder,
             paused: self.paused,
             elapsed_s: self.started.elapsed().as_secs_f64(),

@@ -309,6 +309,12 @@ pub struct Histories {
     pub shannon: StepLine,
     /// What the limit is (theorem, prediction or construction).
     pub limit_label: String,
+    /// THEORY's finite-d value beside the limit (an approximation), NaN where it has none.
+    pub finite_d: StepLine,
+    /// `finite_d − limit`, changing at the same steps (the gap chart draws it).
+    pub finite_d_gap: StepLine,
+    /// What the finite-d value is (which correction).
+    pub finite_d_label: String,
 }
 
 impl Histories {
@@ -333,6 +339,36 @@ impl Histories {
         }
     }
 
+    /// THEORY's finite-d value in force from `step` on (None: none applies), beside `limit`.
+    pub fn set_finite_d(&mut self, step: u64, finite: Option<bounds::Limit>, limit: f64) {
+        let x = step as f64;
+        match finite {
+            Some(f) => {
+                self.finite_d.set(x, f.value);
+                self.finite_d_gap.set(x, f.value - limit);
+                f.label.clone_into(&mut self.finite_d_label);
+            }
+            None => {
+                if self.finite_d.last().is_some() {
+                    self.finite_d.set(x, f64::NAN);
+                    self.finite_d_gap.set(x, f64::NAN);
+                }
+            }
+        }
+    }
+
+    /// `value − limit` for each point of `points`, the limit taken as it was at that step.
+    pub fn gaps(&self, points: &[Point]) -> Vec<(f64, f64)> {
+        points
+            .iter()
+            .filter_map(|p| {
+                let limit = self.limit.value_at(p.x)?;
+                let g = p.y - limit;
+                g.is_finite().then_some((p.x, g))
+            })
+            .collect()
+    }
+
     /// Forget the run (a reset): every series and line restarts; the label stays.
     pub fn clear(&mut self) {
         self.loss.clear();
@@ -341,6 +377,8 @@ impl Histories {
         self.limit.clear();
         self.pca.clear();
         self.shannon.clear();
+        self.finite_d.clear();
+        self.finite_d_gap.clear();
     }
 }
 

@@ -35,6 +35,8 @@ pub struct RunInfo {
     pub source: SourceKind,
     /// Input dimension.
     pub d: usize,
+    /// Density of the sparse source (fraction of non-zero coordinates); unused elsewhere.
+    pub sparsity: f64,
     /// The run record being written, if any.
     pub record: Option<PathBuf>,
     /// The latest metrics: what the header shows.
@@ -56,6 +58,7 @@ impl RunInfo {
             preset: cfg.name.clone(),
             source: cfg.data.kind,
             d: cfg.data.d,
+            sparsity: cfg.data.p,
             record,
             metrics: None,
             report: None,

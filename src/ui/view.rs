@@ -17,6 +17,18 @@ pub enum BlockMode {
     MaxAbs,
 }
 
+/// What the risk chart plots against the step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChartMode {
+    /// Loss, risk and the reference lines.
+    Risk,
+    /// |risk − limit| and |R*(B) − limit| on a log axis (g).
+    Gap,
+}
+
+/// Share of the step range the zoomed risk axis fits (the last fifth).
+pub const ZOOM_WINDOW: f64 = 0.2;
+
 /// The view keys' state.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ViewSettings {
@@ -28,6 +40,10 @@ pub struct ViewSettings {
     pub log_scale: bool,
     /// Full history or recent window (h).
     pub history: HistoryView,
+    /// Risk or gap chart (g).
+    pub chart: ChartMode,
+    /// The value axis fits the last [`ZOOM_WINDOW`] of the steps and the limit (z; 0 resets).
+    pub zoom: bool,
     /// Index into [`SMOOTHING`] ([ and ]).
     smoothing: usize,
 }
@@ -47,6 +63,8 @@ impl ViewSettings {
             block: BlockMode::MaxAbs,
             log_scale: false,
             history: HistoryView::Full,
+            chart: ChartMode::Risk,
+            zoom: false,
             smoothing,
         }
     }
@@ -82,6 +100,24 @@ impl ViewSettings {
     /// Log ↔ linear risk axis (l).
     pub fn toggle_log(&mut self) {
         self.log_scale = !self.log_scale;
+    }
+
+    /// Risk ↔ gap chart (g).
+    pub fn toggle_chart(&mut self) {
+        self.chart = match self.chart {
+            ChartMode::Risk => ChartMode::Gap,
+            ChartMode::Gap => ChartMode::Risk,
+        };
+    }
+
+    /// Fit the value axis to the last window and the limit (z).
+    pub fn zoom_in(&mut self) {
+        self.zoom = true;
+    }
+
+    /// The whole range again (0).
+    pub fn zoom_reset(&mut self) {
+        self.zoom = false;
     }
 
     /// Full history ↔ recent window (h).

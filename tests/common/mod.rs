@@ -5,8 +5,8 @@
 use aescope::config::Config;
 use aescope::model::Activation;
 use aescope::protocol::{
-    DecoderMode, Features, FinishReason, MatrixView, Metrics, OptKind, Report, RiskKind, Snapshot,
-    Summary,
+    DecoderMode, Event, Features, FinishReason, MatrixView, Metrics, OptKind, Report, RiskKind,
+    Snapshot, Summary,
 };
 use aescope::ui::live::layout;
 use aescope::ui::live::state::AppState;
@@ -49,6 +49,13 @@ pub fn metrics(step: u64) -> Metrics {
         best_risk: None,
         budget: 20_000,
     }
+}
+
+/// The worker's metrics at `step`, with one field changed by `edit`.
+pub fn metrics_with(step: u64, edit: impl FnOnce(&mut Metrics)) -> Event {
+    let mut m = metrics(step);
+    edit(&mut m);
+    Event::Metrics(m)
 }
 
 pub fn report(step: u64, risk: f64) -> Report {

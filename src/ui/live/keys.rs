@@ -41,6 +41,12 @@ pub enum Action {
     ToggleLog,
     /// h: full history / recent window.
     ToggleHistory,
+    /// g: risk chart / gap chart.
+    ToggleGap,
+    /// z: zoom the value axis on the last window around the limit.
+    Zoom,
+    /// 0: the whole value range again.
+    ZoomReset,
     /// r: new seed, step 0.
     Reset,
     /// w: checkpoint.
@@ -195,6 +201,18 @@ pub const KEYS: KeyTable<Action, Mode> = KeyTable(&[
         Hint::Fits("l", "log"),
     ),
     row(
+        "g",
+        "risk chart / gap chart: log |risk − limit|, × below",
+        &[c('g', Action::ToggleGap)],
+        Hint::Fits("g", "gap"),
+    ),
+    row(
+        "z / 0",
+        "zoom values onto the last fifth + limit / all",
+        &[c('z', Action::Zoom), c('0', Action::ZoomReset)],
+        Hint::Fits("z", "zoom"),
+    ),
+    row(
         "h",
         "full history / recent window",
         &[c('h', Action::ToggleHistory)],
@@ -247,4 +265,5 @@ pub const KEYS: KeyTable<Action, Mode> = KeyTable(&[
 ]);
 
 /// The note under the key list in the help overlay.
-pub const HELP_NOTE: &str = " Lines: yellow limit · blue PCA · magenta Shannon D(r) · cyan R*(B)";
+pub const HELP_NOTE: &str =
+    " yellow limit (╌ ≈ finite-d) · blue PCA · magenta Shannon · cyan R*(B)";

@@ -14,6 +14,7 @@
 
 use super::keys::{Action, KEYS, Mode};
 use crate::config::{Config, n_for_rate};
+use crate::data::SourceKind;
 use crate::human;
 use crate::model::Activation;
 use crate::protocol::{
@@ -406,6 +407,12 @@ impl AppState {
         }
         self.series
             .set_references(self.run.source, m.step, m.r, m.limit);
+        let finite = match self.run.source {
+            SourceKind::Gaussian => bounds::finite_d(m.activation, m.n, m.d, None),
+            SourceKind::Sparse => bounds::finite_d(m.activation, m.n, m.d, Some(self.run.sparsity)),
+            SourceKind::Powerlaw | SourceKind::File => None,
+        };
+        self.series.set_finite_d(m.step, finite, m.limit);
         self.series.limit_label.clone_from(&m.limit_label);
         self.requests.resolve(&m);
         self.run.on_metrics(m);
@@ -480,6 +487,9 @@ impl AppState {
             Action::ToggleMaxAbs => self.view_only(ViewSettings::toggle_block),
             Action::ToggleLog => self.view_only(ViewSettings::toggle_log),
             Action::ToggleHistory => self.view_only(ViewSettings::toggle_history),
+            Action::ToggleGap => self.view_only(ViewSettings::toggle_chart),
+            Action::Zoom => self.view_only(ViewSettings::zoom_in),
+            Action::ZoomReset => self.view_only(ViewSettings::zoom_reset),
             // Taken by the overlay or the requests above.
             _ => Vec::new(),
         }

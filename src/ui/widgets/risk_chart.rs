@@ -1,18 +1,22 @@
 //! The risk chart: the smoothed minibatch loss, the evaluated risk, and the reference lines
-//! (the activation's limit, PCA, Shannon, R*(B)) as step functions of the training step, each
-//! labelled with its current value; the last message in its bottom border.
+//! (the activation's limit, its finite-d approximation, PCA, Shannon, R*(B)) as step functions
+//! of the training step, each labelled with its current value; or (g) the gap chart, log10 of
+//! |risk − limit| and |R*(B) − limit|, negative gaps marked `×`. Reference lines are drawn
+//! last, with their own glyph, so no data hides them. The last message is in the bottom
+//! border.
 
 use super::theme::Theme;
 use crate::human;
 use crate::protocol::RiskKind;
-use crate::ui::history::{Histories, HistoryView, StepLine, smooth};
-use crate::ui::view::ViewSettings;
+use crate::ui::history::{Histories, HistoryView, Point, StepLine, smooth};
+use crate::ui::view::{ChartMode, ViewSettings, ZOOM_WINDOW};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph, Widget};
+use std::collections::BTreeMap;
 
 /// A one-line message about the last thing that happened (saved, exported, an error).
 #[derive(Debug, Clone, PartialEq)]
@@ -58,13 +62,54 @@ pub struct RiskChart<'a> {
     pub theme: &'a Theme,
 }
 
-/// A reference line ready to draw.
+/// Glyph of a reference line (a theorem, bound or construction): drawn over the data.
+const REF_GLYPH: char = '─';
+/// Glyph of an approximation's line (the finite-d values).
+const APPROX_GLYPH: char = '╌';
+/// Glyph of a risk changing with the step at a reference line's change.
+const RISER_GLYPH: char = '│';
+/// Marker of a negative gap (the value below the limit), drawn at |gap|.
+pub const BELOW_GLYPH: char = '×';
+/// The smallest |gap| the log axis shows: rounding of an exact risk (1e-16) sits here.
+const GAP_FLOOR: f64 = 1e-12;
+
+/// A reference line ready to draw: its label, and its points in axis coordinates.
 struct RefLine {
-    label: String,
-    value: f64,
+    /// Name and current value, as the label shows them.
+    text: String,
+    /// Where the label goes (axis coordinates), None when not on this axis.
+    at: Option<f64>,
     color: Color,
     points: Vec<(f64, f64)>,
+    /// Drawn over the data with this glyph; None: drawn as a curve (R*(B)), labelled only.
+    glyph: Option<char>,
     bold: bool,
+    /// Kept on screen when the value axis is zoomed.
+    anchor: bool,
+}
+
+/// A measured series: drawn by the chart, under the reference lines.
+struct Curve {
+    points: Vec<(f64, f64)>,
+    color: Color,
+    graph: GraphType,
+    marker: Marker,
+}
+
+/// Points drawn as a glyph of their own after the curves (negative gaps).
+struct Marks {
+    points: Vec<(f64, f64)>,
+    color: Color,
+}
+
+/// What the chart draws: the step range, the axis kind and everything on it.
+struct Curves {
+    x_lo: f64,
+    x_hi: f64,
+    log: bool,
+    lines: Vec<Curve>,
+    marks: Vec<Marks>,
+    refs: Vec<RefLine>,
 }
 
 impl Widget for RiskChart<'_> {
@@ -107,17 +152,45 @@ impl RiskChart<'_> {
             0.0 => "raw".to_string(),
             b => format!("EMA {b}"),
         };
-        let legend = |name: &'static str| {
-            Line::from(vec![
-                Span::styled(name, theme.title_style()),
-                Span::styled(
+        let gap = self.view.chart == ChartMode::Gap;
+        // Three lengths: title and full names, full names, short names.
+        let legend = |level: u8| {
+            let mut spans = Vec::new();
+            let title = if gap { " Gap to the limit " } else { " Risk " };
+            if level == 0 {
+                spans.push(Span::styled(title, theme.title_style()));
+            } else {
+                spans.push(Span::raw(" "));
+            }
+            let risk = if level < 2 { kind.as_str() } else { "risk" };
+            if gap {
+                spans.push(Span::styled(
+                    format!("• {risk} "),
+                    Style::default().fg(theme.risk),
+                ));
+                spans.push(Span::styled("• R*(B) ", Style::default().fg(theme.best)));
+                spans.push(Span::styled(
+                    format!("{BELOW_GLYPH} below "),
+                    Style::default().fg(theme.dim),
+                ));
+            } else {
+                spans.push(Span::styled(
                     format!("━ loss {smoothing} "),
                     Style::default().fg(theme.loss),
-                ),
-                Span::styled(format!("• {kind} "), Style::default().fg(theme.risk)),
-            ])
+                ));
+                spans.push(Span::styled(
+                    format!("• {risk} "),
+                    Style::default().fg(theme.risk),
+                ));
+            }
+            Line::from(spans)
         };
-        let scale = if self.view.log_scale { " · log" } else { "" };
+        let scale = match (gap, self.view.log_scale) {
+            (true, _) => " · |gap| log",
+            (false, true) => " · log",
+            (false, false) => "",
+        };
+        let zoom = if self.view.zoom { " · zoom" } else { "" };
         let view = |long: bool| {
             let v = match (self.view.history, long) {
                 (HistoryView::Full, true) => "full history",
@@ -125,56 +198,63 @@ impl RiskChart<'_> {
                 (HistoryView::Full, false) => "full",
                 (HistoryView::Recent, false) => "recent",
             };
-            Line::styled(format!(" {v}{scale} "), Style::default().fg(theme.dim))
+            Line::styled(
+                format!(" {v}{scale}{zoom} "),
+                Style::default().fg(theme.dim),
+            )
         };
         let candidates = [
-            (legend(" Risk "), view(true)),
-            (legend(" "), view(true)),
-            (legend(" "), view(false)),
+            (legend(0), view(true)),
+            (legend(1), view(true)),
+            (legend(1), view(false)),
+            (legend(2), view(false)),
         ];
         let fits = |(l, v): &(Line, Line)| l.width() + v.width() < width;
-        let chosen = candidates.iter().position(fits).unwrap_or(2);
+        let chosen = candidates.iter().position(fits).unwrap_or(3);
         candidates
             .into_iter()
             .nth(chosen)
-            .unwrap_or_else(|| (legend(" "), view(false)))
+            .unwrap_or_else(|| (legend(2), view(false)))
     }
 
     fn draw_chart(&self, step: u64, inner: Rect, buf: &mut Buffer) {
         let theme = self.theme;
-        let log = self.view.log_scale;
-        let Curves {
-            x_lo,
-            x_hi,
-            loss,
-            risk,
-            refs,
-        } = self.curves(step);
-        let ys = loss
+        let c = match self.view.chart {
+            ChartMode::Risk => self.curves(step),
+            ChartMode::Gap => self.gap_curves(step),
+        };
+        let log = c.log;
+        // Zoomed: the last window of the data and the anchored lines (the limit) only.
+        let from = if self.view.zoom {
+            c.x_hi - ZOOM_WINDOW * (c.x_hi - c.x_lo)
+        } else {
+            f64::NEG_INFINITY
+        };
+        let ys = c
+            .lines
             .iter()
-            .chain(&risk)
-            .chain(refs.iter().flat_map(|r| &r.points))
-            .map(|p| p.1);
+            .map(|k| &k.points)
+            .chain(c.marks.iter().map(|m| &m.points))
+            .flat_map(|p| p.iter().filter(|p| p.0 >= from).map(|p| p.1))
+            .chain(
+                c.refs
+                    .iter()
+                    .filter(|r| r.anchor || !self.view.zoom)
+                    .flat_map(|r| r.points.iter().filter(|p| p.0 >= from).map(|p| p.1)),
+            );
         let (y_lo, y_hi) = bounds(ys, log);
         let max_ticks = ((inner.height.saturating_sub(2)) / 4).clamp(2, 11) as usize;
-        // Linear axes get round ticks (0.45, 0.50, …); log axes evenly spaced decades'
-        // fractions.
-        let (y_lo, y_hi, n_labels) = if log {
-            (y_lo, y_hi, max_ticks)
+        let (y_lo, y_hi, y_labels) = if log {
+            log_axis(y_lo, y_hi, max_ticks)
         } else {
-            nice_axis(y_lo, y_hi, max_ticks)
+            let (lo, hi, n) = nice_axis(y_lo, y_hi, max_ticks);
+            let labels = (0..n)
+                .map(|i| tick(lo + (hi - lo) * i as f64 / (n - 1) as f64, hi - lo, n))
+                .collect();
+            (lo, hi, labels)
         };
-        let y_labels: Vec<Span> = (0..n_labels)
-            .map(|i| {
-                let v = y_lo + (y_hi - y_lo) * i as f64 / (n_labels - 1) as f64;
-                Span::raw(tick(
-                    if log { 10f64.powf(v) } else { v },
-                    y_hi - y_lo,
-                    n_labels,
-                    log,
-                ))
-            })
-            .collect();
+        let y_labels: Vec<Span> = y_labels.into_iter().map(Span::raw).collect();
+        let (x_lo, x_hi) = (c.x_lo, c.x_hi);
         let x_labels: Vec<Span> = [x_lo, f64::midpoint(x_lo, x_hi), x_hi]
             .iter()
             .map(|&x| Span::raw(human::step_axis(x)))
@@ -185,30 +265,17 @@ impl RiskChart<'_> {
             x_labels.first().map_or(0, Span::width) as u16,
         );
 
-        let mut datasets: Vec<Dataset> = refs
+        let datasets: Vec<Dataset> = c
+            .lines
             .iter()
-            .map(|r| {
+            .map(|k| {
                 Dataset::default()
-                    .data(&r.points)
-                    .graph_type(GraphType::Line)
-                    .marker(theme.marker)
-                    .style(Style::default().fg(r.color))
+                    .data(&k.points)
+                    .graph_type(k.graph)
+                    .marker(k.marker)
+                    .style(Style::default().fg(k.color))
             })
             .collect();
-        datasets.push(
-            Dataset::default()
-                .data(&loss)
-                .graph_type(GraphType::Line)
-                .marker(theme.marker)
-                .style(Style::default().fg(theme.loss)),
-        );
-        datasets.push(
-            Dataset::default()
-                .data(&risk)
-                .graph_type(GraphType::Scatter)
-                .marker(Marker::Dot)
-                .style(Style::default().fg(theme.risk)),
-        );
         let axis_style = Style::default().fg(theme.border);
         Chart::new(datasets)
             .x_axis(
@@ -225,7 +292,22 @@ impl RiskChart<'_> {
             )
             .render(inner, buf);
 
-        label_lines(&refs, graph, (y_lo, y_hi), log, theme, buf);
+        let plot = Plot {
+            graph,
+            x: (x_lo, x_hi),
+            y: (y_lo, y_hi),
+            marker: theme.marker,
+        };
+        for m in &c.marks {
+            let style = Style::default().fg(m.color).add_modifier(Modifier::BOLD);
+            for &(x, y) in &m.points {
+                if let Some(cell) = plot.cell(x, y) {
+                    buf[cell].set_char(BELOW_GLYPH).set_style(style);
+                }
+            }
+        }
+        draw_refs(&c.refs, &plot, buf);
+        label_lines(&c.refs, &plot, buf);
     }
 
     /// The step range on screen and every curve in it (log10 values on a log axis).
@@ -246,77 +328,250 @@ impl RiskChart<'_> {
                 .filter_map(|&(x, y)| ty(y).map(|y| (x, y)))
                 .collect()
         };
-
+        let (x_lo, x_hi) = self.x_range(step);
         let view = self.view.history;
         let loss_pts = series.loss.points(view);
-        let x_lo = match view {
-            HistoryView::Full => 0.0,
-            HistoryView::Recent => loss_pts.first().map_or(0.0, |p| p.x - p.weight),
-        };
-        let x_hi = (step as f64).max(x_lo + 1.0);
-        let in_range = |x: f64| x >= x_lo && x <= x_hi;
         let loss = transform(&smooth(&loss_pts, self.view.smoothing()));
-        let risk: Vec<(f64, f64)> = transform(
-            &series
-                .risk
-                .points(HistoryView::Full)
-                .iter()
-                .filter(|p| in_range(p.x))
-                .map(|p| (p.x, p.y))
-                .collect::<Vec<_>>(),
-        );
+        let risk = transform(&in_range(
+            &series.risk.points(HistoryView::Full),
+            x_lo,
+            x_hi,
+        ));
+        let best = transform(&in_range(&series.best.points(view), x_lo, x_hi));
 
         let mut refs: Vec<RefLine> = Vec::new();
-        let mut add = |line: &StepLine, label: &str, color: Color, bold: bool| {
-            if let Some(v) = line.last() {
+        let mut add = |line: &StepLine, label: &str, color: Color, glyph: char, anchor: bool| {
+            if let Some(v) = line.last().filter(|v| v.is_finite()) {
                 refs.push(RefLine {
-                    label: label.to_string(),
-                    value: v,
+                    text: format!("{label} {}", human::risk(v)),
+                    at: ty(v),
                     color,
                     points: transform(&line.polyline(x_lo, x_hi)),
-                    bold,
+                    glyph: Some(glyph),
+                    bold: anchor,
+                    anchor,
                 });
             }
         };
-        add(&series.limit, &series.limit_label, theme.limit, true);
-        add(&series.pca, "PCA", theme.pca, false);
-        add(&series.shannon, "Shannon D(r)", theme.shannon, false);
-        let best: Vec<(f64, f64)> = transform(
-            &series
-                .best
-                .points(view)
-                .iter()
-                .filter(|p| in_range(p.x))
-                .map(|p| (p.x, p.y))
-                .collect::<Vec<_>>(),
+        add(
+            &series.limit,
+            &series.limit_label,
+            theme.limit,
+            REF_GLYPH,
+            true,
+        );
+        add(
+            &series.finite_d,
+            &series.finite_d_label,
+            theme.limit,
+            APPROX_GLYPH,
+            true,
+        );
+        add(&series.pca, "PCA", theme.pca, REF_GLYPH, false);
+        add(
+            &series.shannon,
+            "Shannon D(r)",
+            theme.shannon,
+            REF_GLYPH,
+            false,
         );
         if let Some(b) = series.best.last() {
             refs.push(RefLine {
-                label: "R*(B)".to_string(),
-                value: b.y,
+                text: format!("R*(B) {}", human::risk(b.y)),
+                at: ty(b.y),
                 color: theme.best,
-                points: best,
+                points: Vec::new(),
+                glyph: None,
                 bold: false,
+                anchor: false,
             });
         }
-
+        let line = |points, color| Curve {
+            points,
+            color,
+            graph: GraphType::Line,
+            marker: theme.marker,
+        };
+        let lines = vec![
+            line(best, theme.best),
+            line(loss, theme.loss),
+            Curve {
+                points: risk,
+                color: theme.risk,
+                graph: GraphType::Scatter,
+                marker: Marker::Dot,
+            },
+        ];
         Curves {
             x_lo,
             x_hi,
-            loss,
-            risk,
+            log,
+            lines,
+            marks: Vec::new(),
             refs,
         }
     }
+
+    /// The gap chart: log10 |value − limit| of the risk and of R*(B), negative gaps as marks,
+    /// and the finite-d value's gap as an approximation's line.
+    fn gap_curves(&self, step: u64) -> Curves {
+        let (theme, series) = (self.theme, self.series);
+        let (x_lo, x_hi) = self.x_range(step);
+        let view = self.view.history;
+        let lg = |g: f64| g.abs().max(GAP_FLOOR).log10();
+        // Positive gaps as points of a curve, negative ones as marks at |gap|.
+        let split = |points: &[Point]| -> [Vec<(f64, f64)>; 2] {
+            let gaps = series.gaps(&in_range_points(points, x_lo, x_hi));
+            let (above, below): (Vec<_>, Vec<_>) = gaps.into_iter().partition(|p| p.1 >= 0.0);
+            let t = |v: Vec<(f64, f64)>| v.into_iter().map(|(x, g)| (x, lg(g))).collect();
+            [t(above), t(below)]
+        };
+        let [risk, risk_below] = split(&series.risk.points(HistoryView::Full));
+        let [best, best_below] = split(&series.best.points(view));
+        let mut refs = Vec::new();
+        if let Some(g) = series.finite_d_gap.last().filter(|g| g.is_finite()) {
+            refs.push(RefLine {
+                text: format!("{} {g:+.1e}", series.finite_d_label),
+                at: Some(lg(g)),
+                color: theme.limit,
+                points: series
+                    .finite_d_gap
+                    .polyline(x_lo, x_hi)
+                    .into_iter()
+                    .filter(|p| p.1.is_finite())
+                    .map(|(x, g)| (x, lg(g)))
+                    .collect(),
+                glyph: Some(APPROX_GLYPH),
+                bold: true,
+                anchor: true,
+            });
+        }
+        let dots = |points, color, marker| Curve {
+            points,
+            color,
+            graph: GraphType::Scatter,
+            marker,
+        };
+        Curves {
+            x_lo,
+            x_hi,
+            log: true,
+            lines: vec![
+                dots(best, theme.best, self.theme.marker),
+                dots(risk, theme.risk, Marker::Dot),
+            ],
+            marks: vec![
+                Marks {
+                    points: best_below,
+                    color: theme.best,
+                },
+                Marks {
+                    points: risk_below,
+                    color: theme.risk,
+                },
+            ],
+            refs,
+        }
+    }
+
+    /// The steps on screen: the whole run, or the recent window's.
+    fn x_range(&self, step: u64) -> (f64, f64) {
+        let x_lo = match self.view.history {
+            HistoryView::Full => 0.0,
+            HistoryView::Recent => self
+                .series
+                .loss
+                .points(HistoryView::Recent)
+                .first()
+                .map_or(0.0, |p| p.x - p.weight),
+        };
+        (x_lo, (step as f64).max(x_lo + 1.0))
+    }
 }
 
-/// What the chart draws: the step range and the curves in it.
-struct Curves {
-    x_lo: f64,
-    x_hi: f64,
-    loss: Vec<(f64, f64)>,
-    risk: Vec<(f64, f64)>,
-    refs: Vec<RefLine>,
+/// The points with a step in [lo, hi], as (step, value).
+fn in_range(points: &[Point], lo: f64, hi: f64) -> Vec<(f64, f64)> {
+    in_range_points(points, lo, hi)
+        .iter()
+        .map(|p| (p.x, p.y))
+        .collect()
+}
+
+fn in_range_points(points: &[Point], lo: f64, hi: f64) -> Vec<Point> {
+    points
+        .iter()
+        .filter(|p| p.x >= lo && p.x <= hi)
+        .copied()
+        .collect()
+}
+
+/// The graph's cells and its axes: where a value lands, with the canvas's rounding.
+struct Plot {
+    graph: Rect,
+    x: (f64, f64),
+    y: (f64, f64),
+    marker: Marker,
+}
+
+impl Plot {
+    fn row(&self, v: f64) -> Option<u16> {
+        row_of(v, self.y.0, self.y.1, self.graph, self.marker)
+    }
+
+    fn col(&self, x: f64) -> Option<u16> {
+        col_of(x, self.x.0, self.x.1, self.graph, self.marker)
+    }
+
+    fn cell(&self, x: f64, y: f64) -> Option<(u16, u16)> {
+        Some((self.col(x)?, self.row(y)?))
+    }
+}
+
+/// Draw the reference lines over everything else, each with its glyph: horizontal runs and
+/// risers at their changes. Where lines share a cell (PCA and Shannon at r = 0.5) they take
+/// turns along the row, so each stays visible in its colour.
+fn draw_refs(refs: &[RefLine], plot: &Plot, buf: &mut Buffer) {
+    let mut cells: BTreeMap<(u16, u16), Vec<(usize, char)>> = BTreeMap::new();
+    for (i, r) in refs.iter().enumerate() {
+        let Some(glyph) = r.glyph else {
+            continue;
+        };
+        let mut put = |cell: (u16, u16), ch: char| {
+            let v = cells.entry(cell).or_default();
+            if !v.iter().any(|e| e.0 == i) {
+                v.push((i, ch));
+            }
+        };
+        for w in r.points.windows(2) {
+            let ((x0, y0), (x1, y1)) = (w[0], w[1]);
+            if y0 == y1 {
+                let (Some(row), Some(a), Some(b)) = (plot.row(y0), plot.col(x0), plot.col(x1))
+                else {
+                    continue;
+                };
+                for col in a.min(b)..=a.max(b) {
+                    put((col, row), glyph);
+                }
+            } else if let Some(col) = plot.col(x0) {
+                let clamp = |v: f64| v.clamp(plot.y.0, plot.y.1);
+                let (Some(a), Some(b)) = (plot.row(clamp(y0)), plot.row(clamp(y1))) else {
+                    continue;
+                };
+                for row in a.min(b)..=a.max(b) {
+                    put((col, row), RISER_GLYPH);
+                }
+            }
+        }
+    }
+    for ((col, row), owners) in cells {
+        let (i, ch) = owners[usize::from(col) % owners.len()];
+        let r = &refs[i];
+        let mut style = Style::default().fg(r.color);
+        if r.bold {
+            style = style.add_modifier(Modifier::BOLD);
+        }
+        buf[(col, row)].set_char(ch).set_style(style);
+    }
 }
 
 /// The last message (saved, exported, an error) in the panel's bottom border.
@@ -331,29 +586,30 @@ pub fn status_line(status: Option<&Status>, theme: &Theme) -> Line<'static> {
 }
 
 /// Write each reference line's name and value on its row, at the left of the graph where the
-/// curves are usually above the lines; rows already taken push a label to a neighbour row.
-fn label_lines(
-    refs: &[RefLine],
-    graph: Rect,
-    (lo, hi): (f64, f64),
-    log: bool,
-    theme: &Theme,
-    buf: &mut Buffer,
-) {
-    let mut taken: Vec<u16> = Vec::new();
+/// curves are usually above the lines. Lines on the same row share one label (`PCA 0.5000 ·
+/// Shannon D(r) 0.5000`, each in its colour); rows already taken push a label to a neighbour.
+fn label_lines(refs: &[RefLine], plot: &Plot, buf: &mut Buffer) {
+    let graph = plot.graph;
+    let mut groups: Vec<(u16, Vec<Span<'static>>)> = Vec::new();
     for r in refs {
-        let text = format!(" {} {} ", r.label, human::risk(r.value));
-        let shown = if log {
-            (r.value > 0.0).then(|| r.value.log10())
-        } else {
-            Some(r.value)
-        };
-        let Some(v) = shown else {
+        let Some(want) = r.at.and_then(|v| plot.row(v)) else {
             continue;
         };
-        let Some(want) = row_of(v, lo, hi, graph, theme.marker) else {
-            continue;
-        };
+        let mut style = Style::default().fg(r.color);
+        if r.bold {
+            style = style.add_modifier(Modifier::BOLD);
+        }
+        let span = Span::styled(r.text.clone(), style);
+        match groups.iter_mut().find(|g| g.0 == want) {
+            Some(g) => {
+                g.1.push(Span::raw(" · "));
+                g.1.push(span);
+            }
+            None => groups.push((want, vec![span])),
+        }
+    }
+    let mut taken: Vec<u16> = Vec::new();
+    for (want, mut spans) in groups {
         let candidates = [0i32, -1, 1, -2, 2];
         let row = candidates
             .iter()
@@ -365,13 +621,47 @@ fn label_lines(
             continue;
         };
         taken.push(row);
-        let mut style = Style::default().fg(r.color);
-        if r.bold {
-            style = style.add_modifier(Modifier::BOLD);
-        }
+        spans.insert(0, Span::raw(" "));
+        spans.push(Span::raw(" "));
         let x = graph.left() + 1;
         let width = graph.right().saturating_sub(x);
-        buf.set_stringn(x, row, &text, width as usize, style);
+        buf.set_line(x, row, &Line::from(spans), width);
+    }
+}
+
+/// The terminal column the chart draws step `x` on (the same rounding as ratatui's canvas).
+fn col_of(x: f64, lo: f64, hi: f64, graph: Rect, marker: Marker) -> Option<u16> {
+    if !(x >= lo && x <= hi) || graph.width == 0 || hi <= lo {
+        return None;
+    }
+    let per_cell = if marker == Marker::Braille { 2.0 } else { 1.0 };
+    let res = f64::from(graph.width) * per_cell;
+    let px = ((x - lo) * (res - 1.0) / (hi - lo)).round();
+    Some(graph.left() + (px / per_cell) as u16)
+}
+
+/// A log10 axis on whole decades: a tick every k decades (at most `max_ticks` ticks) down
+/// from the decade above the data, labelled `1`, `1e-1`, `1e-2`, … (`10`, `1e2` above).
+fn log_axis(lo: f64, hi: f64, max_ticks: usize) -> (f64, f64, Vec<String>) {
+    let max_ticks = i64::try_from(max_ticks.max(2)).unwrap_or(i64::MAX);
+    let b = hi.ceil() as i64;
+    let span = (b - lo.floor() as i64).max(1);
+    let mut k = 1;
+    while (span + k - 1) / k + 1 > max_ticks {
+        k += 1;
+    }
+    let steps = (span + k - 1) / k;
+    let a = b - k * steps;
+    let labels = (0..=steps).map(|i| decade(a + i * k)).collect();
+    (a as f64, b as f64, labels)
+}
+
+/// 10^e as an axis label.
+fn decade(e: i64) -> String {
+    match e {
+        0 => "1".into(),
+        1 => "10".into(),
+        _ => format!("1e{e}"),
     }
 }
 
@@ -452,16 +742,8 @@ fn nice_axis(lo: f64, hi: f64, max_ticks: usize) -> (f64, f64, usize) {
     (lo, hi, max_ticks)
 }
 
-/// A tick label: as many decimals as the spacing of the ticks needs.
-fn tick(v: f64, span: f64, n: usize, log: bool) -> String {
-    if log {
-        return if (1e-3..100.0).contains(&v) {
-            let decimals = (2 - v.log10().floor() as i32).clamp(0, 5) as usize;
-            format!("{v:.decimals$}")
-        } else {
-            format!("{v:.1e}")
-        };
-    }
+/// A linear axis's tick label: as many decimals as the spacing of the ticks needs.
+fn tick(v: f64, span: f64, n: usize) -> String {
     // A diverging run reaches 1e13: keep labels short.
     if v.abs() >= 1e4 || span >= 1e4 {
         return format!("{v:.1e}");
@@ -493,7 +775,7 @@ mod tests {
             "{lo} {hi}"
         );
         assert_eq!(n, 4);
-        assert_eq!(tick(0.6, hi - lo, n, false), "0.6");
+        assert_eq!(tick(0.6, hi - lo, n), "0.6");
         let (lo, hi, n) = nice_axis(0.6801, 0.6839, 5);
         assert!(n <= 5 && lo <= 0.6801 && hi >= 0.6839);
         assert_eq!(nice_axis(1.0, 1.0, 4), (1.0, 1.0, 4));
@@ -501,12 +783,28 @@ mod tests {
 
     #[test]
     fn ticks_have_enough_decimals() {
-        assert_eq!(tick(0.5, 0.5, 5, false), "0.500");
-        assert_eq!(tick(0.5, 1.0, 5, false), "0.50");
-        assert_eq!(tick(0.68, 0.01, 5, false), "0.6800");
-        assert_eq!(tick(0.0625, 0.0, 5, true), "0.0625");
-        assert_eq!(tick(8e13, 1e14, 5, false), "8.0e13");
-        assert_eq!(tick(2.0, 0.0, 5, true), "2.00");
+        assert_eq!(tick(0.5, 0.5, 5), "0.500");
+        assert_eq!(tick(0.5, 1.0, 5), "0.50");
+        assert_eq!(tick(0.68, 0.01, 5), "0.6800");
+        assert_eq!(tick(8e13, 1e14, 5), "8.0e13");
+    }
+
+    #[test]
+    fn log_axes_tick_whole_decades() {
+        // 3e-4 … 0.3: four decades, a tick on each.
+        let (lo, hi, labels) = log_axis(3e-4f64.log10(), 0.3f64.log10(), 6);
+        assert_eq!((lo, hi), (-4.0, 0.0));
+        assert_eq!(labels, ["1e-4", "1e-3", "1e-2", "1e-1", "1"]);
+        // Twelve decades on 4 ticks: every fourth.
+        let (lo, hi, labels) = log_axis(-11.5, -0.2, 4);
+        assert_eq!((lo, hi), (-12.0, 0.0));
+        assert_eq!(labels, ["1e-12", "1e-8", "1e-4", "1"]);
+        // Thirteen: every fifth, down from the decade above the data.
+        let (_, _, labels) = log_axis(-11.5, 0.2, 4);
+        assert_eq!(labels, ["1e-14", "1e-9", "1e-4", "10"]);
+        // Within one decade: its two ends.
+        let (_, _, labels) = log_axis(-0.3, -0.05, 5);
+        assert_eq!(labels, ["1e-1", "1"]);
     }
 
     #[test]
@@ -526,5 +824,8 @@ mod tests {
         assert_eq!(row_of(1.0, 0.0, 1.0, g, Marker::Braille), Some(0));
         assert_eq!(row_of(0.0, 0.0, 1.0, g, Marker::Braille), Some(9));
         assert_eq!(row_of(2.0, 0.0, 1.0, g, Marker::Braille), None);
+        assert_eq!(col_of(0.0, 0.0, 1.0, g, Marker::Braille), Some(0));
+        assert_eq!(col_of(1.0, 0.0, 1.0, g, Marker::Braille), Some(9));
+        assert_eq!(col_of(1.5, 0.0, 1.0, g, Marker::Braille), None);
     }
 }
