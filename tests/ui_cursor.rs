@@ -33,7 +33,10 @@ fn run() -> AppState {
 
 /// Runs of spaces as one (the readout aligns its values).
 fn squash(s: &str) -> String {
-    s.split(' ').filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
+    s.split(' ')
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn key(app: &mut AppState, code: KeyCode, mods: KeyModifiers) -> Vec<Effect> {
@@ -75,10 +78,16 @@ fn keys_move_the_cursor_along_reported_steps_and_the_rate_keys_return() {
     // The hint line says what ←/→ do.
     let th = theme(ColorMode::TrueColor);
     let last = rows(&draw(&app, &th, 200, 40)).pop().unwrap_or_default();
-    assert!(last.contains("←/→ rate") && last.contains("c cursor"), "{last}");
+    assert!(
+        last.contains("←/→ rate") && last.contains("c cursor"),
+        "{last}"
+    );
     app.on_action(Action::ToggleCursor, UNIX_EPOCH);
     let last = rows(&draw(&app, &th, 200, 40)).pop().unwrap_or_default();
-    assert!(last.contains("←/→ move") && !last.contains("rate"), "{last}");
+    assert!(
+        last.contains("←/→ move") && !last.contains("rate"),
+        "{last}"
+    );
 }
 
 #[test]
@@ -95,7 +104,10 @@ fn the_readout_shows_the_reported_values_at_the_cursor() {
         // The report at 3000: risk 0.693, gap 0.693 − 0.6817.
         assert!(s.contains("step 3000"), "{w}×{h}\n{s}");
         assert!(s.contains("risk 0.6930"), "{s}");
-        assert!(s.contains("+1.13e-2") || s.contains("+0.0113"), "{w}×{h}\n{s}");
+        assert!(
+            s.contains("+1.13e-2") || s.contains("+0.0113"),
+            "{w}×{h}\n{s}"
+        );
         assert!(s.contains("1.300"), "loss at 3000: {s}");
         assert!(s.contains("1.500e-3"), "lr halved at 2500: {s}");
         assert!(s.contains("limit 0.6817"), "{s}");
@@ -135,17 +147,32 @@ fn a_click_places_the_cursor_and_the_wheel_zooms_the_steps() {
     assert_eq!(app.view.cursor, Some(c));
     // The wheel over the left quarter zooms in around it; the axis then ends before 5000.
     let quarter = g.left() + g.width / 4;
-    app.on_mouse(&mouse(MouseEventKind::ScrollUp, quarter, mid_row), screen, &th);
+    app.on_mouse(
+        &mouse(MouseEventKind::ScrollUp, quarter, mid_row),
+        screen,
+        &th,
+    );
     let s = text(&draw(&app, &th, 120, 40));
     assert!(s.contains("steps zoom"), "{s}");
     let zoomed = layout::risk_chart(&app, &th)
         .geometry(areas.risk)
         .map(|g| g.steps);
     let (lo, hi) = zoomed.unwrap_or((f64::NAN, f64::NAN));
-    assert!((hi - lo - 2500.0).abs() < 1e-9 && hi < 4000.0, "{lo}..{hi}\n{s}");
+    assert!(
+        (hi - lo - 2500.0).abs() < 1e-9 && hi < 4000.0,
+        "{lo}..{hi}\n{s}"
+    );
     // Out twice: the whole run again.
-    app.on_mouse(&mouse(MouseEventKind::ScrollDown, quarter, mid_row), screen, &th);
-    app.on_mouse(&mouse(MouseEventKind::ScrollDown, quarter, mid_row), screen, &th);
+    app.on_mouse(
+        &mouse(MouseEventKind::ScrollDown, quarter, mid_row),
+        screen,
+        &th,
+    );
+    app.on_mouse(
+        &mouse(MouseEventKind::ScrollDown, quarter, mid_row),
+        screen,
+        &th,
+    );
     assert_eq!(app.view.steps, None);
     // A reset (the step goes back) hides the cursor.
     app.on_event(metrics_with(0, |_| {}));

@@ -3,6 +3,7 @@
 use super::RunArgs;
 use super::headless::print_summary;
 use crate::config::Config;
+use crate::train::Durability;
 use crate::ui::widgets::theme::ColorMode;
 use crate::ui::{Ending, UiOptions};
 use anyhow::Result;
@@ -31,7 +32,7 @@ impl From<ColorArg> for ColorMode {
     }
 }
 
-pub(super) fn run(cfg: Config, args: &RunArgs) -> Result<i32> {
+pub(super) fn run(cfg: Config, args: &RunArgs, durable: Durability) -> Result<i32> {
     let name = cfg.name.clone();
     let opts = UiOptions {
         colors: args.colors.map(ColorMode::from),
@@ -39,6 +40,7 @@ pub(super) fn run(cfg: Config, args: &RunArgs) -> Result<i32> {
         record: args.record.clone(),
         exit_when_done: args.exit_when_done,
         no_mouse: args.no_mouse,
+        durable,
     };
     let outcome = crate::ui::run(cfg, &opts)?;
     match outcome.ending {

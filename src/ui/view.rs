@@ -147,11 +147,7 @@ impl ViewSettings {
         };
         let hi = z.end.map_or(base.1, |e| e.min(base.1));
         let lo = (hi - z.span).max(base.0);
-        if hi - lo < 1.0 {
-            base
-        } else {
-            (lo, hi)
-        }
+        if hi - lo < 1.0 { base } else { (lo, hi) }
     }
 
     /// Zoom the step axis by `factor` (< 1 in, > 1 out) around step `at`, within `base` (the

@@ -33,7 +33,12 @@ pub fn snap_steps(series: &Histories, view: &ViewSettings, lo: f64, hi: f64) -> 
         .loss
         .points(view.history)
         .iter()
-        .chain(series.risk.points(crate::ui::history::HistoryView::Full).iter())
+        .chain(
+            series
+                .risk
+                .points(crate::ui::history::HistoryView::Full)
+                .iter(),
+        )
         .map(|p| p.x)
         .filter(|&x| x >= lo && x <= hi)
         .collect();
@@ -155,7 +160,11 @@ impl Readout {
             || "–".into(),
             |p| {
                 if p.weight > 1.0 && !compact {
-                    format!("{} ({} steps)", human::risk(p.y), human::step_axis(p.weight))
+                    format!(
+                        "{} ({} steps)",
+                        human::risk(p.y),
+                        human::step_axis(p.weight)
+                    )
                 } else {
                     human::risk(p.y)
                 }

@@ -243,7 +243,11 @@ impl RiskChart<'_> {
             .iter()
             .map(|k| &k.points)
             .chain(c.marks.iter().map(|m| &m.points))
-            .flat_map(|p| p.iter().filter(|p| p.0 >= from && p.0 <= c.x_hi).map(|p| p.1))
+            .flat_map(|p| {
+                p.iter()
+                    .filter(|p| p.0 >= from && p.0 <= c.x_hi)
+                    .map(|p| p.1)
+            })
             .chain(
                 c.refs
                     .iter()
@@ -273,7 +277,11 @@ impl RiskChart<'_> {
             .collect();
         let graph = graph_area(
             inner,
-            y_labels.iter().map(|l| l.chars().count()).max().unwrap_or(0) as u16,
+            y_labels
+                .iter()
+                .map(|l| l.chars().count())
+                .max()
+                .unwrap_or(0) as u16,
             x_labels.first().map_or(0, |l| l.chars().count()) as u16,
         );
         let plot = Plot {
