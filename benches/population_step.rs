@@ -54,8 +54,22 @@ fn products(a: &Array2<f64>, b: &Array2<f64>, s: &mut [Array2<f64>; 5], par: Par
     let inv_d = 1.0 / b.ncols() as f64;
     linalg::gemm_symmetric(q.view_mut(), b.view(), b.t(), 1.0, par);
     linalg::gemm_symmetric(w.view_mut(), a.t(), a.view(), inv_d, par);
-    linalg::gemm(gb.view_mut(), faer::Accum::Add, q.view(), b.view(), 1.0, par);
-    linalg::gemm(ga.view_mut(), faer::Accum::Replace, a.view(), k.view(), inv_d, par);
+    linalg::gemm(
+        gb.view_mut(),
+        faer::Accum::Add,
+        q.view(),
+        b.view(),
+        1.0,
+        par,
+    );
+    linalg::gemm(
+        ga.view_mut(),
+        faer::Accum::Replace,
+        a.view(),
+        k.view(),
+        inv_d,
+        par,
+    );
 }
 
 /// Step time, products alone and a plain f64 GEMM, each as GFLOP/s, n = d = 1000, sign, Σ = I.
@@ -71,7 +85,13 @@ fn rates_against_gemm(rng: &mut Xoshiro256PlusPlus, reps: usize) {
     println!("population step, sign, Σ = I, n = {n}, d = {d}: {flops:.3e} FLOPs in its products");
     println!(
         "{:<8} {:>9} {:>10} {:>13} {:>13} {:>11} {:>11}",
-        "threads", "step ms", "step GF/s", "products GF/s", "f64 GEMM GF/s", "step/GEMM", "prod/GEMM"
+        "threads",
+        "step ms",
+        "step GF/s",
+        "products GF/s",
+        "f64 GEMM GF/s",
+        "step/GEMM",
+        "prod/GEMM"
     );
     for (threads, par) in [(1, Par::Sequential), (2, Par::Threads(2))] {
         let mut ws = PopulationWorkspace::with_parallelism(n, d, par);
@@ -102,7 +122,14 @@ fn rates_against_gemm(rng: &mut Xoshiro256PlusPlus, reps: usize) {
             }));
             prod.push(median_ms(reps, || products(&a, &b, &mut bufs, par)));
             gemm.push(median_ms(reps, || {
-                linalg::gemm(z.view_mut(), faer::Accum::Replace, x.view(), y.view(), 1.0, par);
+                linalg::gemm(
+                    z.view_mut(),
+                    faer::Accum::Replace,
+                    x.view(),
+                    y.view(),
+                    1.0,
+                    par,
+                );
                 black_box(&z);
             }));
         }

@@ -5,17 +5,27 @@
 //! Compare with `python3 shared/bench/torch_ref.py --d D --r R --batch B --act sign --threads T`
 //! and `numpy_ref.py` (same flags); `scripts/side-by-side` interleaves the three.
 //!
-//! Run: `cargo bench --bench train_step` (`-- --quick` for shorter stretches; `AESCOPE_SIMD=avx2`
-//! measures the AVX2 kernel on an AVX-512 machine). The columns up to steps/s are the ones
-//! `shared/bench/side_by_side.sh` parses.
+//! Run: `cargo bench --bench train_step` (`-- --quick` for shorter stretches, `-- --config
+//! 784,2,256 --threads 2` for one row; `AESCOPE_SIMD=avx2` measures the AVX2 kernel on an
+//! AVX-512 machine). The columns up to steps/s are the ones `shared/bench/side_by_side.sh`
+//! parses.
 
 use aescope::config::Config;
 use aescope::linalg::Simd;
 use aescope::train::Trainer;
 use aescope::train::speed;
 
+/// The value after `flag` on the command line, if any.
+fn arg_after(flag: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    let i = args.iter().position(|a| a == flag)?;
+    args.get(i + 1).cloned()
+}
+
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
+    let only_config = arg_after("--config");
+    let only_threads = arg_after("--threads");
     let (rounds, secs) = if quick { (1, 0.3) } else { (3, 1.0) };
     println!(
         "# {} kernel; medians of {rounds} interleaved rounds of {secs} s; the sampler draws \
@@ -43,7 +53,19 @@ fn main() {
         (2048, 1.0, 512),
     ];
     for (d, r, batch) in configs {
+        if only_config
+            .as_ref()
+            .is_some_and(|c| *c != format!("{d},{r},{batch}"))
+        {
+            continue;
+        }
         for threads in [1usize, 2] {
+            if only_threads
+                .as_ref()
+                .is_some_and(|t| *t != threads.to_string())
+            {
+                continue;
+            }
             let overrides = vec![
                 format!("data.d={d}"),
                 format!("model.rate={r}"),

@@ -99,9 +99,23 @@ impl StepProducts {
                 // (n×batch)(batch×d): the step's shapes, operands already in place.
                 sgemm(s.h.view_mut(), false, s.x.view(), s.a.view(), 1.0, threads);
                 sgemm(s.e.view_mut(), false, s.h.view(), s.b.view(), 1e-3, threads);
-                sgemm(s.ga.view_mut(), false, s.et.view(), s.h.view(), 1e-3, threads);
+                sgemm(
+                    s.ga.view_mut(),
+                    false,
+                    s.et.view(),
+                    s.h.view(),
+                    1e-3,
+                    threads,
+                );
                 sgemm(s.h.view_mut(), false, s.e.view(), s.a.view(), 1e-3, threads);
-                sgemm(s.gb.view_mut(), false, s.ht.view(), s.x.view(), 1e-3, threads);
+                sgemm(
+                    s.gb.view_mut(),
+                    false,
+                    s.ht.view(),
+                    s.x.view(),
+                    1e-3,
+                    threads,
+                );
             }
         }
     }
