@@ -30,7 +30,8 @@ pub enum Command {
     /// Ask for matrix snapshots of this view (the UI sends it when the shown view changes);
     /// `None` stops them.
     WantSnapshots(Option<SnapshotRequest>),
-    /// Write a checkpoint of the weights (JSON) to this path.
+    /// Write a checkpoint (see [`crate::train::checkpoint`]): beside the run record when there is
+    /// one, else at a new name starting with this path.
     Save(PathBuf),
     /// Export the current matrices (A, B, B̃B̃ᵀ, its eigenvalues) as .npy and .csv files into
     /// this directory (created if missing).
