@@ -59,7 +59,11 @@ fn changes_are_ticks_on_the_step_axis_and_lines_in_the_log() {
         "{:?}",
         app.log.entries()
     );
-    assert!(app.log.entries()[0].text.contains("r 0.500 → 0.750 (n 128 → 192)"));
+    assert!(
+        app.log.entries()[0]
+            .text
+            .contains("r 0.500 → 0.750 (n 128 → 192)")
+    );
     assert_eq!(app.log.entries()[2].step, 3000);
     for (w, h) in [(80, 24), (120, 40), (200, 60)] {
         let s = text(&draw(&app, &th(), w, h));
@@ -87,7 +91,10 @@ fn every_message_is_in_the_log_in_full_and_a_reset_clears_only_the_border() {
     assert!(s.contains("… (j: log)"), "{s}");
     assert!(!s.contains(&full), "{s}");
     // The log has it whole, wrapped at any width.
-    assert_eq!(app.log.entries().last().map(|e| e.text.clone()), Some(full.clone()));
+    assert_eq!(
+        app.log.entries().last().map(|e| e.text.clone()),
+        Some(full.clone())
+    );
     let t = th();
     for width in [56, 100, 196] {
         let lines = LogOverlay {
@@ -98,7 +105,12 @@ fn every_message_is_in_the_log_in_full_and_a_reset_clears_only_the_border() {
         .lines(width);
         let joined: String = lines
             .iter()
-            .map(|l| l.spans.last().map(|s| s.content.to_string()).unwrap_or_default())
+            .map(|l| {
+                l.spans
+                    .last()
+                    .map(|s| s.content.to_string())
+                    .unwrap_or_default()
+            })
             .collect();
         assert!(joined.contains(&full), "{width}: {joined}");
         assert!(lines.iter().all(|l| l.width() <= width), "{width}");
@@ -107,7 +119,10 @@ fn every_message_is_in_the_log_in_full_and_a_reset_clears_only_the_border() {
     app.on_action(Action::EventLog, UNIX_EPOCH);
     assert_eq!(app.overlay, Overlay::Log { back: 0 });
     let s = text(&draw(&app, &th(), 120, 40));
-    assert!(s.contains("Events") && s.contains("20261130-171500.ckpt.json"), "{s}");
+    assert!(
+        s.contains("Events") && s.contains("20261130-171500.ckpt.json"),
+        "{s}"
+    );
     app.on_action(Action::No, UNIX_EPOCH);
     assert_eq!(app.overlay, Overlay::None);
 

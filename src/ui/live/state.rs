@@ -380,7 +380,8 @@ impl AppState {
             Event::Paused(reason @ PauseReason::Diverged { step, loss }) => {
                 self.run.diverged = Some((step, loss));
                 let text = format!("{reason}: lower the learning rate (-) and resume (space)");
-                self.log.push(step, EventKind::Divergence, text.clone(), true);
+                self.log
+                    .push(step, EventKind::Divergence, text.clone(), true);
                 self.status = Some(Status::error(text));
             }
             Event::Paused(PauseReason::User) => {
@@ -389,8 +390,12 @@ impl AppState {
             }
             Event::Resumed => {
                 self.run.diverged = None;
-                self.log
-                    .push(self.run.step(), EventKind::Message, "training resumed", false);
+                self.log.push(
+                    self.run.step(),
+                    EventKind::Message,
+                    "training resumed",
+                    false,
+                );
             }
             Event::Saved(p) => {
                 self.say(Status::info(format!("checkpoint saved to {}", p.display())));
