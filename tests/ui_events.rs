@@ -45,7 +45,7 @@ fn axis_row(s: &str) -> String {
     rows.iter()
         .rev()
         .find(|r| r.contains('└') && r.contains('─') && r.starts_with("│"))
-        .map(|r| r.to_string())
+        .map(ToString::to_string)
         .unwrap_or_default()
 }
 
