@@ -268,7 +268,7 @@ pub const KEYS: KeyTable<Action, Mode> = KeyTable(&[
     ),
     row(
         "j",
-        "event log: r a o d η lr, R reset, C resume, ! diverged",
+        "event log (step axis ticks: r a o d η R C !)",
         &[c('j', Action::EventLog)],
         Hint::Fits("j", "events"),
     ),

@@ -379,7 +379,8 @@ impl AppState {
             }
             Event::Paused(reason @ PauseReason::Diverged { step, loss }) => {
                 self.run.diverged = Some((step, loss));
-                let text = format!("{reason}: lower the learning rate (-) and resume (space)");
+                // What to do first: a narrow border cuts the end (the header says where).
+                let text = format!("lower the learning rate (-) and resume (space): {reason}");
                 self.log
                     .push(step, EventKind::Divergence, text.clone(), true);
                 self.status = Some(Status::error(text));
