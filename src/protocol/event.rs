@@ -4,7 +4,7 @@
 use super::choices::{DecoderMode, OptKind, RiskKind};
 use super::command::MatrixView;
 use crate::model::Activation;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::PathBuf;
 
@@ -91,7 +91,7 @@ pub struct Snapshot {
 }
 
 /// One report: a validation evaluation, also written to the run record.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     pub step: u64,
     pub samples: u64,
@@ -120,7 +120,7 @@ pub struct Report {
 }
 
 /// Feature diagnostics of the current weights, reported with every evaluation.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Features {
     /// max_i |λ_i − t_i| between the eigenvalues of B̃B̃ᵀ and the target spectrum.
     pub spectrum_distance: f64,
@@ -133,7 +133,7 @@ pub struct Features {
 }
 
 /// How a run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FinishReason {
     /// The step budget was reached, or the run converged (a `RunControl` convergence stop;
@@ -160,7 +160,7 @@ impl fmt::Display for FinishReason {
 }
 
 /// The last line of a record and the headless summary.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     pub reason: FinishReason,
     pub steps: u64,
@@ -180,6 +180,9 @@ pub struct Summary {
     pub activation: Activation,
     pub steps_per_sec: f64,
     pub record: Option<PathBuf>,
+    /// The run's newest checkpoint, to `--resume` from (absent from older records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<PathBuf>,
 }
 
 /// What the worker tells its consumer.

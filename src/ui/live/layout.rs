@@ -10,7 +10,7 @@
 //! key hints
 //! ```
 
-use super::keys::{HELP_NOTE, KEYS, Mode};
+use super::keys::{Action, HELP_NOTE, KEYS, Mode};
 use super::state::{AppState, Overlay};
 use crate::ui::widgets::header::Header;
 use crate::ui::widgets::heatmap::Heatmap;
@@ -131,7 +131,11 @@ pub fn render(app: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
     heatmap(app, theme).render(a.heatmap, buf);
     spectrum(app, theme).render(a.spectrum, buf);
     HintLine {
-        hints: KEYS.hints(Mode::Panels),
+        hints: if app.run.watching {
+            KEYS.hints_where(Mode::Panels, |a| !a.steers())
+        } else {
+            KEYS.hints(Mode::Panels)
+        },
         theme,
     }
     .render(a.footer, buf);
@@ -142,6 +146,10 @@ pub fn render(app: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
             scroll,
             note: Some(HELP_NOTE),
             theme,
+            unavailable: app
+                .run
+                .watching
+                .then_some(Action::steers as fn(Action) -> bool),
         }
         .render(area, buf),
         Overlay::ConfirmQuit => ConfirmQuit { theme }.render(area, buf),

@@ -100,11 +100,7 @@ pub fn run(cfg: Config, opts: &UiOptions) -> Result<Outcome, UiError> {
     if !io::stdout().is_terminal() {
         return Err(UiError::NotATerminal);
     }
-    let theme = Theme::new(
-        opts.colors.unwrap_or_else(ColorMode::detect),
-        opts.dot_marker,
-    );
-    let mut app = AppState::new(&cfg, opts.record.clone());
+    let app = AppState::new(&cfg, opts.record.clone());
     let worker = spawn_durable(
         cfg,
         WorkerOptions {
@@ -115,6 +111,32 @@ pub fn run(cfg: Config, opts: &UiOptions) -> Result<Outcome, UiError> {
         RunControl::default(),
         opts.durable.clone(),
     )?;
+    drive(app, worker, opts)
+}
+
+/// Show the run of `cfg` whose record is `record`, as `feed` (a thread speaking the worker's
+/// protocol, see [`crate::watch`]) replays it: the same panels, read-only.
+pub fn watch(
+    cfg: &Config,
+    record: PathBuf,
+    feed: WorkerHandle,
+    opts: &UiOptions,
+) -> Result<Outcome, UiError> {
+    if !io::stdout().is_terminal() {
+        return Err(UiError::NotATerminal);
+    }
+    let mut app = AppState::new(cfg, Some(record));
+    app.run.watching = true;
+    drive(app, feed, opts)
+}
+
+/// The interface over `worker` until the user quits or a signal arrives, then the worker
+/// stopped and waited for.
+fn drive(mut app: AppState, worker: WorkerHandle, opts: &UiOptions) -> Result<Outcome, UiError> {
+    let theme = Theme::new(
+        opts.colors.unwrap_or_else(ColorMode::detect),
+        opts.dot_marker,
+    );
     // SIGHUP (terminal closed), SIGTERM and SIGINT: the worker closes its record even if the
     // UI thread is stuck on a dead terminal, and the UI loop ends.
     let (sig_tx, sig_rx) = bounded::<()>(1);

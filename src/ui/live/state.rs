@@ -349,9 +349,11 @@ impl AppState {
             }
             Event::Paused(reason @ PauseReason::Diverged { step, loss }) => {
                 self.run.diverged = Some((step, loss));
-                self.status = Some(Status::error(format!(
-                    "{reason}: lower the learning rate (-) and resume (space)"
-                )));
+                self.status = Some(Status::error(if self.run.watching {
+                    reason.to_string()
+                } else {
+                    format!("{reason}: lower the learning rate (-) and resume (space)")
+                }));
             }
             Event::Paused(PauseReason::User) => {}
             Event::Resumed => self.run.diverged = None,
@@ -371,8 +373,13 @@ impl AppState {
                     FinishReason::Diverged => "diverged",
                     FinishReason::Failed => "internal error",
                 };
+                let next = if self.run.watching {
+                    "q quits"
+                } else {
+                    "r resets, q quits"
+                };
                 self.status = Some(Status::info(format!(
-                    "run finished ({reason}): risk {}, gap {} — r resets, q quits",
+                    "run finished ({reason}): risk {}, gap {} — {next}",
                     human::fixed(s.risk, 4),
                     human::signed(s.gap, 4)
                 )));
@@ -449,6 +456,12 @@ impl AppState {
         self.dirty = true;
         if let Some(effects) = self.overlay.on_action(a, self.run.record.is_some()) {
             return effects;
+        }
+        if self.run.watching && a.steers() {
+            self.status = Some(Status::error(
+                "read-only: a watched run is steered where it runs".to_string(),
+            ));
+            return Vec::new();
         }
         if let Some(effects) = self.requests.relative(a, self.run.metrics.as_ref()) {
             return effects;
