@@ -10,7 +10,7 @@
 //! key hints
 //! ```
 
-use super::keys::{Action, HELP_NOTE, KEYS, Mode};
+use super::keys::{Action, HELP_NOTE, KEYS};
 use super::state::{AppState, Overlay};
 use crate::ui::widgets::header::Header;
 use crate::ui::widgets::heatmap::Heatmap;
@@ -132,9 +132,9 @@ pub fn render(app: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
     spectrum(app, theme).render(a.spectrum, buf);
     HintLine {
         hints: if app.run.watching {
-            KEYS.hints_where(Mode::Panels, |a| !a.steers())
+            KEYS.hints_where(app.panel_mode(), |a| !a.steers())
         } else {
-            KEYS.hints(Mode::Panels)
+            KEYS.hints(app.panel_mode())
         },
         theme,
     }
