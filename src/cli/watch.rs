@@ -21,6 +21,9 @@ pub struct WatchArgs {
     /// Draw chart lines with dots instead of Braille (for fonts without Braille).
     #[arg(long)]
     pub dot_marker: bool,
+    /// Leave the mouse to the terminal (its own text selection) instead of the chart cursor.
+    #[arg(long)]
+    pub no_mouse: bool,
     /// Largest checkpoint loaded for the heatmap (e.g. 8G, 512M; default: half the
     /// physical memory).
     #[arg(long, value_name = "SIZE", value_parser = super::parse_size)]
@@ -35,6 +38,7 @@ pub(super) fn run(args: &WatchArgs) -> Result<i32> {
     let opts = UiOptions {
         colors: args.colors.map(ColorMode::from),
         dot_marker: args.dot_marker,
+        no_mouse: args.no_mouse,
         record: None,
         exit_when_done: false,
         durable: Durability::default(),
