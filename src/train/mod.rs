@@ -2,6 +2,8 @@
 //! [`crate::protocol`]).
 
 pub mod convergence;
+pub mod feature_png;
+pub mod features;
 pub mod optim;
 pub mod population;
 pub mod snapshot;
