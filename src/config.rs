@@ -16,11 +16,8 @@ use thiserror::Error;
 /// what is allowed.
 #[derive(Debug, Error)]
 pub enum ConfigError {
-    #[error("{origin}: cannot read the file")]
-    Io {
-        origin: String,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Input(#[from] crate::safe_io::InputError),
     #[error("{origin}: {message}")]
     Parse { origin: String, message: String },
     #[error("{origin}: unknown key '{key}' (known keys: {known})")]
@@ -318,7 +315,7 @@ impl Config {
             text.parse()
                 .map_err(|e: toml::de::Error| ConfigError::Parse {
                     origin: origin.to_string(),
-                    message: e.to_string().trim_end().to_string(),
+                    message: crate::safe_io::excerpt(e.to_string().trim_end(), MAX_MESSAGE_CHARS),
                 })?;
         check_keys(&table, origin)?;
         for arg in overrides {
@@ -336,7 +333,7 @@ impl Config {
         let cfg: Config =
             Config::deserialize(toml::Value::Table(table)).map_err(|e| ConfigError::Parse {
                 origin: origin.to_string(),
-                message: e.to_string().trim_end().to_string(),
+                message: crate::safe_io::excerpt(e.to_string().trim_end(), MAX_MESSAGE_CHARS),
             })?;
         cfg.validate(origin)?;
         Ok(cfg)
@@ -392,11 +389,9 @@ impl Config {
     /// [`Config::load`] without reading any data file (to print or list presets).
     pub fn load_spec(preset: &str, overrides: &[String]) -> Result<Config, ConfigError> {
         let path = Path::new(preset);
-        if path.exists() {
-            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
-                origin: preset.to_string(),
-                source,
-            })?;
+        if std::fs::symlink_metadata(path).is_ok() {
+            let text = crate::safe_io::read_input(path, MAX_PRESET_BYTES, "preset (TOML)")
+                .map_err(ConfigError::Input)?;
             return Config::from_toml(&text, preset, overrides);
         }
         // Not file_stem: "sign-r0.5" has no extension, its ".5" is part of the name.
@@ -425,6 +420,16 @@ impl Config {
     /// The rules that involve more than one section: memory of the buffers, the hidden width,
     /// and what the exact risk needs. Keys are dotted.
     fn check_across(&self) -> Result<(), Invalid> {
+        // Names are printed on the terminal: an escape sequence in them would be obeyed.
+        for (key, v) in [("name", &self.name), ("description", &self.description)] {
+            if crate::safe_io::text::has_control(v) {
+                return Err(Invalid::new(
+                    key,
+                    &crate::safe_io::excerpt(&format!("{v:?}"), 80),
+                    "expected text without control characters",
+                ));
+            }
+        }
         // Buffers of batch×d and val_size×d f32: a typo must be an error, not an out-of-memory
         // abort (1 << 28 values = 1 GiB).
         const MAX_VALUES: usize = 1 << 28;
@@ -495,6 +500,15 @@ impl Config {
         toml::to_string(self).unwrap_or_default()
     }
 }
+
+/// Most rates a sweep or a theory table may list.
+pub const MAX_RATES: usize = 100_000;
+
+/// Largest preset file read, in bytes (presets are a few hundred bytes).
+pub const MAX_PRESET_BYTES: u64 = 1 << 20;
+
+/// Longest excerpt of a parse error shown (a damaged file must not flood the terminal).
+const MAX_MESSAGE_CHARS: usize = 600;
 
 /// A value a section does not accept: the key (within its section, or dotted for rules that
 /// span sections), the value as written, and what is allowed.
@@ -725,10 +739,14 @@ pub fn parse_rates(s: &str) -> Result<Vec<f64>, String> {
         if b < a {
             return Err(format!("'{s}': stop {b} is below start {a}"));
         }
-        let count = ((b - a) / step + 1e-9).floor() as usize + 1;
-        if count > 100_000 {
-            return Err(format!("'{s}' gives {count} rates (at most 100000)"));
+        // In f64 before any cast: a tiny step gives 1e300 rates, not a saturated usize.
+        let count = ((b - a) / step + 1e-9).floor() + 1.0;
+        if !count.is_finite() || count > MAX_RATES as f64 {
+            return Err(format!(
+                "'{s}' gives {count:.3e} rates (at most {MAX_RATES}): use a larger step"
+            ));
         }
+        let count = count as usize;
         // Round to 12 digits so 0.1:4:0.1 gives 0.3, not 0.30000000000000004.
         Ok((0..count)
             .map(|i| ((a + i as f64 * step) * 1e12).round() / 1e12)

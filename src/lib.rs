@@ -14,10 +14,15 @@ pub mod config;
 pub mod data;
 pub mod human;
 pub mod linalg;
+pub mod memory;
 pub mod model;
 pub mod protocol;
 pub mod record;
+pub mod safe_io;
 pub mod sweep;
 pub mod theory;
 pub mod train;
 pub mod ui;
+
+/// Checkpoints live with training (they hold its state); reachable as `aescope::checkpoint`.
+pub use train::checkpoint;

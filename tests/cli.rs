@@ -164,7 +164,14 @@ fn interrupt_finishes_the_record() {
     let rec = dir.path().join("r.jsonl");
     for signal in ["-INT", "-HUP", "-TERM"] {
         let child = Command::new(env!("CARGO_BIN_EXE_aescope"))
-            .args(["run", "--headless", "--steps", "100000000", "--record"])
+            .args([
+                "run",
+                "--headless",
+                "--steps",
+                "100000000",
+                "--force",
+                "--record",
+            ])
             .arg(&rec)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())

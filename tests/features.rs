@@ -66,7 +66,11 @@ fn worker_sends_digit_features_in_pixel_space_and_exports_png_grids() {
     assert!(f.tiles.iter().all(|t| t.pixels.len() == 64));
     // Pixels the digits never use (the corner, the middle of the left border) are neutral;
     // the centre is not.
-    assert!(f.tiles.iter().all(|t| t.pixels[0] == 0.0 && t.pixels[32] == 0.0));
+    assert!(
+        f.tiles
+            .iter()
+            .all(|t| t.pixels[0] == 0.0 && t.pixels[32] == 0.0)
+    );
     assert!(f.tiles.iter().all(|t| t.pixels[27] != 0.0));
     assert!(
         f.tiles

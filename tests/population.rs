@@ -119,14 +119,19 @@ fn exact_risk_of_a_saved_checkpoint_matches_monte_carlo() {
     ] {
         let t = run(preset, &["data.d=64", "train.steps=300", extra]);
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let path = dir.path().join("ck.json");
-        aescope::record::save_checkpoint(&path, t.config(), t.steps_done(), t.model())
+        let base = dir.path().join("ck");
+        let path = aescope::checkpoint::save(&base, &t.state(), None, None, None)
             .unwrap_or_else(|e| panic!("{e}"));
-        let ck = aescope::record::load_checkpoint(&path).unwrap_or_else(|e| panic!("{e}"));
-        let model = ck.model().unwrap_or_else(|e| panic!("{e}"));
+        let ck = aescope::checkpoint::load(&path, u64::MAX).unwrap_or_else(|e| panic!("{e}"));
+        let model = aescope::model::Autoencoder {
+            a: ck.state.a.clone(),
+            b: ck.state.b.clone(),
+            act: ck.config().model.activation,
+        };
         assert_eq!(&model, t.model());
         // Independent Monte Carlo: fresh samples from the checkpoint's own config.
-        let source = aescope::data::DataSource::new(&ck.config.data, ck.config.seed);
+        let cfg = ck.config();
+        let source = aescope::data::DataSource::new(&cfg.data, cfg.seed);
         let (exact, _) = exact_risks(
             &model,
             &covariance_of(&source).unwrap_or_else(|| panic!("Gaussian")),

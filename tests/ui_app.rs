@@ -233,7 +233,7 @@ fn save_and_export_use_timestamped_names() {
     assert_eq!(
         sends(&mut app, ch('w')),
         vec![Command::Save(PathBuf::from(
-            "aescope-sign-r0.5-step100-20240229-123456.ckpt.json"
+            "aescope-sign-r0.5-step100-20240229-123456"
         ))]
     );
     let dir = PathBuf::from("aescope-sign-r0.5-step100-20240229-123456");

@@ -85,25 +85,25 @@ pub(super) fn run(args: &DataArgs) -> Result<i32> {
 fn print_file(name: &str, ds: &Dataset) {
     let (lo, hi) = ds.range();
     let shape: Vec<String> = ds.shape.iter().map(ToString::to_string).collect();
-    println!("file        {name}");
-    println!(
+    outln!("file        {name}");
+    outln!(
         "format      {}{}, {}",
         ds.format.name(),
         if ds.gzip { " (gzip)" } else { "" },
         ds.dtype
     );
-    println!(
+    outln!(
         "samples     {} (of {} in the file)",
         ds.samples(),
         ds.samples_in_file
     );
-    println!(
+    outln!(
         "shape       {} ({} features)",
         shape.join("×"),
         ds.features()
     );
-    println!("range       {lo} … {hi}");
-    println!("sha256      {}", ds.sha256);
+    outln!("range       {lo} … {hi}");
+    outln!("sha256      {}", ds.sha256);
 }
 
 fn print_theory(name: &str, act: Activation, spec: &PreprocessSpec, p: &Prepared) -> Result<()> {
@@ -113,7 +113,7 @@ fn print_theory(name: &str, act: Activation, spec: &PreprocessSpec, p: &Prepared
         .iter()
         .filter(|&&v| v <= 1e-12 * p.input_spectrum[0])
         .count();
-    println!(
+    outln!(
         "preprocess  {}, {}, {} → d = {d}{}",
         if spec.center {
             "centered"
@@ -142,23 +142,29 @@ fn print_theory(name: &str, act: Activation, spec: &PreprocessSpec, p: &Prepared
         .take(8)
         .map(|v| format!("{v:.3}"))
         .collect();
-    println!("spectrum    top eigenvalues (mean 1): {}", top.join(" "));
-    println!(
+    outln!("spectrum    top eigenvalues (mean 1): {}", top.join(" "));
+    outln!(
         "            effective rank {:.1} of {d}; input: {zero} of {} directions with zero variance",
         effective_rank(&p.spectrum),
         p.input_spectrum.len()
     );
-    println!("prediction  {act}, water-filling on this spectrum (THEORY §4), normalized risk");
-    println!(
+    outln!("prediction  {act}, water-filling on this spectrum (THEORY §4), normalized risk");
+    outln!(
         "{:>10}  {:>6}  {:>13}  {:>9}  {:>9}",
-        "r", "n", "water-filling", "PCA", "isotropic"
+        "r",
+        "n",
+        "water-filling",
+        "PCA",
+        "isotropic"
     );
     for r in [0.125, 0.25, 0.5, 1.0, 2.0] {
         let n = ((r * d as f64).round() as usize).max(1);
         let l = data_limits(act, &p.spectrum, n).map_err(|e| anyhow!("{name}: {e}"))?;
-        println!(
+        outln!(
             "{r:>10}  {n:>6}  {:>13.6}  {:>9.6}  {:>9.6}",
-            l.prediction.value, l.pca, l.isotropic.value
+            l.prediction.value,
+            l.pca,
+            l.isotropic.value
         );
     }
     Ok(())

@@ -4,7 +4,7 @@ use super::RunArgs;
 use crate::config::Config;
 use crate::human;
 use crate::protocol::{Command, Event, FinishReason, Metrics, Summary};
-use crate::train::{WorkerOptions, spawn};
+use crate::train::{Durability, RunControl, WorkerOptions, spawn_durable};
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 /// Plain progress lines (stderr not a terminal) at most this often.
 const PLAIN_EVERY: Duration = Duration::from_secs(1);
 
-pub(super) fn run(cfg: Config, args: &RunArgs) -> Result<i32> {
+pub(super) fn run(cfg: Config, args: &RunArgs, durable: Durability) -> Result<i32> {
     let name = cfg.name.clone();
     let budget = cfg.train.steps;
     let opts = WorkerOptions {
@@ -21,7 +21,7 @@ pub(super) fn run(cfg: Config, args: &RunArgs) -> Result<i32> {
         exit_when_finished: true,
         start_paused: false,
     };
-    let worker = spawn(cfg, opts)?;
+    let worker = spawn_durable(cfg, opts, RunControl::default(), durable)?;
     // Ctrl-C, SIGTERM and SIGHUP all end the run the same way: the worker writes the summary
     // line and flushes the record before the process exits.
     let quit = worker.commands.clone();
@@ -32,10 +32,18 @@ pub(super) fn run(cfg: Config, args: &RunArgs) -> Result<i32> {
 
     let mut progress = Progress::new(budget);
     let mut summary: Option<Summary> = None;
+    // Headless, the only errors are the record's (a full disk): the run goes on, the exit
+    // code says it.
+    let mut write_failed = false;
+    let mut last_checkpoint = None;
     for ev in &worker.events {
         match ev {
             Event::Metrics(m) => progress.update(&m),
-            Event::Error(e) => progress.message(&format!("warning: {e}")),
+            Event::Error(e) => {
+                write_failed = true;
+                progress.message(&format!("error: {}", crate::safe_io::sanitize(&e)));
+            }
+            Event::Saved(p) => last_checkpoint = Some(p),
             Event::Finished(s) => {
                 summary = Some(s);
                 break;
@@ -51,17 +59,30 @@ pub(super) fn run(cfg: Config, args: &RunArgs) -> Result<i32> {
         if let serde_json::Value::Object(map) = &mut v {
             map.insert("preset".into(), name.into());
         }
-        println!("{v}");
+        outln!("{v}");
     } else {
         print_summary(&name, &s);
     }
     Ok(match s.reason {
+        FinishReason::Completed if write_failed => {
+            errln!("error: the run completed, but its record is incomplete (see above)");
+            1
+        }
         FinishReason::Completed => 0,
-        FinishReason::Interrupted => 130,
+        FinishReason::Interrupted => {
+            if let Some(p) = &last_checkpoint {
+                errln!(
+                    "interrupted; checkpoint {}: continue with `aescope run --resume {} --headless`",
+                    p.display(),
+                    p.display()
+                );
+            }
+            130
+        }
         FinishReason::Failed => 4,
         FinishReason::Diverged => {
-            eprintln!(
-                "error: training diverged (NaN/Inf) at step {}: lower train.lr (e.g. --set train.lr=...)",
+            errln!(
+                "error: training diverged at step {} (risk not finite, or a million times its initial value): lower train.lr (e.g. --set train.lr=...)",
                 s.steps
             );
             3
@@ -71,18 +92,22 @@ pub(super) fn run(cfg: Config, args: &RunArgs) -> Result<i32> {
 
 /// The human-readable summary (also printed when the interface closes).
 pub(super) fn print_summary(name: &str, s: &Summary) {
-    println!(
+    outln!(
         "{name} · {} · d={} r={:.3} (n={}) · {}",
-        s.activation, s.d, s.r, s.n, s.reason
+        s.activation,
+        s.d,
+        s.r,
+        s.n,
+        s.reason
     );
-    println!(
+    outln!(
         "steps {} · samples {} · wall {:.1} s · {}",
         s.steps,
         s.samples,
         s.wall_s,
         human::steps_per_sec(s.steps_per_sec)
     );
-    println!(
+    outln!(
         "risk {} ({}) · {} {} · gap {}",
         human::fixed(s.risk, 6),
         s.risk_kind,
@@ -93,9 +118,9 @@ pub(super) fn print_summary(name: &str, s: &Summary) {
     let best = s.best_risk.map_or(String::new(), |b| {
         format!(" · best decoder R*(B) {}", human::fixed(b, 6))
     });
-    println!("validation risk {}{best}", human::fixed(s.val_risk, 6));
+    outln!("validation risk {}{best}", human::fixed(s.val_risk, 6));
     if let Some(p) = &s.record {
-        println!("record {}", p.display());
+        outln!("record {}", p.display());
     }
 }
 
@@ -141,7 +166,7 @@ impl Progress {
             None => {
                 if self.last_plain.is_none_or(|t| t.elapsed() >= PLAIN_EVERY) {
                     self.last_plain = Some(Instant::now());
-                    eprintln!(
+                    errln!(
                         "step {}/{} · {} · {msg}",
                         m.step,
                         self.budget,
@@ -155,7 +180,7 @@ impl Progress {
     fn message(&self, text: &str) {
         match &self.bar {
             Some(bar) => bar.println(text),
-            None => eprintln!("{text}"),
+            None => errln!("{text}"),
         }
     }
 

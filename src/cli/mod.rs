@@ -1,6 +1,9 @@
 //! The command line: `aescope [PRESET]` (the TUI), `run --headless`, `sweep`, `sweep-merge`,
 //! `theory`, `data`, `bench`, `presets`.
 
+#[macro_use]
+mod out;
+
 mod bench;
 mod data_info;
 mod headless;
@@ -9,6 +12,8 @@ mod theory_table;
 mod tui;
 
 use crate::config::{BUILTIN_PRESETS, Config, DEFAULT_PRESET};
+use crate::safe_io::OutputMode;
+use crate::train::{CheckpointPolicy, Durability, Resume};
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -84,12 +89,105 @@ pub struct RunArgs {
     /// Draw chart lines with dots instead of Braille (for fonts without Braille).
     #[arg(long)]
     pub dot_marker: bool,
+    /// Replace an existing --record file (without it an existing file is refused).
+    #[arg(long)]
+    pub force: bool,
+    /// Continue a run from a checkpoint (or from the newest checkpoint beside a run record),
+    /// with the settings it was saved with; its record is continued. --steps may raise the
+    /// budget.
+    #[arg(long, value_name = "CKPT")]
+    pub resume: Option<PathBuf>,
+    /// Write a checkpoint beside the record every N steps, or every so much time (30s, 10m,
+    /// 2h); one is also written when the run is stopped (q, Ctrl-C, SIGTERM, SIGHUP).
+    #[arg(long, value_name = "N|TIME", value_parser = parse_every)]
+    pub checkpoint_every: Option<Every>,
+    /// Keep at most K checkpoints of the record (the oldest are removed).
+    #[arg(long, value_name = "K", default_value_t = 3)]
+    pub keep_checkpoints: usize,
+    /// Memory budget: configurations that would need more are refused before they start
+    /// (e.g. 8G, 512M; default: half the physical memory).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_memory: Option<u64>,
     /// Leave the interface when the run finishes (for measurements and scripts).
     #[arg(long, hide = true)]
     pub exit_when_done: bool,
 }
 
+/// `--checkpoint-every`: steps or wall time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Every {
+    Steps(u64),
+    Time(std::time::Duration),
+}
+
+fn parse_every(s: &str) -> Result<Every, String> {
+    let t = s.trim();
+    let bad = || format!("'{s}': expected steps (500) or a time (30s, 10m, 2h)");
+    if let Ok(n) = t.parse::<u64>() {
+        return if n == 0 {
+            Err(bad())
+        } else {
+            Ok(Every::Steps(n))
+        };
+    }
+    let (num, unit) = t.split_at(t.find(char::is_alphabetic).unwrap_or(t.len()));
+    let secs = match unit {
+        "s" => 1.0,
+        "m" | "min" => 60.0,
+        "h" => 3600.0,
+        _ => return Err(bad()),
+    };
+    match num.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v * secs < 1e9 => {
+            Ok(Every::Time(std::time::Duration::from_secs_f64(v * secs)))
+        }
+        _ => Err(bad()),
+    }
+}
+
 impl RunArgs {
+    /// The settings and guards of this run. With --resume the checkpoint is read (once): its
+    /// settings (with --steps), its record unless --record names another, its state.
+    pub fn prepare(&mut self) -> Result<(Config, Durability)> {
+        let Some(arg) = self.resume.clone() else {
+            return Ok((self.config()?, self.durability()));
+        };
+        if self.preset.is_some() || !self.set.is_empty() || self.seed.is_some() {
+            anyhow::bail!(
+                "--resume continues with the checkpoint's own settings: drop the preset, --set and --seed (--steps may raise the budget)"
+            );
+        }
+        let path = crate::train::checkpoint::resolve(&arg)?;
+        let (budget, _) = crate::memory::budget(self.max_memory);
+        let mut ck = crate::train::checkpoint::load(&path, budget)?;
+        if let Some(steps) = self.steps {
+            if steps < ck.step() {
+                anyhow::bail!(
+                    "--steps {steps}: the checkpoint {} is already at step {}",
+                    path.display(),
+                    ck.step()
+                );
+            }
+            ck.state.cfg.train.steps = steps;
+        }
+        let cfg = ck.state.cfg.clone();
+        crate::memory::check(&cfg, cfg.n(), 1, self.max_memory)?;
+        if self.record.is_none() {
+            self.record = ck.record.take();
+        }
+        let mut durable = self.durability();
+        if durable.checkpoints.is_none() {
+            // Checkpoints go on as the run was started (unless the flags say otherwise).
+            durable.checkpoints = ck.policy.take();
+        }
+        durable.resume = Some(Box::new(Resume {
+            initial_risk: ck.initial_risk,
+            checkpoint: ck.path,
+            state: ck.state,
+        }));
+        Ok((cfg, durable))
+    }
+
     /// The validated config: preset, then --set, then --steps/--seed (validated the same way).
     pub fn config(&self) -> Result<Config> {
         let mut overrides = self.set.clone();
@@ -103,7 +201,56 @@ impl RunArgs {
             overrides.push(format!("train.threads={threads}"));
         }
         let preset = self.preset.as_deref().unwrap_or(DEFAULT_PRESET);
-        Ok(Config::load(preset, &overrides)?)
+        let cfg = Config::load(preset, &overrides)?;
+        crate::memory::check(&cfg, cfg.n(), 1, self.max_memory)?;
+        Ok(cfg)
+    }
+
+    /// How the worker guards the record and memory for these arguments.
+    pub fn durability(&self) -> Durability {
+        let inputs = self
+            .preset
+            .as_ref()
+            .map(|p| (PathBuf::from(p), "preset"))
+            .into_iter()
+            .collect();
+        Durability {
+            record_mode: if self.force {
+                OutputMode::Replace
+            } else {
+                OutputMode::CreateNew
+            },
+            inputs,
+            max_memory: self.max_memory,
+            checkpoints: self.checkpoint_every.map(|every| CheckpointPolicy {
+                every_steps: match every {
+                    Every::Steps(n) => Some(n),
+                    Every::Time(_) => None,
+                },
+                every: match every {
+                    Every::Time(t) => Some(t),
+                    Every::Steps(_) => None,
+                },
+                keep: self.keep_checkpoints.max(1),
+                at_finish: true,
+            }),
+            resume: None,
+        }
+    }
+}
+
+/// `--max-memory`.
+fn parse_size(s: &str) -> Result<u64, String> {
+    crate::memory::parse_size(s)
+}
+
+/// Exit code for an error that ended the command: 1 when a file could not be written (the
+/// input was fine), 2 for bad input or configuration.
+pub fn exit_code(e: &anyhow::Error) -> i32 {
+    use crate::record::RecordError;
+    match e.downcast_ref::<RecordError>() {
+        Some(RecordError::Io { .. }) => 1,
+        _ => 2,
     }
 }
 
@@ -123,11 +270,12 @@ pub fn main() -> Result<i32> {
 }
 
 fn run(args: &RunArgs) -> Result<i32> {
-    let cfg = args.config()?;
+    let mut args = args.clone();
+    let (cfg, durable) = args.prepare()?;
     if args.headless {
-        headless::run(cfg, args)
+        headless::run(cfg, &args, durable)
     } else {
-        tui::run(cfg, args)
+        tui::run(cfg, &args, durable)
     }
 }
 
@@ -135,12 +283,12 @@ fn presets(preset: Option<String>, set: &[String]) -> Result<i32> {
     match preset {
         Some(p) => {
             let cfg = Config::load_spec(&p, set)?;
-            print!("{}", cfg.to_toml());
+            out!("{}", cfg.to_toml());
         }
         None => {
             for (name, text) in BUILTIN_PRESETS {
                 let cfg = Config::from_toml(text, name, &[])?;
-                println!("{name:<16} {}", cfg.description);
+                outln!("{name:<16} {}", cfg.description);
             }
         }
     }

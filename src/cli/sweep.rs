@@ -116,14 +116,23 @@ impl SweepArgs {
     }
 }
 
-pub(super) fn run(args: &SweepArgs) -> Result<i32> {
-    // Refused before anything trains, as the run TUI does.
+/// `--tui` is refused before anything trains, as the run TUI does.
+fn check_tui_terminal(args: &SweepArgs) -> Result<()> {
     if args.tui && !std::io::stdout().is_terminal() {
         bail!(
             "--tui needs a terminal, and stdout is not one: drop --tui (e.g. when piping or in scripts)"
         );
     }
+    Ok(())
+}
+
+pub(super) fn run(args: &SweepArgs) -> Result<i32> {
+    check_tui_terminal(args)?;
     let cfg = args.config()?;
+    // Two sweeps writing one results file would interleave their rows: the second is refused
+    // (the lock dies with its holder). The file itself is replaced by rename, so the lock is
+    // on a companion file.
+    let _lock = lock_results(&args.out)?;
     let shard: Shard = match &args.shard {
         Some(s) => s.parse()?,
         None => Shard::ALL,
@@ -186,11 +195,11 @@ pub(super) fn run(args: &SweepArgs) -> Result<i32> {
                 Ok(f) => finished = f,
                 Err(e) => {
                     canceller.cancel();
-                    eprintln!("error: {e}; cancelling the sweep");
+                    errln!("error: {e}; cancelling the sweep");
                 }
             }
             if !finished {
-                eprintln!("cancelling: waiting for the running runs to write their summaries…");
+                errln!("cancelling: waiting for the running runs to write their summaries…");
             }
         }
         if !finished {
@@ -213,7 +222,7 @@ pub(super) fn run(args: &SweepArgs) -> Result<i32> {
         args.json,
     )?;
     if cancelled {
-        eprintln!(
+        errln!(
             "interrupted: the finished runs are in {}; continue with the same command and --resume",
             args.out.display()
         );
@@ -229,7 +238,7 @@ fn kept_rows(args: &SweepArgs, plan: &SweepPlan) -> Result<Vec<Row>> {
         return resume_rows(&args.out, &plan.sweep_id, plan.shard);
     }
     if args.out.exists() {
-        eprintln!(
+        errln!(
             "note: replacing {} (use --resume to continue it instead)",
             args.out.display()
         );
@@ -254,7 +263,7 @@ impl Consumer<'_> {
         match ev {
             SweepEvent::RunFinished { row, progress } => {
                 if !self.quiet {
-                    eprintln!("{}", finished_line(row, progress));
+                    errln!("{}", finished_line(row, progress));
                 }
                 self.rows.push((**row).clone());
                 if let Err(e) = write_results(self.out, &self.rows)
@@ -262,7 +271,7 @@ impl Consumer<'_> {
                 {
                     // Under the TUI it waits: shown by the final write if it persists.
                     if !self.quiet {
-                        eprintln!("warning: {e:#}; will retry after the next run");
+                        errln!("warning: {e:#}; will retry after the next run");
                         self.write_error_shown = true;
                     }
                 }
@@ -274,7 +283,7 @@ impl Consumer<'_> {
             } => {
                 self.failed += 1;
                 if !self.quiet {
-                    eprintln!(
+                    errln!(
                         "{} r={} seed={}: failed: {message}",
                         counter(progress),
                         point.rate,
@@ -284,7 +293,7 @@ impl Consumer<'_> {
             }
             SweepEvent::Warning { point, message } => {
                 if !self.quiet {
-                    eprintln!("warning (r={} seed={}): {message}", point.rate, point.seed);
+                    errln!("warning (r={} seed={}): {message}", point.rate, point.seed);
                 }
             }
             SweepEvent::Finished { cancelled, .. } => {
@@ -297,18 +306,71 @@ impl Consumer<'_> {
     }
 }
 
+/// Refuse an --out that is not a regular file, and take the results' lock.
+fn lock_results(out: &Path) -> Result<crate::safe_io::OutputFile> {
+    use crate::safe_io::{OutputFile, OutputMode};
+    if let Ok(m) = std::fs::symlink_metadata(out)
+        && !m.is_file()
+    {
+        bail!(
+            "{}: refusing to write results to {}; give the path of a regular file",
+            out.display(),
+            crate::safe_io::input::file_kind(&m.file_type())
+        );
+    }
+    let mut lock = out.as_os_str().to_os_string();
+    lock.push(".lock");
+    let lock = PathBuf::from(lock);
+    OutputFile::open(&lock, OutputMode::LockOnly, &[]).map_err(|e| match e {
+        crate::safe_io::OutputError::Locked { .. } => anyhow::anyhow!(
+            "{}: another running aescope sweep is writing these results (it holds {}); wait for it, or use another --out",
+            out.display(),
+            lock.display()
+        ),
+        other => other.into(),
+    })
+}
+
+/// The shards' results among `files`: a shard's per-rate aggregate (`X.by-rate.csv`, which
+/// the glob `part-*.csv` also matches) is left out with a note, unless nothing else is given
+/// (then the merge says what is wrong with it).
+fn shard_files(files: &[PathBuf]) -> Vec<PathBuf> {
+    let is_aggregate = |p: &PathBuf| {
+        p.file_name()
+            .is_some_and(|n| n.to_string_lossy().ends_with(".by-rate.csv"))
+    };
+    if files.iter().all(is_aggregate) {
+        return files.to_vec();
+    }
+    files
+        .iter()
+        .filter(|p| {
+            let aggregate = is_aggregate(p);
+            if aggregate {
+                errln!(
+                    "note: skipping {}: a per-rate aggregate, not a shard's runs",
+                    p.display()
+                );
+            }
+            !aggregate
+        })
+        .cloned()
+        .collect()
+}
+
 pub(super) fn run_merge(args: &MergeArgs) -> Result<i32> {
     if let Some(p) = &args.plot {
         plot_paths(p)?;
     }
-    let merged = merge(&args.files)?;
+    let files = shard_files(&args.files);
+    let merged = merge(&files)?;
     for w in &merged.warnings {
-        eprintln!("warning: {w}");
+        errln!("warning: {w}");
     }
-    eprintln!(
+    errln!(
         "merged {} runs from {} files",
         merged.rows.len(),
-        args.files.len()
+        files.len()
     );
     finish(
         &merged.rows,
@@ -323,7 +385,7 @@ pub(super) fn run_merge(args: &MergeArgs) -> Result<i32> {
 /// The rows of an earlier, interrupted run of the same sweep that need not run again.
 fn resume_rows(out: &Path, sweep_id: &str, shard: Shard) -> Result<Vec<Row>> {
     if !out.exists() {
-        eprintln!(
+        errln!(
             "note: {} does not exist yet: starting from scratch",
             out.display()
         );
@@ -374,7 +436,7 @@ fn announce(plan: &SweepPlan, planned: usize, kept: usize, jobs: usize, records:
         String::new()
     };
     let runs = plan.points.len();
-    eprintln!(
+    errln!(
         "{}: {runs} run{}{shard}{resumed}, {} at a time, {stop}; records in {}",
         b.name,
         if runs == 1 { "" } else { "s" },
@@ -444,24 +506,32 @@ fn finish(rows: &[Row], out: &Path, plot: Option<&Path>, no_plot: bool, json: bo
         if by_rate.iter().any(|a| a.risk_mean.is_finite()) {
             written.extend(write_plots(&path, &rows)?);
         } else {
-            eprintln!("warning: no run has a finite risk: no figure drawn");
+            errln!("warning: no run has a finite risk: no figure drawn");
         }
     }
     if json {
         let doc = serde_json::json!({ "runs": rows, "by_rate": by_rate });
-        println!("{doc}");
+        outln!("{doc}");
     } else {
         print_table(&by_rate);
         let list: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
-        println!("wrote {}", list.join(", "));
+        outln!("wrote {}", list.join(", "));
     }
     Ok(())
 }
 
 fn print_table(by_rate: &[RateSummary]) {
-    println!(
+    outln!(
         "{:>8} {:>6} {:>4}  {:>10} {:>9}  {:>10} {:>10} {:>8}  {:>8}  limit",
-        "r", "n", "runs", "risk", "± s.e.", "limit", "gap", "rel.gap", "steps"
+        "r",
+        "n",
+        "runs",
+        "risk",
+        "± s.e.",
+        "limit",
+        "gap",
+        "rel.gap",
+        "steps"
     );
     let num = |v: f64, w: usize, signed: bool| format!("{:>w$}", fixed(v, signed));
     for a in by_rate {
@@ -475,7 +545,7 @@ fn print_table(by_rate: &[RateSummary]) {
         } else {
             String::new()
         };
-        println!(
+        outln!(
             "{:>8} {:>6} {:>4}  {} {}  {} {} {rel}  {}  {}{failed}",
             a.r,
             a.n,
@@ -497,7 +567,7 @@ fn print_table(by_rate: &[RateSummary]) {
         .filter(|a| a.rel_gap.is_finite())
         .max_by(|x, y| x.rel_gap.abs().total_cmp(&y.rel_gap.abs()));
     if let Some(w) = worst {
-        println!(
+        outln!(
             "largest relative gap: {:+.3}% at r = {}",
             100.0 * w.rel_gap,
             w.r
@@ -509,11 +579,11 @@ fn print_table(by_rate: &[RateSummary]) {
 fn exit_code(rows: &[Row], failed: usize) -> i32 {
     let failed = failed + rows.iter().filter(|r| r.stop == Stop::Failed).count();
     if failed > 0 {
-        eprintln!("error: {failed} run(s) failed; see the messages above");
+        errln!("error: {failed} run(s) failed; see the messages above");
         4
     } else if rows.iter().any(|r| r.stop == Stop::Diverged) {
         let n = rows.iter().filter(|r| r.stop == Stop::Diverged).count();
-        eprintln!("error: {n} run(s) diverged (NaN/Inf): lower train.lr, e.g. --set train.lr=...");
+        errln!("error: {n} run(s) diverged (NaN/Inf): lower train.lr, e.g. --set train.lr=...");
         3
     } else {
         0

@@ -40,17 +40,21 @@ pub(super) fn run(args: &TheoryArgs) -> Result<i32> {
                 json!({ "r": r, "limit": lim.value, "limit_label": lim.label, "pca": pca, "shannon": sh })
             })
             .collect();
-        println!("{}", serde_json::Value::Array(v));
+        outln!("{}", serde_json::Value::Array(v));
     } else {
-        println!("activation: {act}");
-        println!(
+        outln!("activation: {act}");
+        outln!(
             "{:>8}  {:>10}  {:>10}  {:>10}  limit",
-            "r", "limit", "PCA", "Shannon"
+            "r",
+            "limit",
+            "PCA",
+            "Shannon"
         );
         for (r, lim, pca, sh) in rows {
-            println!(
+            outln!(
                 "{r:>8.4}  {:>10.6}  {pca:>10.6}  {sh:>10.6}  {}",
-                lim.value, lim.label
+                lim.value,
+                lim.label
             );
         }
     }

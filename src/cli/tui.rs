@@ -3,6 +3,7 @@
 use super::RunArgs;
 use super::headless::print_summary;
 use crate::config::Config;
+use crate::train::Durability;
 use crate::ui::widgets::theme::ColorMode;
 use crate::ui::{Ending, UiOptions};
 use anyhow::Result;
@@ -31,13 +32,14 @@ impl From<ColorArg> for ColorMode {
     }
 }
 
-pub(super) fn run(cfg: Config, args: &RunArgs) -> Result<i32> {
+pub(super) fn run(cfg: Config, args: &RunArgs, durable: Durability) -> Result<i32> {
     let name = cfg.name.clone();
     let opts = UiOptions {
         colors: args.colors.map(ColorMode::from),
         dot_marker: args.dot_marker,
         record: args.record.clone(),
         exit_when_done: args.exit_when_done,
+        durable,
     };
     let outcome = crate::ui::run(cfg, &opts)?;
     match outcome.ending {

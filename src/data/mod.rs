@@ -229,6 +229,17 @@ impl DataSource {
         }
     }
 
+    /// The stream's position (its RNG state): [`DataSource::set_position`] with it continues
+    /// the stream exactly from here.
+    pub fn position(&self) -> Xoshiro256PlusPlus {
+        self.rng.clone()
+    }
+
+    /// Continue the stream from a saved [`DataSource::position`].
+    pub fn set_position(&mut self, position: Xoshiro256PlusPlus) {
+        self.rng = position;
+    }
+
     /// Input dimension d.
     pub fn d(&self) -> usize {
         self.spec.d

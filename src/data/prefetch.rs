@@ -7,6 +7,7 @@
 use super::DataSource;
 use crossbeam_channel::{Receiver, Sender, bounded};
 use ndarray::Array2;
+use rand_xoshiro::Xoshiro256PlusPlus;
 use std::thread::JoinHandle;
 
 /// Batches in flight: one being used, one ready, one being filled.
@@ -15,7 +16,10 @@ const DEPTH: usize = 3;
 /// A source running ahead of the trainer by up to [`DEPTH`] batches.
 pub struct Prefetcher {
     shape: (usize, usize),
-    filled: Receiver<Array2<f32>>,
+    /// Each batch comes with the stream's position just after it (for checkpoints).
+    filled: Receiver<(Array2<f32>, Xoshiro256PlusPlus)>,
+    /// The stream's position after the last batch handed out.
+    position: Xoshiro256PlusPlus,
     empty: Sender<Array2<f32>>,
     join: Option<JoinHandle<()>>,
 }
@@ -24,7 +28,8 @@ impl Prefetcher {
     /// Start drawing `batch`-row batches from `source` on a new thread. If the thread cannot
     /// be started the batches are drawn inline instead (see [`Batches`]).
     pub fn spawn(source: DataSource, batch: usize) -> Result<Self, Box<DataSource>> {
-        let (filled_tx, filled_rx) = bounded::<Array2<f32>>(DEPTH);
+        let (filled_tx, filled_rx) = bounded::<(Array2<f32>, Xoshiro256PlusPlus)>(DEPTH);
+        let position = source.position();
         let (empty_tx, empty_rx) = bounded::<Array2<f32>>(DEPTH);
         let d = source.d();
         for _ in 0..DEPTH {
@@ -40,7 +45,7 @@ impl Prefetcher {
                 // Ends when the trainer drops its ends of the channels.
                 while let Ok(mut buf) = empty_rx.recv() {
                     source.fill(buf.view_mut());
-                    if filled_tx.send(buf).is_err() {
+                    if filled_tx.send((buf, source.position())).is_err() {
                         return;
                     }
                 }
@@ -53,6 +58,7 @@ impl Prefetcher {
                 Ok(Prefetcher {
                     shape: (batch, d),
                     filled: filled_rx,
+                    position,
                     empty: empty_tx,
                     join: Some(join),
                 })
@@ -106,6 +112,15 @@ impl Batches {
         }
     }
 
+    /// The training stream's position after the last batch handed out (not after the batches
+    /// drawn ahead): a source set to it continues the stream exactly.
+    pub fn stream_position(&self) -> Xoshiro256PlusPlus {
+        match self {
+            Batches::Inline { source, .. } => source.position(),
+            Batches::Prefetched(p) => p.position.clone(),
+        }
+    }
+
     /// Run `f` on the next batch (batch×d).
     pub fn with_next<R>(&mut self, f: impl FnOnce(&Array2<f32>) -> R) -> R {
         match self {
@@ -114,7 +129,8 @@ impl Batches {
                 f(buf)
             }
             Batches::Prefetched(p) => match p.filled.recv() {
-                Ok(buf) => {
+                Ok((buf, position)) => {
+                    p.position = position;
                     let out = f(&buf);
                     let _ = p.empty.send(buf);
                     out

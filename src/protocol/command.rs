@@ -34,7 +34,8 @@ pub enum Command {
     /// Ask for learned features as images with the snapshots (the UI sends it when the
     /// feature view opens or its panel changes size); `None` stops them.
     WantFeatures(Option<FeatureRequest>),
-    /// Write a checkpoint of the weights (JSON) to this path.
+    /// Write a checkpoint (see [`crate::train::checkpoint`]): beside the run record when there is
+    /// one, else at a new name starting with this path.
     Save(PathBuf),
     /// Export the current matrices (A, B, B̃B̃ᵀ, its eigenvalues) as .npy and .csv files, and
     /// every neuron's encoder and decoder feature as a PNG grid, into this directory (created

@@ -130,9 +130,20 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), SweepError> {
     std::fs::rename(&tmp, path).map_err(|e| SweepError::io(path, "replace", e))
 }
 
+/// Largest results file read (a 100 000-run sweep is about 40 MB).
+const MAX_RESULTS_BYTES: u64 = 1 << 30;
+
 /// Read the rows of a results file written by `aescope sweep` (CSV or JSON, by extension).
 pub fn read_rows(path: &Path) -> Result<Vec<Row>, SweepError> {
-    let bytes = std::fs::read(path).map_err(|e| SweepError::io(path, "read", e))?;
+    // Only a regular file, of a sane size: a FIFO or /dev/zero must not hang or grow.
+    let bytes = crate::safe_io::input::read_bytes(path, MAX_RESULTS_BYTES, "sweep results file")
+        .map_err(|e| match e {
+            crate::safe_io::InputError::Io { error, .. } => SweepError::io(path, "read", error),
+            other => SweepError::BadTable {
+                path: path.to_path_buf(),
+                message: crate::safe_io::excerpt(&other.to_string(), 300),
+            },
+        })?;
     let bad = |message: String| SweepError::BadTable {
         path: path.to_path_buf(),
         message,

@@ -1,6 +1,7 @@
 //! Training: optimizers, the trainer, and the worker thread (its channel protocol is
 //! [`crate::protocol`]).
 
+pub mod checkpoint;
 pub mod convergence;
 pub mod feature_png;
 pub mod features;
@@ -12,4 +13,7 @@ pub mod trainer;
 pub mod worker;
 
 pub use trainer::Trainer;
-pub use worker::{RunControl, WorkerHandle, WorkerOptions, spawn, spawn_with};
+pub use worker::{
+    CheckpointPolicy, Durability, Resume, RunControl, WorkerHandle, WorkerOptions, spawn,
+    spawn_durable, spawn_with,
+};

@@ -5,6 +5,14 @@ use crate::protocol::{OptKind, OptParams};
 use ndarray::{Array2, Axis, Zip};
 use num_traits::Float;
 
+/// An optimizer's state, out and back in (checkpoints): the step counter and, per tensor, the
+/// momentum buffer / first moment and the second moment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OptState<T> {
+    pub t: u64,
+    pub moments: Vec<(Array2<T>, Array2<T>)>,
+}
+
 /// Per-tensor state: momentum buffer / Adam first moment, and Adam second moment.
 #[derive(Debug, Clone)]
 struct Slot<T> {
@@ -48,6 +56,37 @@ impl<T: Float + 'static> Optimizer<T> {
             self.params.kind = kind;
             self.reset();
         }
+    }
+
+    /// A copy of the state.
+    pub fn state(&self) -> OptState<T> {
+        OptState {
+            t: self.t,
+            moments: self
+                .slots
+                .iter()
+                .map(|s| (s.m.clone(), s.v.clone()))
+                .collect(),
+        }
+    }
+
+    /// Take a saved state; its shapes must be this optimizer's.
+    pub fn set_state(&mut self, state: OptState<T>) -> Result<(), String> {
+        let fits = state.moments.len() == self.slots.len()
+            && self
+                .slots
+                .iter()
+                .zip(&state.moments)
+                .all(|(s, (m, v))| m.dim() == s.m.dim() && v.dim() == s.v.dim());
+        if !fits {
+            return Err("optimizer state of other shapes than the weights".into());
+        }
+        for (s, (m, v)) in self.slots.iter_mut().zip(state.moments) {
+            s.m = m;
+            s.v = v;
+        }
+        self.t = state.t;
+        Ok(())
     }
 
     /// Zero all state.

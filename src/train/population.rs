@@ -147,6 +147,27 @@ impl PopulationEngine {
         Ok((risk, gnorm, true))
     }
 
+    /// The f64 masters and optimizer state (for a checkpoint).
+    pub fn state(&self) -> (Array2<f64>, Array2<f64>, crate::train::optim::OptState<f64>) {
+        (self.a.clone(), self.b.clone(), self.opt.state())
+    }
+
+    /// Take saved masters and optimizer state; shapes must match.
+    pub fn set_state(
+        &mut self,
+        a: Array2<f64>,
+        b: Array2<f64>,
+        opt: crate::train::optim::OptState<f64>,
+    ) -> Result<(), String> {
+        if a.dim() != self.a.dim() || b.dim() != self.b.dim() {
+            return Err("population weights of other shapes than the model".into());
+        }
+        self.opt.set_state(opt)?;
+        self.a = a;
+        self.b = b;
+        Ok(())
+    }
+
     /// Copy the f64 weights into the f32 model.
     pub fn write_to(&self, model: &mut Autoencoder) {
         model.a = self.a.mapv(|v| v as f32);

@@ -23,6 +23,10 @@ use std::sync::Arc;
 const EVAL_CHUNK: usize = 1024;
 
 /// Stream offsets, so init, training data and validation data never share a stream.
+mod state;
+
+pub use state::{PopulationState, SampleState, TrainerState};
+
 const STREAM_TRAIN: u64 = 0x5eed_0001;
 const STREAM_VAL: u64 = 0x5eed_0002;
 

@@ -8,13 +8,14 @@ use crate::protocol::{
     SnapshotRequest, Summary, TrainMode,
 };
 use crate::record::{RecordError, Recorder};
+use crate::safe_io::OutputMode;
 use crate::theory::gaussian::Parallelism;
 use crate::train::convergence::{Convergence, ConvergenceTracker};
 use crate::train::trainer::{Evaluation, StepOutcome, Trainer};
 use crate::train::{feature_png, features, snapshot};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError, bounded, unbounded};
 use serde_json::json;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -41,6 +42,62 @@ pub struct WorkerOptions {
     pub exit_when_finished: bool,
     /// Wait for `Resume` before the first step.
     pub start_paused: bool,
+}
+
+/// A run's risk may grow to this many times its initial value before it counts as diverged.
+pub const DIVERGENCE_FACTOR: f64 = 1e6;
+
+/// When checkpoints are written beside the record (by [`crate::train::checkpoint::save`]).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CheckpointPolicy {
+    /// Every this many steps (`--checkpoint-every N`).
+    pub every_steps: Option<u64>,
+    /// Every this much wall time (`--checkpoint-every 30s`).
+    pub every: Option<Duration>,
+    /// Keep at most this many checkpoints of the record (the oldest go first).
+    pub keep: usize,
+    /// One when the run finishes (so the newest checkpoint holds the final weights).
+    pub at_finish: bool,
+}
+
+/// A run continuing from a checkpoint.
+#[derive(Debug, Clone)]
+pub struct Resume {
+    pub state: crate::train::trainer::TrainerState,
+    /// The checkpoint file (named in the record's `resumed` line).
+    pub checkpoint: PathBuf,
+    pub initial_risk: Option<f64>,
+}
+
+/// How the worker guards its files and its memory (kept apart from [`WorkerOptions`] so that
+/// existing struct literals of it stay valid).
+#[derive(Debug, Clone)]
+pub struct Durability {
+    /// How an existing record file is treated (the library default replaces it, as
+    /// `File::create` did; the command line refuses it unless `--force`).
+    pub record_mode: OutputMode,
+    /// Files this run reads (the preset): the record must not be one of them.
+    pub inputs: Vec<(std::path::PathBuf, &'static str)>,
+    /// Memory budget for resizing the hidden layer (`None`: the default budget).
+    pub max_memory: Option<u64>,
+    /// Checkpoints beside the record; with a record, one is also written when the run is
+    /// stopped (Quit, a signal) before its end.
+    pub checkpoints: Option<CheckpointPolicy>,
+    /// Continue from a checkpoint instead of starting at step 0; the record (if any) is
+    /// continued, not created.
+    pub resume: Option<Box<Resume>>,
+}
+
+impl Default for Durability {
+    fn default() -> Self {
+        Durability {
+            record_mode: OutputMode::Replace,
+            inputs: Vec::new(),
+            max_memory: None,
+            checkpoints: None,
+            resume: None,
+        }
+    }
 }
 
 /// Controls for runs driven by a program rather than a person (`aescope sweep`). Kept apart
@@ -85,16 +142,63 @@ pub fn spawn_with(
     opts: WorkerOptions,
     control: RunControl,
 ) -> Result<WorkerHandle, RecordError> {
-    let recorder = match &opts.record {
-        Some(path) => Some(Recorder::create(path, &cfg)?),
-        None => None,
+    spawn_durable(cfg, opts, control, Durability::default())
+}
+
+/// [`spawn_with`] with file and memory guards.
+pub fn spawn_durable(
+    cfg: Config,
+    opts: WorkerOptions,
+    control: RunControl,
+    durable: Durability,
+) -> Result<WorkerHandle, RecordError> {
+    let Durability {
+        record_mode,
+        inputs,
+        max_memory,
+        checkpoints,
+        resume,
+    } = durable;
+    let mut resumed = None;
+    let mut initial_risk = None;
+    if let Some(r) = resume {
+        let trainer = Trainer::from_state(r.state).map_err(|e| {
+            RecordError::io(
+                &r.checkpoint,
+                "resume from the checkpoint",
+                std::io::Error::other(e),
+            )
+        })?;
+        initial_risk = r.initial_risk;
+        resumed = Some((trainer, r.checkpoint));
+    }
+    let recorder = match (&opts.record, &resumed) {
+        (Some(path), Some((trainer, ckpt))) => {
+            Some(Recorder::resume(path, trainer.steps_done(), ckpt)?)
+        }
+        (Some(path), None) => {
+            let inputs: Vec<(&std::path::Path, &'static str)> = inputs
+                .iter()
+                .map(|(p, what)| (p.as_path(), *what))
+                .collect();
+            Some(Recorder::create(path, &cfg, record_mode, &inputs)?)
+        }
+        (None, _) => None,
     };
     let (cmd_tx, cmd_rx) = unbounded();
     let (ev_tx, ev_rx) = bounded(EVENT_CAPACITY);
     let join = std::thread::Builder::new()
         .name("aescope-worker".into())
         .spawn(move || {
-            let mut w = Worker::new(&cfg, opts, control, recorder, ev_tx);
+            let trainer = match resumed {
+                Some((t, _)) => t,
+                None => Trainer::new(&cfg),
+            };
+            let mut w = Worker::new(trainer, opts, control, recorder, ev_tx);
+            w.max_memory = max_memory;
+            w.checkpoints = checkpoints;
+            w.initial_risk = initial_risk;
+            w.last_checkpoint_step = Some(w.trainer.steps_done());
             // A bug must not cost the user the run record: close it and report.
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.run(&cmd_rx)));
             if let Err(panic) = outcome {
@@ -111,9 +215,12 @@ pub fn spawn_with(
                 w.finish(FinishReason::Failed);
             }
         })
-        .map_err(|source| RecordError {
-            path: PathBuf::from("<worker thread>"),
-            source,
+        .map_err(|source| {
+            RecordError::io(
+                Path::new("<worker thread>"),
+                "start the training thread",
+                source,
+            )
         })?;
     Ok(WorkerHandle {
         commands: cmd_tx,
@@ -159,21 +266,30 @@ struct Worker {
     snapshot_step: Option<u64>,
     /// The convergence stop, when asked for.
     convergence: Option<ConvergenceTracker>,
+    /// The first finite loss or risk seen: divergence is measured against it.
+    initial_risk: Option<f64>,
+    /// Memory budget for resizes (`None`: the default budget).
+    max_memory: Option<u64>,
+    /// Periodic checkpoints, when asked for.
+    checkpoints: Option<CheckpointPolicy>,
+    /// When and at which step the last checkpoint was written (or the run resumed from).
+    last_checkpoint: Instant,
+    last_checkpoint_step: Option<u64>,
 }
 
 impl Worker {
     fn new(
-        cfg: &Config,
+        mut trainer: Trainer,
         opts: WorkerOptions,
         control: RunControl,
         recorder: Option<Recorder>,
         events: Sender<Event>,
     ) -> Self {
         let now = Instant::now();
-        let mut trainer = Trainer::new(cfg);
         if let Some(par) = control.parallelism {
             trainer.set_parallelism(par);
         }
+        let steps_at_start = trainer.steps_done();
         Worker {
             trainer,
             paused: opts.start_paused,
@@ -184,7 +300,7 @@ impl Worker {
             pending_steps: 0,
             started: now,
             last_metrics: now,
-            steps_at_last_metrics: 0,
+            steps_at_last_metrics: steps_at_start,
             loss_sum: 0.0,
             loss_count: 0,
             grad_norm: f64::NAN,
@@ -194,6 +310,11 @@ impl Worker {
             next_snapshot: now,
             snapshot_step: None,
             convergence: control.until_converged.map(ConvergenceTracker::new),
+            initial_risk: None,
+            max_memory: None,
+            checkpoints: None,
+            last_checkpoint: now,
+            last_checkpoint_step: None,
         }
     }
 
@@ -260,7 +381,13 @@ impl Worker {
     fn train_one(&mut self) -> Flow {
         let population = self.trainer.mode() == TrainMode::Population;
         let mut converged = false;
-        match self.trainer.step() {
+        let outcome = match self.trainer.step() {
+            StepOutcome::Applied { loss, grad_norm } if self.blew_up(loss) => {
+                StepOutcome::Diverged { loss, grad_norm }
+            }
+            other => other,
+        };
+        match outcome {
             StepOutcome::Applied { loss, grad_norm } => {
                 self.loss_sum += loss;
                 self.loss_count += 1;
@@ -270,16 +397,7 @@ impl Worker {
                     converged = c.push(self.trainer.steps_done() - 1, loss);
                 }
             }
-            StepOutcome::Diverged { loss, .. } => {
-                let step = self.trainer.steps_done();
-                self.record(|r| r.event(step, "diverged", &json!({ "loss": loss })));
-                // Headless runs cannot wait for a user to lower the rate.
-                return if self.opts.exit_when_finished {
-                    Flow::Finish(FinishReason::Diverged)
-                } else {
-                    Flow::Pause(PauseReason::Diverged { step, loss })
-                };
-            }
+            StepOutcome::Diverged { loss, .. } => return self.diverge(loss),
         }
         if self.pending_steps > 0 {
             self.pending_steps -= 1;
@@ -288,16 +406,25 @@ impl Worker {
         let budget = self.trainer.config().train.steps;
         let mut reported = false;
         if step.is_multiple_of(self.trainer.config().eval.every) || step == budget {
-            let risk = self.report();
+            let Some(risk) = self.report() else {
+                return self.diverge(f64::NAN);
+            };
             reported = true;
             if !population && let Some(c) = &mut self.convergence {
                 converged = c.push(step, risk);
             }
         }
+        if let Some(p) = &self.checkpoints {
+            let due = p.every_steps.is_some_and(|k| step.is_multiple_of(k))
+                || p.every.is_some_and(|t| self.last_checkpoint.elapsed() >= t);
+            if due && step < budget {
+                self.checkpoint(None);
+            }
+        }
         if converged && step < budget {
-            if !reported {
+            if !reported && self.report().is_none() {
                 // The summary must describe the weights the run stopped at.
-                self.report();
+                return self.diverge(f64::NAN);
             }
             if let Some(rule) = self.convergence.as_ref().map(ConvergenceTracker::rule) {
                 self.record(|r| {
@@ -322,6 +449,40 @@ impl Worker {
         self.pending_steps = 0;
         self.emit(Event::Paused(reason));
         self.send_metrics();
+    }
+
+    /// Whether `risk` (a loss or an evaluated risk) means the run has diverged: not finite,
+    /// or above [`DIVERGENCE_FACTOR`] times the first one seen.
+    fn blew_up(&mut self, risk: f64) -> bool {
+        if !risk.is_finite() {
+            return true;
+        }
+        match self.initial_risk {
+            None => {
+                self.initial_risk = Some(risk.abs().max(f64::MIN_POSITIVE));
+                false
+            }
+            Some(first) => risk > first * DIVERGENCE_FACTOR,
+        }
+    }
+
+    /// A divergence: headless runs end (reason `diverged`), the interface pauses so the user
+    /// can lower the learning rate.
+    fn diverge(&mut self, loss: f64) -> Flow {
+        let step = self.trainer.steps_done();
+        // JSON has no NaN: the record says what kind of number it was.
+        let shown = if loss.is_finite() {
+            json!(loss)
+        } else {
+            json!(loss.to_string())
+        };
+        self.record(|r| r.event(step, "diverged", &json!({ "loss": shown })));
+        // Headless runs cannot wait for a user to lower the rate.
+        if self.opts.exit_when_finished {
+            Flow::Finish(FinishReason::Diverged)
+        } else {
+            Flow::Pause(PauseReason::Diverged { step, loss })
+        }
     }
 
     fn apply(&mut self, cmd: Command) {
@@ -366,6 +527,7 @@ impl Worker {
             Command::Reset { seed } => {
                 let seed = seed.unwrap_or_else(|| self.trainer.config().seed.wrapping_add(1));
                 self.trainer.reset(seed);
+                self.initial_risk = None;
                 self.finished = false;
                 self.started = Instant::now();
                 self.steps_at_last_metrics = 0;
@@ -393,16 +555,7 @@ impl Worker {
                 };
                 self.emit(ev);
             }
-            Command::Save(path) => {
-                let t = &self.trainer;
-                let saved =
-                    crate::record::save_checkpoint(&path, t.config(), t.steps_done(), t.model());
-                let ev = match saved {
-                    Ok(()) => Event::Saved(path),
-                    Err(e) => Event::Error(e.to_string()),
-                };
-                self.emit(ev);
-            }
+            Command::Save(path) => self.checkpoint(Some(&path)),
             Command::Quit => {}
         }
         self.send_metrics();
@@ -410,6 +563,12 @@ impl Worker {
 
     fn resize(&mut self, n: usize) {
         let step = self.trainer.steps_done();
+        if let Err(e) = crate::memory::check(self.trainer.config(), n, 1, self.max_memory) {
+            self.emit(Event::Error(format!(
+                "cannot resize the hidden layer to n = {n}: {e}"
+            )));
+            return;
+        }
         if !self.trainer.set_n(n) {
             self.emit(Event::Error(format!(
                 "cannot resize the hidden layer to n = {n} (allowed: 1..=65536)"
@@ -488,10 +647,14 @@ impl Worker {
         });
     }
 
-    /// Evaluate, record and send a report; returns the evaluated risk.
-    fn report(&mut self) -> f64 {
+    /// Evaluate, record and send a report; returns the evaluated risk, or None (nothing
+    /// recorded) when the risk says the run has diverged.
+    fn report(&mut self) -> Option<f64> {
         let eval = self.trainer.evaluate();
         let risk = eval.risk;
+        if self.blew_up(risk) || !eval.val_risk.is_finite() {
+            return None;
+        }
         let limit = self.trainer.limit().value;
         let t = &self.trainer;
         let features = snapshot::Diagnostics::of(t.model()).features(t.model().n(), t.model().d());
@@ -516,7 +679,7 @@ impl Worker {
         self.last_eval = Some(eval);
         self.record(|r| r.report(&report));
         self.emit(Event::Report(report));
-        risk
+        Some(risk)
     }
 
     fn summary(&mut self, reason: FinishReason) -> Summary {
@@ -552,8 +715,59 @@ impl Worker {
         }
     }
 
+    /// Write a checkpoint: beside the record when there is one, else at `hint` (the name the
+    /// interface proposes). Names are never reused; the oldest beyond `keep` are removed.
+    fn checkpoint(&mut self, hint: Option<&Path>) {
+        // Absolute, so that `--resume` finds the record from any directory.
+        let record = self
+            .recorder
+            .as_ref()
+            .map(|r| std::path::absolute(r.path()).unwrap_or_else(|_| r.path().to_path_buf()));
+        let Some(base) = record.clone().or_else(|| hint.map(Path::to_path_buf)) else {
+            return;
+        };
+        let step = self.trainer.steps_done();
+        let state = self.trainer.state();
+        self.last_checkpoint = Instant::now();
+        self.last_checkpoint_step = Some(step);
+        let saved = crate::train::checkpoint::save(
+            &base,
+            &state,
+            self.initial_risk,
+            record.as_deref(),
+            self.checkpoints.as_ref(),
+        );
+        match saved {
+            Ok(path) => {
+                let shown = path.clone();
+                self.record(|r| {
+                    r.event(step, "checkpoint", &json!({ "path": shown }))?;
+                    r.flush()
+                });
+                if let Some(keep) = self.checkpoints.as_ref().map(|p| p.keep)
+                    && keep > 0
+                {
+                    crate::train::checkpoint::prune(&base, keep);
+                }
+                self.emit(Event::Saved(path));
+            }
+            Err(e) => self.emit(Event::Error(e.to_string())),
+        }
+    }
+
     fn finish(&mut self, reason: FinishReason) {
         self.finished = true;
+        let step = self.trainer.steps_done();
+        let wanted = match reason {
+            // Stopped early: the next start resumes from here.
+            FinishReason::Interrupted => self.recorder.is_some(),
+            FinishReason::Completed => self.checkpoints.as_ref().is_some_and(|p| p.at_finish),
+            // The weights of a diverged or failed run are not worth continuing from.
+            FinishReason::Diverged | FinishReason::Failed => false,
+        };
+        if wanted && self.last_checkpoint_step != Some(step) {
+            self.checkpoint(None);
+        }
         let summary = self.summary(reason);
         self.record(|r| r.summary(&summary));
         self.send_metrics();
@@ -567,9 +781,13 @@ impl Worker {
         if self.finished {
             self.record(Recorder::flush);
         } else {
-            if self.trainer.steps_done() > 0 {
-                // Evaluate the weights as they are now, so the summary is current.
-                self.last_eval = Some(self.trainer.evaluate());
+            // The last evaluation is reused when there is one: an exact evaluation at large d
+            // takes minutes, and a signal must end the run promptly.
+            if self.trainer.steps_done() > 0 && self.last_eval.is_none() {
+                let eval = self.trainer.evaluate();
+                if eval.risk.is_finite() {
+                    self.last_eval = Some(eval);
+                }
             }
             self.finish(FinishReason::Interrupted);
         }

@@ -234,7 +234,7 @@ pub const KEYS: KeyTable<Action, Mode> = KeyTable(&[
     ),
     row(
         "w",
-        "save a checkpoint (aescope-…ckpt.json)",
+        "save a checkpoint (beside the record)",
         &[c('w', Action::Save)],
         Hint::Fits("w", "save"),
     ),

@@ -15,7 +15,7 @@ use state::{AppState, Effect};
 use crate::config::Config;
 use crate::protocol::{Command, Event, Summary};
 use crate::record::RecordError;
-use crate::train::{WorkerHandle, WorkerOptions, spawn};
+use crate::train::{Durability, RunControl, WorkerHandle, WorkerOptions, spawn_durable};
 use crate::ui::terminal::{self, Session, Term};
 use crate::ui::widgets::theme::{ColorMode, Theme};
 use crate::ui::widgets::{features, heatmap};
@@ -48,6 +48,8 @@ pub struct UiOptions {
     pub record: Option<PathBuf>,
     /// Leave as soon as the run finishes (for measurements and scripts).
     pub exit_when_done: bool,
+    /// Record and memory guards, checkpoints, and the checkpoint to resume from.
+    pub durable: Durability,
 }
 
 /// Why the interface ended.
@@ -103,13 +105,15 @@ pub fn run(cfg: Config, opts: &UiOptions) -> Result<Outcome, UiError> {
         opts.dot_marker,
     );
     let mut app = AppState::new(&cfg, opts.record.clone());
-    let worker = spawn(
+    let worker = spawn_durable(
         cfg,
         WorkerOptions {
             record: opts.record.clone(),
             exit_when_finished: false,
             start_paused: false,
         },
+        RunControl::default(),
+        opts.durable.clone(),
     )?;
     // SIGHUP (terminal closed), SIGTERM and SIGINT: the worker closes its record even if the
     // UI thread is stuck on a dead terminal, and the UI loop ends.

@@ -498,7 +498,8 @@ impl AppState {
             Action::LrDown => send(Command::ScaleLr(1.0 / LR_FACTOR)),
             Action::Reset => send(Command::Reset { seed: None }),
             Action::Save => {
-                let path = PathBuf::from(format!("{}.ckpt.json", self.run.file_stem(now)));
+                // A hint: with a record the worker names it after the record instead.
+                let path = PathBuf::from(self.run.file_stem(now));
                 self.status = Some(Status::info(format!("saving {}…", path.display())));
                 send(Command::Save(path))
             }
