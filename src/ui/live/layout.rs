@@ -10,7 +10,7 @@
 //! key hints
 //! ```
 
-use super::keys::{HELP_NOTE, KEYS, Mode};
+use super::keys::{HELP_NOTE, KEYS};
 use super::state::{AppState, Overlay};
 use crate::ui::widgets::features::FeatureGrid;
 use crate::ui::widgets::header::Header;
@@ -149,7 +149,7 @@ pub fn render(app: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
         }
     }
     HintLine {
-        hints: KEYS.hints(Mode::Panels),
+        hints: KEYS.hints(app.panel_mode()),
         theme,
     }
     .render(a.footer, buf);
