@@ -244,7 +244,7 @@ pub const KEYS: KeyTable<Action, Mode> = KeyTable(&[
         Hint::Fits("c", "cursor"),
     ),
     row(
-        "← / →, shift+←/→, esc",
+        "←/→ shift+←/→",
         "cursor shown: move it, a page; esc hides it",
         &[
             at(Key::plain(KeyCode::Left), Action::CursorLeft, CURSOR),
