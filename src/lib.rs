@@ -9,6 +9,7 @@
 //! The engine never imports the front ends; `tests/module_graph.rs` checks the layering.
 
 pub mod cli;
+pub mod colormap;
 pub mod config;
 pub mod data;
 pub mod human;

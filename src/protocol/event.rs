@@ -3,6 +3,7 @@
 
 use super::choices::{DecoderMode, OptKind, RiskKind};
 use super::command::MatrixView;
+use super::features::FeatureImages;
 use crate::model::Activation;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -202,6 +203,8 @@ pub enum Event {
     /// Export finished: the files written.
     Exported(Vec<PathBuf>),
     Snapshot(Box<Snapshot>),
+    /// Learned features as images (while asked for with `WantFeatures`).
+    Features(Box<FeatureImages>),
     /// A command could not be carried out (bad path, n out of range); training goes on.
     Error(String),
     /// The run ended (budget, quit, or headless divergence); the record is complete.

@@ -35,6 +35,8 @@ pub enum Action {
     CycleDecoder,
     /// tab: the heatmap's matrix.
     CycleView,
+    /// f: learned features as images (encoder, decoder) / matrices.
+    CycleFeatures,
     /// m: block max-abs / mean.
     ToggleMaxAbs,
     /// l: log-scale risk axis.
@@ -228,6 +230,12 @@ pub const KEYS: KeyTable<Action, Mode> = KeyTable(&[
         Hint::Fits("tab", "view"),
     ),
     row(
+        "f",
+        "features as images: encoder B, decoder A, off",
+        &[c('f', Action::CycleFeatures)],
+        Hint::Fits("f", "features"),
+    ),
+    row(
         "m",
         "heatmap blocks: mean / max-abs",
         &[c('m', Action::ToggleMaxAbs)],
@@ -289,7 +297,7 @@ pub const KEYS: KeyTable<Action, Mode> = KeyTable(&[
     ),
     row(
         "e",
-        "export matrices (npy, csv) and series (csv)",
+        "export matrices (npy, csv), feature PNGs, series",
         &[c('e', Action::Export)],
         Hint::Fits("e", "export"),
     ),
