@@ -18,8 +18,8 @@ use crate::data::SourceKind;
 use crate::human;
 use crate::model::Activation;
 use crate::protocol::{
-    Command, DecoderMode, Event, FinishReason, Metrics, OptKind, PauseReason, Snapshot,
-    SnapshotRequest,
+    Command, DecoderMode, Event, FeatureImages, FeatureKind, FeatureRequest, FinishReason, Metrics,
+    OptKind, PauseReason, Snapshot, SnapshotRequest,
 };
 use crate::theory::bounds;
 use crate::ui::event_log::{EventKind, EventLog};
@@ -183,6 +183,10 @@ pub struct Requests {
     snapshots: Option<SnapshotRequest>,
     /// The largest matrix side the heatmap panel can draw, in pixels (set from the layout).
     heatmap_side: usize,
+    /// The feature request last sent.
+    features: Option<FeatureRequest>,
+    /// How many feature tiles the panel draws (set from the layout).
+    feature_tiles: usize,
     /// How writing the UI's series for the last export went, until the worker's matrices
     /// are written too.
     series_export: Option<Result<PathBuf, String>>,
@@ -220,6 +224,24 @@ impl Requests {
         }
         self.snapshots = Some(want);
         Some(Command::WantSnapshots(Some(want)))
+    }
+
+    /// The feature request `view` needs at the current panel size, if it differs from the
+    /// last one sent (None → stop them when the view closes).
+    fn sync_features(&mut self, view: &ViewSettings) -> Option<Command> {
+        let want = match view.features {
+            Some(kind) if self.feature_tiles > 0 => Some(FeatureRequest {
+                kind,
+                max_tiles: self.feature_tiles,
+            }),
+            Some(_) => return None,
+            None => None,
+        };
+        if self.features == want {
+            return None;
+        }
+        self.features = want;
+        Some(Command::WantFeatures(want))
     }
 
     /// The command of a key that changes the run relative to its current settings (rate,
@@ -306,6 +328,8 @@ pub struct AppState {
     requests: Requests,
     /// The latest matrices and spectrum.
     pub snapshot: Option<Box<Snapshot>>,
+    /// The latest feature images.
+    pub features: Option<Box<FeatureImages>>,
     /// Help or quit confirmation over the panels.
     pub overlay: Overlay,
     /// The last message (saved, exported, an error).
@@ -323,9 +347,15 @@ impl AppState {
         AppState {
             run: RunInfo::new(cfg, record),
             series: Histories::new(bounds::limit(cfg.model.activation, cfg.model.rate).label),
-            view: ViewSettings::new(cfg.eval.ema),
+            view: {
+                let mut view = ViewSettings::new(cfg.eval.ema);
+                // A data set opens on its learned features.
+                view.features = (cfg.data.kind == SourceKind::File).then_some(FeatureKind::Encoder);
+                view
+            },
             requests: Requests::default(),
             snapshot: None,
+            features: None,
             overlay: Overlay::None,
             status: None,
             log: EventLog::default(),
@@ -363,6 +393,12 @@ impl AppState {
         self.requests.sync_snapshots(&self.view)
     }
 
+    /// The feature panel draws this many tiles now: the request to send, if it changed.
+    pub fn set_feature_tiles(&mut self, tiles: usize) -> Option<Command> {
+        self.requests.feature_tiles = tiles;
+        self.requests.sync_features(&self.view)
+    }
+
     /// Apply one event from the worker.
     pub fn on_event(&mut self, ev: Event) {
         self.dirty = true;
@@ -380,7 +416,11 @@ impl AppState {
             Event::Paused(reason @ PauseReason::Diverged { step, loss }) => {
                 self.run.diverged = Some((step, loss));
                 // What to do first: a narrow border cuts the end (the header says where).
-                let text = format!("lower the learning rate (-) and resume (space): {reason}");
+                let text = if self.run.watching {
+                    reason.to_string()
+                } else {
+                    format!("lower the learning rate (-) and resume (space): {reason}")
+                };
                 self.log
                     .push(step, EventKind::Divergence, text.clone(), true);
                 self.status = Some(Status::error(text));
@@ -403,6 +443,7 @@ impl AppState {
             }
             Event::Exported(files) => self.on_exported(&files),
             Event::Snapshot(s) => self.snapshot = Some(s),
+            Event::Features(f) => self.features = Some(f),
             Event::Error(e) => {
                 self.requests.forget();
                 self.say(Status::error(e));
@@ -414,8 +455,13 @@ impl AppState {
                     FinishReason::Diverged => "diverged",
                     FinishReason::Failed => "internal error",
                 };
+                let next = if self.run.watching {
+                    "q quits"
+                } else {
+                    "r resets, q quits"
+                };
                 self.say(Status::info(format!(
-                    "run finished ({reason}): risk {}, gap {} — r resets, q quits",
+                    "run finished ({reason}): risk {}, gap {} — {next}",
                     human::fixed(s.risk, 4),
                     human::signed(s.gap, 4)
                 )));
@@ -641,6 +687,12 @@ impl AppState {
         if let Some(effects) = self.overlay.on_action(a, self.run.record.is_some()) {
             return effects;
         }
+        if self.run.watching && a.steers() {
+            self.say(Status::error(
+                "read-only: a watched run is steered where it runs".to_string(),
+            ));
+            return Vec::new();
+        }
         if let Some(effects) = self.requests.relative(a, self.run.metrics.as_ref()) {
             return effects;
         }
@@ -679,6 +731,14 @@ impl AppState {
                 self.view.cycle_matrix();
                 self.requests
                     .sync_snapshots(&self.view)
+                    .map(Effect::Send)
+                    .into_iter()
+                    .collect()
+            }
+            Action::CycleFeatures => {
+                self.view.cycle_features();
+                self.requests
+                    .sync_features(&self.view)
                     .map(Effect::Send)
                     .into_iter()
                     .collect()

@@ -4,6 +4,7 @@
 
 pub mod cursor;
 pub mod event_log;
+pub mod features;
 pub mod header;
 pub mod heatmap;
 pub mod help;
