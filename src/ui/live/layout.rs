@@ -16,7 +16,7 @@ use crate::ui::widgets::event_log::LogOverlay;
 use crate::ui::widgets::features::FeatureGrid;
 use crate::ui::widgets::header::Header;
 use crate::ui::widgets::heatmap::Heatmap;
-use crate::ui::widgets::help::{ConfirmQuit, HelpOverlay, HintLine};
+use crate::ui::widgets::help::{ConfirmQuit, HelpOverlay, HintLine, RecordFailed};
 use crate::ui::widgets::risk_chart::RiskChart;
 use crate::ui::widgets::spectrum::Spectrum;
 use crate::ui::widgets::theme::Theme;
@@ -176,6 +176,11 @@ pub fn render(app: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
         Overlay::Log { back } => LogOverlay {
             log: &app.log,
             back,
+            theme,
+        }
+        .render(area, buf),
+        Overlay::KeepTraining => RecordFailed {
+            message: app.run.record_error.as_deref().unwrap_or_default(),
             theme,
         }
         .render(area, buf),

@@ -66,6 +66,9 @@ pub enum Overlay {
     ConfirmQuit,
     /// The event log, scrolled back this many lines from the newest.
     Log { back: u16 },
+    /// The record could not be written and the worker paused: "keep training without a
+    /// record? y/n".
+    KeepTraining,
 }
 
 impl Overlay {
@@ -74,7 +77,7 @@ impl Overlay {
         match self {
             Overlay::None => Mode::Panels,
             Overlay::Help { .. } => Mode::Help,
-            Overlay::ConfirmQuit => Mode::Confirm,
+            Overlay::ConfirmQuit | Overlay::KeepTraining => Mode::Confirm,
             Overlay::Log { .. } => Mode::Log,
         }
     }
@@ -108,6 +111,14 @@ impl Overlay {
                 *self = Overlay::Log { back };
                 Some(Vec::new())
             }
+            Overlay::KeepTraining => Some(match a {
+                Action::Yes => {
+                    *self = Overlay::None;
+                    vec![Effect::Send(Command::Resume)]
+                }
+                Action::No | Action::Interrupt => vec![Effect::Quit],
+                _ => Vec::new(),
+            }),
             Overlay::Help { scroll } => {
                 let scroll = match a {
                     Action::ScrollUp => scroll.saturating_sub(1),
@@ -437,6 +448,11 @@ impl AppState {
                     "training resumed",
                     false,
                 );
+            }
+            Event::Paused(PauseReason::RecordFailed { message }) => {
+                self.say(Status::error(message.clone()));
+                self.run.record_error = Some(message);
+                self.overlay = Overlay::KeepTraining;
             }
             Event::Saved(p) => {
                 self.say(Status::info(format!("checkpoint saved to {}", p.display())));
