@@ -95,6 +95,10 @@ impl Header<'_> {
         if m.samples > 0 || m.step == 0 {
             status.push(vec![label("samples "), value(human::si(m.samples))]);
         }
+        // Finite data sets: passes over the training split.
+        if let Some(e) = run.report.as_ref().and_then(|r| r.epochs) {
+            status.push(vec![label("epoch "), value(format!("{e:.1}"))]);
+        }
         // A finished worker keeps counting its idle time; the run took the summary's wall
         // time.
         let elapsed = run.finished.as_ref().map_or(m.elapsed_s, |s| s.wall_s);
@@ -120,6 +124,12 @@ impl Header<'_> {
                 ]);
             }
             None => numbers.push(vec![label("risk –")]),
+        }
+        if let Some(t) = run.report.as_ref().and_then(|r| r.train_risk) {
+            numbers.push(vec![
+                label("train "),
+                Span::styled(human::fixed(t, 4), bold.fg(theme.train)),
+            ]);
         }
         numbers.push(vec![
             label(&format!("{} ", m.limit_label)),

@@ -185,6 +185,9 @@ impl RiskChart<'_> {
                     format!("• {risk} "),
                     Style::default().fg(theme.risk),
                 ));
+                if self.series.train.last().is_some() {
+                    spans.push(Span::styled("━ train ", Style::default().fg(theme.train)));
+                }
             }
             Line::from(spans)
         };
@@ -403,6 +406,11 @@ impl RiskChart<'_> {
             x_hi,
         ));
         let best = transform(&in_range(&series.best.points(view), x_lo, x_hi));
+        let train = transform(&in_range(
+            &series.train.points(HistoryView::Full),
+            x_lo,
+            x_hi,
+        ));
 
         let mut refs: Vec<RefLine> = Vec::new();
         let mut add = |line: &StepLine, label: &str, color: Color, glyph: char, anchor: bool| {
@@ -440,16 +448,21 @@ impl RiskChart<'_> {
             REF_GLYPH,
             false,
         );
-        if let Some(b) = series.best.last() {
-            refs.push(RefLine {
-                text: format!("R*(B) {}", human::risk(b.y)),
-                at: ty(b.y),
-                color: theme.best,
-                points: Vec::new(),
-                glyph: None,
-                bold: false,
-                anchor: false,
-            });
+        for (s, name, color) in [
+            (&series.best, "R*(B)", theme.best),
+            (&series.train, "train", theme.train),
+        ] {
+            if let Some(b) = s.last() {
+                refs.push(RefLine {
+                    text: format!("{name} {}", human::risk(b.y)),
+                    at: ty(b.y),
+                    color,
+                    points: Vec::new(),
+                    glyph: None,
+                    bold: false,
+                    anchor: false,
+                });
+            }
         }
         let line = |points, color| Curve {
             points,
@@ -459,6 +472,7 @@ impl RiskChart<'_> {
         };
         let lines = vec![
             line(best, theme.best),
+            line(train, theme.train),
             line(loss, theme.loss),
             Curve {
                 points: risk,
