@@ -91,6 +91,32 @@ struct RefLine {
     anchor: bool,
 }
 
+/// Labels (no line of their own) at the last value of the curves that carry one: R*(B) and
+/// the training-subset risk.
+fn curve_labels(
+    series: &Histories,
+    theme: &Theme,
+    ty: impl Fn(f64) -> Option<f64>,
+) -> Vec<RefLine> {
+    [
+        (&series.best, "R*(B)", theme.best),
+        (&series.train, "train", theme.train),
+    ]
+    .into_iter()
+    .filter_map(|(s, name, color)| {
+        s.last().map(|b| RefLine {
+            text: format!("{name} {}", human::risk(b.y)),
+            at: ty(b.y),
+            color,
+            points: Vec::new(),
+            glyph: None,
+            bold: false,
+            anchor: false,
+        })
+    })
+    .collect()
+}
+
 /// A measured series: drawn by the chart, under the reference lines.
 struct Curve {
     points: Vec<(f64, f64)>,
@@ -448,22 +474,7 @@ impl RiskChart<'_> {
             REF_GLYPH,
             false,
         );
-        for (s, name, color) in [
-            (&series.best, "R*(B)", theme.best),
-            (&series.train, "train", theme.train),
-        ] {
-            if let Some(b) = s.last() {
-                refs.push(RefLine {
-                    text: format!("{name} {}", human::risk(b.y)),
-                    at: ty(b.y),
-                    color,
-                    points: Vec::new(),
-                    glyph: None,
-                    bold: false,
-                    anchor: false,
-                });
-            }
-        }
+        refs.extend(curve_labels(series, theme, ty));
         let line = |points, color| Curve {
             points,
             color,
