@@ -23,6 +23,7 @@ pub mod sweep;
 pub mod theory;
 pub mod train;
 pub mod ui;
+pub mod watch;
 
 /// Checkpoints live with training (they hold its state); reachable as `aescope::checkpoint`.
 pub use train::checkpoint;

@@ -122,6 +122,19 @@ pub struct WorkerHandle {
 }
 
 impl WorkerHandle {
+    /// A handle on another thread that speaks the same protocol (a replay of a record).
+    pub fn from_parts(
+        commands: Sender<Command>,
+        events: Receiver<Event>,
+        join: JoinHandle<()>,
+    ) -> WorkerHandle {
+        WorkerHandle {
+            commands,
+            events,
+            join: Some(join),
+        }
+    }
+
     /// Wait for the thread to end (after `Quit`, or a finished headless run).
     pub fn join(mut self) {
         if let Some(j) = self.join.take() {
@@ -190,15 +203,16 @@ pub fn spawn_durable(
     let join = std::thread::Builder::new()
         .name("aescope-worker".into())
         .spawn(move || {
-            let trainer = match resumed {
-                Some((t, _)) => t,
-                None => Trainer::new(&cfg),
+            let (trainer, from) = match resumed {
+                Some((t, from)) => (t, Some(from)),
+                None => (Trainer::new(&cfg), None),
             };
             let mut w = Worker::new(trainer, opts, control, recorder, ev_tx);
             w.max_memory = max_memory;
             w.checkpoints = checkpoints;
             w.initial_risk = initial_risk;
             w.last_checkpoint_step = Some(w.trainer.steps_done());
+            w.last_checkpoint_path = from;
             // A bug must not cost the user the run record: close it and report.
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.run(&cmd_rx)));
             if let Err(panic) = outcome {
@@ -275,6 +289,8 @@ struct Worker {
     /// When and at which step the last checkpoint was written (or the run resumed from).
     last_checkpoint: Instant,
     last_checkpoint_step: Option<u64>,
+    /// The newest checkpoint written (named in the summary).
+    last_checkpoint_path: Option<PathBuf>,
 }
 
 impl Worker {
@@ -315,6 +331,7 @@ impl Worker {
             checkpoints: None,
             last_checkpoint: now,
             last_checkpoint_step: None,
+            last_checkpoint_path: None,
         }
     }
 
@@ -712,6 +729,7 @@ impl Worker {
                 0.0
             },
             record: self.recorder.as_ref().map(|r| r.path().to_path_buf()),
+            checkpoint: self.last_checkpoint_path.clone(),
         }
     }
 
@@ -739,6 +757,7 @@ impl Worker {
         );
         match saved {
             Ok(path) => {
+                self.last_checkpoint_path = Some(path.clone());
                 let shown = path.clone();
                 self.record(|r| {
                     r.event(step, "checkpoint", &json!({ "path": shown }))?;
@@ -849,6 +868,13 @@ impl Worker {
         {
             self.recorder = None;
             self.emit(Event::Error(e.to_string()));
+            // Someone is watching: training on without a record is their choice. (Headless
+            // runs go on, and their exit code says the record is incomplete.)
+            if !self.opts.exit_when_finished && !self.finished {
+                self.pause_for(PauseReason::RecordFailed {
+                    message: e.to_string(),
+                });
+            }
         }
     }
 }

@@ -83,6 +83,28 @@ pub enum Action {
     ScrollDown,
 }
 
+impl Action {
+    /// Whether the key changes the run (so does nothing when watching a record).
+    pub fn steers(self) -> bool {
+        matches!(
+            self,
+            Action::TogglePause
+                | Action::Step
+                | Action::RateDown
+                | Action::RateUp
+                | Action::LadderDown
+                | Action::LadderUp
+                | Action::LrUp
+                | Action::LrDown
+                | Action::CycleActivation
+                | Action::CycleOptimizer
+                | Action::CycleDecoder
+                | Action::Reset
+                | Action::Save
+        )
+    }
+}
+
 /// What is on screen, as far as keys are concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {

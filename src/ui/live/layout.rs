@@ -10,12 +10,12 @@
 //! key hints
 //! ```
 
-use super::keys::{HELP_NOTE, KEYS};
+use super::keys::{Action, HELP_NOTE, KEYS};
 use super::state::{AppState, Overlay};
 use crate::ui::widgets::features::FeatureGrid;
 use crate::ui::widgets::header::Header;
 use crate::ui::widgets::heatmap::Heatmap;
-use crate::ui::widgets::help::{ConfirmQuit, HelpOverlay, HintLine};
+use crate::ui::widgets::help::{ConfirmQuit, HelpOverlay, HintLine, RecordFailed};
 use crate::ui::widgets::risk_chart::RiskChart;
 use crate::ui::widgets::spectrum::Spectrum;
 use crate::ui::widgets::theme::Theme;
@@ -149,7 +149,11 @@ pub fn render(app: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
         }
     }
     HintLine {
-        hints: KEYS.hints(app.panel_mode()),
+        hints: if app.run.watching {
+            KEYS.hints_where(app.panel_mode(), |a| !a.steers())
+        } else {
+            KEYS.hints(app.panel_mode())
+        },
         theme,
     }
     .render(a.footer, buf);
@@ -160,9 +164,18 @@ pub fn render(app: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
             scroll,
             note: Some(HELP_NOTE),
             theme,
+            unavailable: app
+                .run
+                .watching
+                .then_some(Action::steers as fn(Action) -> bool),
         }
         .render(area, buf),
         Overlay::ConfirmQuit => ConfirmQuit { theme }.render(area, buf),
+        Overlay::KeepTraining => RecordFailed {
+            message: app.run.record_error.as_deref().unwrap_or_default(),
+            theme,
+        }
+        .render(area, buf),
     }
 }
 

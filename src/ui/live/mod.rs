@@ -13,7 +13,7 @@ pub mod state;
 use state::{AppState, Effect};
 
 use crate::config::Config;
-use crate::protocol::{Command, Event, Summary};
+use crate::protocol::{Command, Event, FinishReason, Summary};
 use crate::record::RecordError;
 use crate::train::{Durability, RunControl, WorkerHandle, WorkerOptions, spawn_durable};
 use crate::ui::terminal::{self, Session, Term};
@@ -74,6 +74,27 @@ pub struct Outcome {
     pub ending: Ending,
     /// The worker's last summary, if it sent one.
     pub summary: Option<Summary>,
+    /// The run was left paused on a divergence the user did not recover from.
+    pub diverged: bool,
+    /// Why the run record could not be written, if it failed.
+    pub record_error: Option<String>,
+}
+
+impl Outcome {
+    /// The process's exit code after the user quit: 3 after an unrecovered divergence, 1 when
+    /// the record is incomplete, else 0.
+    pub fn exit_code(&self) -> i32 {
+        let diverged = self.diverged
+            || self
+                .summary
+                .as_ref()
+                .is_some_and(|s| s.reason == FinishReason::Diverged);
+        match (diverged, &self.record_error) {
+            (true, _) => 3,
+            (false, Some(_)) => 1,
+            (false, None) => 0,
+        }
+    }
 }
 
 /// What can keep the interface from running.
@@ -104,11 +125,7 @@ pub fn run(cfg: Config, opts: &UiOptions) -> Result<Outcome, UiError> {
     if !io::stdout().is_terminal() {
         return Err(UiError::NotATerminal);
     }
-    let theme = Theme::new(
-        opts.colors.unwrap_or_else(ColorMode::detect),
-        opts.dot_marker,
-    );
-    let mut app = AppState::new(&cfg, opts.record.clone());
+    let app = AppState::new(&cfg, opts.record.clone());
     let worker = spawn_durable(
         cfg,
         WorkerOptions {
@@ -119,6 +136,32 @@ pub fn run(cfg: Config, opts: &UiOptions) -> Result<Outcome, UiError> {
         RunControl::default(),
         opts.durable.clone(),
     )?;
+    drive(app, worker, opts)
+}
+
+/// Show the run of `cfg` whose record is `record`, as `feed` (a thread speaking the worker's
+/// protocol, see [`crate::watch`]) replays it: the same panels, read-only.
+pub fn watch(
+    cfg: &Config,
+    record: PathBuf,
+    feed: WorkerHandle,
+    opts: &UiOptions,
+) -> Result<Outcome, UiError> {
+    if !io::stdout().is_terminal() {
+        return Err(UiError::NotATerminal);
+    }
+    let mut app = AppState::new(cfg, Some(record));
+    app.run.watching = true;
+    drive(app, feed, opts)
+}
+
+/// The interface over `worker` until the user quits or a signal arrives, then the worker
+/// stopped and waited for.
+fn drive(mut app: AppState, worker: WorkerHandle, opts: &UiOptions) -> Result<Outcome, UiError> {
+    let theme = Theme::new(
+        opts.colors.unwrap_or_else(ColorMode::detect),
+        opts.dot_marker,
+    );
     // SIGHUP (terminal closed), SIGTERM and SIGINT: the worker closes its record even if the
     // UI thread is stuck on a dead terminal, and the UI loop ends.
     let (sig_tx, sig_rx) = bounded::<()>(1);
@@ -140,6 +183,8 @@ pub fn run(cfg: Config, opts: &UiOptions) -> Result<Outcome, UiError> {
     };
     Ok(Outcome {
         ending,
+        diverged: app.run.diverged.is_some(),
+        record_error: app.run.record_error.take(),
         summary: app.run.finished,
     })
 }

@@ -63,6 +63,9 @@ pub enum Overlay {
     Help { scroll: u16 },
     /// "quit without saving a record? y/n".
     ConfirmQuit,
+    /// The record could not be written and the worker paused: "keep training without a
+    /// record? y/n".
+    KeepTraining,
 }
 
 impl Overlay {
@@ -71,7 +74,7 @@ impl Overlay {
         match self {
             Overlay::None => Mode::Panels,
             Overlay::Help { .. } => Mode::Help,
-            Overlay::ConfirmQuit => Mode::Confirm,
+            Overlay::ConfirmQuit | Overlay::KeepTraining => Mode::Confirm,
         }
     }
 
@@ -86,6 +89,14 @@ impl Overlay {
                     *self = Overlay::None;
                     Vec::new()
                 }
+                _ => Vec::new(),
+            }),
+            Overlay::KeepTraining => Some(match a {
+                Action::Yes => {
+                    *self = Overlay::None;
+                    vec![Effect::Send(Command::Resume)]
+                }
+                Action::No | Action::Interrupt => vec![Effect::Quit],
                 _ => Vec::new(),
             }),
             Overlay::Help { scroll } => {
@@ -392,9 +403,16 @@ impl AppState {
             }
             Event::Paused(reason @ PauseReason::Diverged { step, loss }) => {
                 self.run.diverged = Some((step, loss));
-                self.status = Some(Status::error(format!(
-                    "{reason}: lower the learning rate (-) and resume (space)"
-                )));
+                self.status = Some(Status::error(if self.run.watching {
+                    reason.to_string()
+                } else {
+                    format!("{reason}: lower the learning rate (-) and resume (space)")
+                }));
+            }
+            Event::Paused(PauseReason::RecordFailed { message }) => {
+                self.status = Some(Status::error(message.clone()));
+                self.run.record_error = Some(message);
+                self.overlay = Overlay::KeepTraining;
             }
             Event::Paused(PauseReason::User) => {}
             Event::Resumed => self.run.diverged = None,
@@ -415,8 +433,13 @@ impl AppState {
                     FinishReason::Diverged => "diverged",
                     FinishReason::Failed => "internal error",
                 };
+                let next = if self.run.watching {
+                    "q quits"
+                } else {
+                    "r resets, q quits"
+                };
                 self.status = Some(Status::info(format!(
-                    "run finished ({reason}): risk {}, gap {} — r resets, q quits",
+                    "run finished ({reason}): risk {}, gap {} — {next}",
                     human::fixed(s.risk, 4),
                     human::signed(s.gap, 4)
                 )));
@@ -551,6 +574,12 @@ impl AppState {
         self.dirty = true;
         if let Some(effects) = self.overlay.on_action(a, self.run.record.is_some()) {
             return effects;
+        }
+        if self.run.watching && a.steers() {
+            self.status = Some(Status::error(
+                "read-only: a watched run is steered where it runs".to_string(),
+            ));
+            return Vec::new();
         }
         if let Some(effects) = self.requests.relative(a, self.run.metrics.as_ref()) {
             return effects;
