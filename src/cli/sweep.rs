@@ -438,7 +438,7 @@ fn announce(plan: &SweepPlan, planned: usize, kept: usize, jobs: usize, records:
     let stop = if b.sweep.until_converged {
         format!(
             "until converged (relative change < {} over {} steps, cap {} steps)",
-            b.sweep.tol, b.sweep.window, b.train.steps
+            b.sweep.convergence.tol, b.sweep.convergence.window, b.train.steps
         )
     } else {
         format!("{} steps each", b.train.steps)
