@@ -190,3 +190,35 @@ fn synthetic_runs_open_on_the_matrices_and_requests_stay_bounded() {
     let few = images(FeatureKind::Encoder, grey(8, 8), vec![vec![0.0; 64]; 3]);
     assert_eq!(max_tiles(panel, Some(&few)), 3);
 }
+
+/// A data-file run: the training-subset risk is drawn beside the validation risk (a line of
+/// its own colour, labelled), and the header counts epochs.
+#[test]
+fn train_risk_beside_validation_risk_and_epochs_in_the_header() {
+    let cfg = Config::load("digits-sign", &[]).unwrap_or_else(|e| panic!("{e}"));
+    let mut app = AppState::new(&cfg, Some("run.jsonl".into()));
+    for (i, step) in [100u64, 200, 300, 400].into_iter().enumerate() {
+        app.on_event(metrics_with(step, |m| {
+            m.d = 64;
+            m.n = 32;
+            m.limit = 0.2910;
+            m.risk = Some(0.5);
+        }));
+        let mut r = report(step, 0.5 - 0.02 * i as f64);
+        r.train_risk = Some(0.45 - 0.05 * i as f64);
+        r.epochs = Some(step as f64 * 64.0 / 1617.0);
+        app.on_event(Event::Report(r));
+    }
+    let theme = theme(ColorMode::TrueColor);
+    let buf = draw(&app, &theme, 120, 40);
+    let screen = text(&buf);
+    assert!(screen.contains("epoch 15.8"), "{screen}");
+    assert!(screen.contains("train 0.3000"), "{screen}");
+    assert!(screen.contains("━ train"), "legend: {screen}");
+    // The train line is drawn in its colour inside the chart.
+    let light_blue = (0..buf.area.height)
+        .flat_map(|y| (0..70).map(move |x| (x, y)))
+        .filter(|&p| buf[p].fg == Color::LightBlue && buf[p].symbol() != " ")
+        .count();
+    assert!(light_blue > 10, "{light_blue} train cells\n{screen}");
+}

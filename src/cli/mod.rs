@@ -296,9 +296,14 @@ fn presets(preset: Option<String>, set: &[String]) -> Result<i32> {
             out!("{}", cfg.to_toml());
         }
         None => {
+            let width = BUILTIN_PRESETS
+                .iter()
+                .map(|(n, _)| n.len())
+                .max()
+                .unwrap_or(0);
             for (name, text) in BUILTIN_PRESETS {
                 let cfg = Config::from_toml(text, name, &[])?;
-                outln!("{name:<16} {}", cfg.description);
+                outln!("{name:<width$}  {}", cfg.description);
             }
         }
     }

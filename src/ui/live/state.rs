@@ -419,6 +419,9 @@ impl AppState {
                 if r.risk.is_finite() {
                     self.series.risk.push(Point::single(r.step as f64, r.risk));
                 }
+                if let Some(t) = r.train_risk.filter(|t| t.is_finite()) {
+                    self.series.train.push(Point::single(r.step as f64, t));
+                }
                 self.run.report = Some(r);
             }
             Event::RateChanged { step, r, limit, .. } => {

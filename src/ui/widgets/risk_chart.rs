@@ -95,6 +95,32 @@ struct RefLine {
     anchor: bool,
 }
 
+/// Labels (no line of their own) at the last value of the curves that carry one: R*(B) and
+/// the training-subset risk.
+fn curve_labels(
+    series: &Histories,
+    theme: &Theme,
+    ty: impl Fn(f64) -> Option<f64>,
+) -> Vec<RefLine> {
+    [
+        (&series.best, "R*(B)", theme.best),
+        (&series.train, "train", theme.train),
+    ]
+    .into_iter()
+    .filter_map(|(s, name, color)| {
+        s.last().map(|b| RefLine {
+            text: format!("{name} {}", human::risk(b.y)),
+            at: ty(b.y),
+            color,
+            points: Vec::new(),
+            glyph: None,
+            bold: false,
+            anchor: false,
+        })
+    })
+    .collect()
+}
+
 /// A measured series: drawn by the chart, under the reference lines.
 struct Curve {
     points: Vec<(f64, f64)>,
@@ -193,6 +219,9 @@ impl RiskChart<'_> {
                     format!("• {risk} "),
                     Style::default().fg(theme.risk),
                 ));
+                if self.series.train.last().is_some() {
+                    spans.push(Span::styled("━ train ", Style::default().fg(theme.train)));
+                }
             }
             Line::from(spans)
         };
@@ -414,6 +443,11 @@ impl RiskChart<'_> {
             x_hi,
         ));
         let best = transform(&in_range(&series.best.points(view), x_lo, x_hi));
+        let train = transform(&in_range(
+            &series.train.points(HistoryView::Full),
+            x_lo,
+            x_hi,
+        ));
 
         let mut refs: Vec<RefLine> = Vec::new();
         let mut add = |line: &StepLine, label: &str, color: Color, glyph: char, anchor: bool| {
@@ -451,17 +485,7 @@ impl RiskChart<'_> {
             REF_GLYPH,
             false,
         );
-        if let Some(b) = series.best.last() {
-            refs.push(RefLine {
-                text: format!("R*(B) {}", human::risk(b.y)),
-                at: ty(b.y),
-                color: theme.best,
-                points: Vec::new(),
-                glyph: None,
-                bold: false,
-                anchor: false,
-            });
-        }
+        refs.extend(curve_labels(series, theme, ty));
         let line = |points, color| Curve {
             points,
             color,
@@ -470,6 +494,7 @@ impl RiskChart<'_> {
         };
         let lines = vec![
             line(best, theme.best),
+            line(train, theme.train),
             line(loss, theme.loss),
             Curve {
                 points: risk,

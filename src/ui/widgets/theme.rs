@@ -56,6 +56,9 @@ pub struct Theme {
     pub shannon: Color,
     /// R*(B).
     pub best: Color,
+    /// Risk on the training subset (data files; never drawn with PCA, which is for
+    /// isotropic sources only).
+    pub train: Color,
     /// Eigenvalue histogram.
     pub histogram: Color,
     /// Marchenko–Pastur law.
@@ -95,6 +98,7 @@ impl Theme {
             pca: Color::LightBlue,
             shannon: Color::LightMagenta,
             best: Color::Cyan,
+            train: Color::LightBlue,
             histogram: Color::LightCyan,
             mp: Color::Magenta,
             target: Color::Yellow,
