@@ -24,13 +24,15 @@ fn limit_file_size() {
     }
 }
 
-fn start(record: std::path::PathBuf, interactive: bool) -> WorkerHandle {
+/// A run of `steps` steps (the interface's run is long enough that the record's first flush,
+/// a second in, fails while it trains).
+fn start(record: std::path::PathBuf, interactive: bool, steps: u64) -> WorkerHandle {
     let cfg = Config::load(
         "sign-r0.5",
         &[
             "data.d=32".into(),
             "eval.every=20".into(),
-            "train.steps=4000".into(),
+            format!("train.steps={steps}"),
         ],
     )
     .unwrap_or_else(|e| panic!("{e}"));
@@ -60,7 +62,7 @@ fn a_failed_record_pauses_an_interface_run_and_not_a_headless_one() {
 
     // Interactive: paused with the file and the OS error, until the user goes on.
     let rec = dir.path().join("tui.jsonl");
-    let w = start(rec.clone(), true);
+    let w = start(rec.clone(), true, 100_000_000);
     let Event::Paused(PauseReason::RecordFailed { message }) = wait_for(&w, "the pause", |e| {
         matches!(e, Event::Paused(PauseReason::RecordFailed { .. }))
     }) else {
@@ -100,7 +102,7 @@ fn a_failed_record_pauses_an_interface_run_and_not_a_headless_one() {
     );
 
     // Headless: the error is reported and the run completes.
-    let w = start(dir.path().join("headless.jsonl"), false);
+    let w = start(dir.path().join("headless.jsonl"), false, 4000);
     let mut saw_error = false;
     let summary = loop {
         match w.events.recv_timeout(Duration::from_secs(30)) {
