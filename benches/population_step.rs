@@ -1,6 +1,11 @@
 //! Timings of the population-GD hot path: `cargo bench --bench population_step`.
 //! Plain `main` with `Instant`; every figure is the median of several repetitions.
+//!
+//! The first table states the FLOPs of one exact-risk gradient step (its matrix products), the
+//! rate of those products inside the step and alone, and the machine's f64 GEMM rate measured
+//! on the spot (a plain d×d×d product through the same faer kernels), at 1 and 2 threads.
 
+use aescope::linalg::{self, Parallelism as Par};
 use aescope::model::Activation;
 use aescope::theory::diagnostics::{normalized_gram, symmetric_eigenvalues};
 use aescope::theory::gaussian::{
@@ -37,6 +42,116 @@ fn row(what: &str, size: &str, ms: f64) {
     println!("{what:<52} {size:>16} {ms:>10.1} ms");
 }
 
+/// FLOPs of the products of one step at Σ = I: `BBᵀ` and `AᵀA` (symmetric, computed as half
+/// products: n²d each), `Q P` and `A K` (2n²d each).
+fn step_flops(n: usize, d: usize) -> f64 {
+    6.0 * (n * n) as f64 * d as f64
+}
+
+/// The step's products alone, on the step's shapes and layouts (see `theory::gaussian::grad`).
+fn products(a: &Array2<f64>, b: &Array2<f64>, s: &mut [Array2<f64>; 5], par: Par) {
+    let [q, w, k, ga, gb] = s;
+    let inv_d = 1.0 / b.ncols() as f64;
+    linalg::gemm_symmetric(q.view_mut(), b.view(), b.t(), 1.0, par);
+    linalg::gemm_symmetric(w.view_mut(), a.t(), a.view(), inv_d, par);
+    linalg::gemm(
+        gb.view_mut(),
+        faer::Accum::Add,
+        q.view(),
+        b.view(),
+        1.0,
+        par,
+    );
+    linalg::gemm(
+        ga.view_mut(),
+        faer::Accum::Replace,
+        a.view(),
+        k.view(),
+        inv_d,
+        par,
+    );
+}
+
+/// Step time, products alone and a plain f64 GEMM, each as GFLOP/s, n = d = 1000, sign, Σ = I.
+fn rates_against_gemm(rng: &mut Xoshiro256PlusPlus, reps: usize) {
+    let (n, d) = (1000, 1000);
+    let b = gaussian(rng, n, d, 1.0 / (d as f64).sqrt());
+    let a = gaussian(rng, d, n, 1.0 / (d as f64).sqrt());
+    let x = gaussian(rng, d, d, 1.0);
+    let y = gaussian(rng, d, d, 1.0);
+    let mut z = Array2::zeros((d, d));
+    let cov = Covariance::Identity(d);
+    let flops = step_flops(n, d);
+    println!("population step, sign, Σ = I, n = {n}, d = {d}: {flops:.3e} FLOPs in its products");
+    println!(
+        "{:<8} {:>9} {:>10} {:>13} {:>13} {:>11} {:>11}",
+        "threads",
+        "step ms",
+        "step GF/s",
+        "products GF/s",
+        "f64 GEMM GF/s",
+        "step/GEMM",
+        "prod/GEMM"
+    );
+    for (threads, par) in [(1, Par::Sequential), (2, Par::Threads(2))] {
+        let mut ws = PopulationWorkspace::with_parallelism(n, d, par);
+        let mut ga = Array2::zeros((d, n));
+        let mut gb = Array2::zeros((n, d));
+        let mut bufs = [
+            Array2::zeros((n, n)),
+            Array2::zeros((n, n)),
+            Array2::from_elem((n, n), 0.1),
+            Array2::zeros((d, n)),
+            Array2::zeros((n, d)),
+        ];
+        // Interleaved: the three timings see the same load.
+        let (mut step, mut prod, mut gemm) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..3 {
+            step.push(median_ms(reps, || {
+                black_box(
+                    ws.risk_and_grad_into(
+                        Activation::Sign,
+                        a.view(),
+                        b.view(),
+                        &cov,
+                        ga.view_mut(),
+                        gb.view_mut(),
+                    )
+                    .ok(),
+                );
+            }));
+            prod.push(median_ms(reps, || products(&a, &b, &mut bufs, par)));
+            gemm.push(median_ms(reps, || {
+                linalg::gemm(
+                    z.view_mut(),
+                    faer::Accum::Replace,
+                    x.view(),
+                    y.view(),
+                    1.0,
+                    par,
+                );
+                black_box(&z);
+            }));
+        }
+        let [step, prod, gemm] = [step, prod, gemm].map(|mut v| {
+            v.sort_by(f64::total_cmp);
+            v[1]
+        });
+        let rate = |flops: f64, ms: f64| flops / ms / 1e6;
+        let (sg, pg, gg) = (
+            rate(flops, step),
+            rate(flops, prod),
+            rate(2.0 * (d * d * d) as f64, gemm),
+        );
+        println!(
+            "{threads:<8} {step:>9.1} {sg:>10.1} {pg:>13.1} {gg:>13.1} {:>10.0}% {:>10.0}%",
+            100.0 * sg / gg,
+            100.0 * pg / gg
+        );
+    }
+    println!();
+}
+
 #[allow(
     clippy::too_many_lines,
     reason = "a benchmark script: one table, top to bottom"
@@ -44,6 +159,7 @@ fn row(what: &str, size: &str, ms: f64) {
 fn main() {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
     let reps = 7;
+    rates_against_gemm(&mut rng, reps);
     println!("{:<52} {:>16} {:>13}", "operation", "size", "median");
     for (n, d) in [(1000, 1000), (500, 1000)] {
         let size = format!("n={n} d={d}");

@@ -1,129 +1,96 @@
-//! Steps per second of the sample-mode training step (fresh N(0, I) batch, forward, backward,
-//! update), on the configurations of shared/bench/README.md. Compare with
-//! `python3 shared/bench/torch_ref.py --d D --r R --batch B --act sign --threads T`.
+//! Steps per second of the real sample-mode training step (fresh N(0, I) batch on the sampler
+//! thread, forward, backward, SGD update; sign with the straight-through estimator) on the
+//! configurations of issue 12 and `shared/bench/README.md`, at 1 and 2 GEMM threads, next to the
+//! same five products timed alone (in the step's layout and with plain contiguous operands).
+//! Compare with `python3 shared/bench/torch_ref.py --d D --r R --batch B --act sign --threads T`
+//! and `numpy_ref.py` (same flags); `scripts/side-by-side` interleaves the three.
 //!
-//! Run: `cargo bench --bench train_step` (add `-- --quick` for fewer repetitions).
+//! Run: `cargo bench --bench train_step` (`-- --quick` for shorter stretches, `-- --config
+//! 784,2,256 --threads 2` for one row; `AESCOPE_SIMD=avx2` measures the AVX2 kernel on an
+//! AVX-512 machine). The columns up to steps/s are the ones `shared/bench/side_by_side.sh`
+//! parses.
 
 use aescope::config::Config;
-use aescope::linalg::Parallelism;
+use aescope::linalg::Simd;
 use aescope::train::Trainer;
-use std::time::Instant;
+use aescope::train::speed;
 
-/// One f32 product of the step's size through faer (what the step uses) and through ndarray's
-/// matrixmultiply, single thread: the ratio justifies the choice of GEMM.
-fn gemm_comparison(quick: bool) {
-    use aescope::linalg::gemm;
-    use ndarray::Array2;
-    println!(
-        "{:>16} {:>12} {:>12} {:>8}",
-        "m×k×n (f32)", "faer GF/s", "ndarray GF/s", "ratio"
-    );
-    for (m, k, n) in [
-        (64usize, 256usize, 128usize),
-        (256, 784, 392),
-        (512, 2048, 2048),
-    ] {
-        let a = Array2::from_shape_fn((m, k), |(i, j)| ((i * 7 + j * 3) % 11) as f32 - 5.0);
-        let b = Array2::from_shape_fn((k, n), |(i, j)| ((i * 5 + j * 2) % 13) as f32 - 6.0);
-        let mut c = Array2::<f32>::zeros((m, n));
-        let flops = 2.0 * (m * k * n) as f64;
-        let reps = ((if quick { 2e9 } else { 1e10 }) / flops).ceil() as usize;
-        let time = |f: &mut dyn FnMut()| {
-            let mut best = f64::INFINITY;
-            for _ in 0..3 {
-                let t0 = Instant::now();
-                for _ in 0..reps {
-                    f();
-                }
-                best = best.min(t0.elapsed().as_secs_f64());
-            }
-            flops * reps as f64 / best / 1e9
-        };
-        let faer = time(&mut || {
-            gemm(
-                c.view_mut(),
-                faer::Accum::Replace,
-                a.view(),
-                b.view(),
-                1.0,
-                Parallelism::Sequential,
-            );
-        });
-        let nd = time(&mut || ndarray::linalg::general_mat_mul(1.0, &a, &b, 0.0, &mut c));
-        println!(
-            "{:>16} {faer:>12.1} {nd:>12.1} {:>7.2}×",
-            format!("{m}×{k}×{n}"),
-            faer / nd
-        );
-    }
-    println!();
+/// The value after `flag` on the command line, if any.
+fn arg_after(flag: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    let i = args.iter().position(|a| a == flag)?;
+    args.get(i + 1).cloned()
 }
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
-    gemm_comparison(quick);
+    let only_config = arg_after("--config");
+    let only_threads = arg_after("--threads");
+    let (rounds, secs) = if quick { (1, 0.3) } else { (3, 1.0) };
+    println!(
+        "# {} kernel; medians of {rounds} interleaved rounds of {secs} s; the sampler draws \
+         batches on a thread of its own; FLOPs per step = 10·batch·n·d (five products)",
+        Simd::detect().name()
+    );
+    println!(
+        "{:>6} {:>5} {:>6} {:>8} {:>10} {:>11} {:>10} {:>9} {:>9} {:>10} {:>7}",
+        "d",
+        "r",
+        "batch",
+        "threads",
+        "steps/s",
+        "samples/s",
+        "FLOP/step",
+        "step GF/s",
+        "prod GF/s",
+        "plain GF/s",
+        "ratio"
+    );
     let configs = [
         (256usize, 0.5f64, 64usize),
         (784, 0.5, 256),
         (784, 2.0, 256),
         (2048, 1.0, 512),
     ];
-    println!(
-        "{:>6} {:>5} {:>6} {:>8} {:>12} {:>12} {:>10} {:>10}",
-        "d", "r", "batch", "threads", "steps/s", "GEMM GF/s", "ms/step", "sampling"
-    );
-    for ((d, r, batch), par) in configs
-        .into_iter()
-        .flat_map(|c| [(c, Parallelism::Sequential), (c, Parallelism::Auto)])
-    {
-        let overrides = vec![
-            format!("data.d={d}"),
-            format!("model.rate={r}"),
-            format!("train.batch={batch}"),
-            "train.optimizer=sgd".to_string(),
-            "train.lr=0.05".to_string(),
-            "train.lr_final=0.05".to_string(),
-            "eval.val_size=16".to_string(),
-        ];
-        // A missing preset fails the bench instead of measuring nothing.
-        let cfg = Config::load("sign-r0.5", &overrides).unwrap_or_else(|e| panic!("{e}"));
-        let mut t = Trainer::new(&cfg);
-        t.set_parallelism(par);
-        let threads = if par == Parallelism::Sequential { 1 } else { 2 };
-        let n = cfg.n();
-        for _ in 0..5 {
-            t.step();
+    for (d, r, batch) in configs {
+        if only_config
+            .as_ref()
+            .is_some_and(|c| *c != format!("{d},{r},{batch}"))
+        {
+            continue;
         }
-        // Enough steps for ~1 s per repetition.
-        let t0 = Instant::now();
-        t.step();
-        let per = t0.elapsed().as_secs_f64().max(1e-6);
-        let steps = ((if quick { 0.3 } else { 1.0 }) / per).ceil() as usize;
-        let reps = if quick { 3 } else { 5 };
-        let mut rates: Vec<f64> = (0..reps)
-            .map(|_| {
-                let t0 = Instant::now();
-                for _ in 0..steps {
-                    t.step();
-                }
-                steps as f64 / t0.elapsed().as_secs_f64()
-            })
-            .collect();
-        rates.sort_by(f64::total_cmp);
-        let med = rates[rates.len() / 2];
-        let gflops = 10.0 * (batch * n * d) as f64 * med / 1e9;
-        // The share of the step spent drawing the batch (ziggurat normals).
-        let mut source = aescope::data::DataSource::new(&cfg.data, 3);
-        let mut x = ndarray::Array2::<f32>::zeros((batch, d));
-        let t0 = Instant::now();
-        for _ in 0..steps {
-            source.fill(x.view_mut());
+        for threads in [1usize, 2] {
+            if only_threads
+                .as_ref()
+                .is_some_and(|t| *t != threads.to_string())
+            {
+                continue;
+            }
+            let overrides = vec![
+                format!("data.d={d}"),
+                format!("model.rate={r}"),
+                format!("train.batch={batch}"),
+                format!("train.threads={threads}"),
+                "train.optimizer=sgd".to_string(),
+                "train.lr=0.05".to_string(),
+                "train.lr_final=0.05".to_string(),
+                "eval.val_size=16".to_string(),
+            ];
+            // A missing preset or key fails the bench instead of measuring something else.
+            let cfg = Config::load("sign-r0.5", &overrides).unwrap_or_else(|e| panic!("{e}"));
+            let mut trainer = Trainer::new(&cfg);
+            let t = speed::measure(&mut trainer, rounds, secs);
+            println!(
+                "{d:>6} {r:>5} {batch:>6} {threads:>8} {:>10.1} {:>11.0} {:>10.3e} {:>9.1} {:>9.1} \
+                 {:>10.1} {:>7.2}",
+                t.steps_per_s,
+                t.samples_per_s(),
+                t.shape.flops(),
+                t.step_gflops,
+                t.gemm_gflops,
+                t.plain_gflops,
+                t.ratio()
+            );
         }
-        let rng_share = t0.elapsed().as_secs_f64() / steps as f64 * med;
-        println!(
-            "{d:>6} {r:>5} {batch:>6} {threads:>8} {med:>12.1} {gflops:>12.1} {:>10.3} {:>9.1}%",
-            1e3 / med,
-            100.0 * rng_share
-        );
     }
 }

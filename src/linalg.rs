@@ -149,7 +149,7 @@ pub fn gemm<T: ComplexField<Unit = T> + Copy>(
 
 /// `dst = alpha · lhs · rhs` for a product known to be symmetric (e.g. `B Σ Bᵀ`, `AᵀA`): only the
 /// lower triangle is computed (half the flops), then mirrored.
-pub(crate) fn gemm_symmetric(
+pub fn gemm_symmetric(
     mut dst: ArrayViewMut2<'_, f64>,
     lhs: ArrayView2<'_, f64>,
     rhs: ArrayView2<'_, f64>,

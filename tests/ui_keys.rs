@@ -82,7 +82,7 @@ fn assert_hints_from_table<A: Copy, M: Copy + PartialEq + Debug>(table: KeyTable
 fn live_keys_are_dispatched_named_and_hinted_from_one_table() {
     assert_dispatched(KEYS);
     assert_named(&KEYS);
-    for mode in [Mode::Panels, Mode::Help, Mode::Confirm] {
+    for mode in [Mode::Panels, Mode::Cursor, Mode::Help, Mode::Confirm] {
         assert_hints_from_table(KEYS, mode);
     }
     // Keys outside the table, and modal keys outside their mode, do nothing.

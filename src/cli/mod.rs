@@ -89,6 +89,10 @@ pub struct RunArgs {
     /// Draw chart lines with dots instead of Braille (for fonts without Braille).
     #[arg(long)]
     pub dot_marker: bool,
+    /// Do not capture the mouse (keeps the terminal's own text selection; the chart cursor
+    /// is then on `c` and ←/→ only).
+    #[arg(long)]
+    pub no_mouse: bool,
     /// Replace an existing --record file (without it an existing file is refused).
     #[arg(long)]
     pub force: bool,

@@ -39,6 +39,7 @@ pub(super) fn run(cfg: Config, args: &RunArgs, durable: Durability) -> Result<i3
         dot_marker: args.dot_marker,
         record: args.record.clone(),
         exit_when_done: args.exit_when_done,
+        no_mouse: args.no_mouse,
         durable,
     };
     let outcome = crate::ui::run(cfg, &opts)?;

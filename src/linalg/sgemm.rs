@@ -18,6 +18,7 @@ use std::sync::OnceLock;
 /// Depth of one packed block (k direction). Part of the result's rounding: never tune it per
 /// machine or thread count.
 const KC: usize = 256;
+
 /// Rows of the lhs packed at once (a multiple of [`MR`]); the packed block stays in L2.
 const MC: usize = 192;
 /// Columns of the rhs packed at once (a multiple of every `nr`).
@@ -296,7 +297,7 @@ impl Problem {
                     for ic in rows.clone().step_by(MC) {
                         let mc = MC.min(rows.end - ic);
                         // SAFETY: likewise for lhs and ap (MC·KC floats).
-                        unsafe { pack_a(self.a, ic, pc, mc, kc, ap) };
+                        unsafe { pack_a(self.simd, self.a, ic, pc, mc, kc, ap) };
                         let tile = Tile {
                             kc,
                             c: self.c,
@@ -315,14 +316,24 @@ impl Problem {
 /// Pack lhs rows `i0..i0+mc`, depth `p0..p0+kc` into panels of [`MR`] rows: panel `q` holds
 /// element `(q·MR + i, p)` at `q·MR·kc + p·MR + i`, zero-padded past `mc`.
 ///
+/// `simd` picks the register-transposing path for row-major blocks (x86-64 only).
+///
 /// # Safety
 /// The block must lie inside the lhs; `out` must hold `ceil(mc/MR)·MR·kc` floats.
-unsafe fn pack_a(a: Mat, i0: usize, p0: usize, mc: usize, kc: usize, out: *mut f32) {
+#[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
+unsafe fn pack_a(simd: Simd, a: Mat, i0: usize, p0: usize, mc: usize, kc: usize, out: *mut f32) {
     for (q, ir) in (0..mc).step_by(MR).enumerate() {
         let h = MR.min(mc - ir);
         // SAFETY: every index below is inside the block or the panel, by the caller's contract.
         unsafe {
             let dst = out.add(q * MR * kc);
+            #[cfg(target_arch = "x86_64")]
+            if a.cs == 1 && a.rs != 1 && h == MR && simd != Simd::Portable {
+                // A row-major lhs (the step's X, H, E): register transposes of 6×8 blocks
+                // instead of one strided store per element.
+                x86::pack_rows_avx(a.at(i0 + ir, p0), a.rs, kc, dst);
+                continue;
+            }
             if a.rs == 1 && h == MR {
                 for p in 0..kc {
                     std::ptr::copy_nonoverlapping(a.at(i0 + ir, p0 + p), dst.add(p * MR), MR);
@@ -365,8 +376,12 @@ unsafe fn pack_b(simd: Simd, b: Mat, p0: usize, j0: usize, kc: usize, nc: usize,
                 continue;
             }
             if b.cs == 1 && w == nr {
-                for p in 0..kc {
-                    std::ptr::copy_nonoverlapping(b.at(p0 + p, j0 + jr), dst.add(p * nr), nr);
+                // Fixed-size copies: a length known at compile time is a few vector moves, a
+                // run-time one a call to memmove per row.
+                match nr {
+                    32 => copy_rows::<32>(b, p0, j0 + jr, kc, dst),
+                    16 => copy_rows::<16>(b, p0, j0 + jr, kc, dst),
+                    _ => copy_rows::<8>(b, p0, j0 + jr, kc, dst),
                 }
             } else {
                 for j in 0..nr {
@@ -382,6 +397,21 @@ unsafe fn pack_b(simd: Simd, b: Mat, p0: usize, j0: usize, kc: usize, nc: usize,
                     }
                 }
             }
+        }
+    }
+}
+
+/// Copy `kc` rows of `N` contiguous floats, row `p` from `b(p0 + p, j0..)`, to `dst[p·N..]`.
+///
+/// # Safety
+/// As [`pack_b`], for one panel of `N` columns.
+#[inline(always)]
+unsafe fn copy_rows<const N: usize>(b: Mat, p0: usize, j0: usize, kc: usize, dst: *mut f32) {
+    for p in 0..kc {
+        // SAFETY: by the caller's contract; the row holds N floats.
+        unsafe {
+            let row = b.at(p0 + p, j0).cast::<[f32; N]>().read_unaligned();
+            dst.add(p * N).cast::<[f32; N]>().write_unaligned(row);
         }
     }
 }
@@ -509,6 +539,7 @@ mod x86 {
         _mm512_fmadd_ps, _mm512_load_ps, _mm512_loadu_ps, _mm512_mul_ps, _mm512_set1_ps,
         _mm512_setzero_ps, _mm512_storeu_ps,
     };
+    use std::arch::x86_64::{_mm256_maskstore_ps, _mm256_setr_epi32};
 
     /// Pack `nr` (a multiple of 8) columns of depth `kc`, column `j` starting at `src + j·cs`
     /// and contiguous, into `dst[p·nr + j]`.
@@ -530,32 +561,7 @@ mod x86 {
                 let col = |r: usize| src.offset((g + r).cast_signed() * cs);
                 for p in (0..full).step_by(8) {
                     let r: [__m256; 8] = std::array::from_fn(|r| _mm256_loadu_ps(col(r).add(p)));
-                    let t0 = _mm256_unpacklo_ps(r[0], r[1]);
-                    let t1 = _mm256_unpackhi_ps(r[0], r[1]);
-                    let t2 = _mm256_unpacklo_ps(r[2], r[3]);
-                    let t3 = _mm256_unpackhi_ps(r[2], r[3]);
-                    let t4 = _mm256_unpacklo_ps(r[4], r[5]);
-                    let t5 = _mm256_unpackhi_ps(r[4], r[5]);
-                    let t6 = _mm256_unpacklo_ps(r[6], r[7]);
-                    let t7 = _mm256_unpackhi_ps(r[6], r[7]);
-                    let s0 = _mm256_shuffle_ps::<0x44>(t0, t2);
-                    let s1 = _mm256_shuffle_ps::<0xEE>(t0, t2);
-                    let s2 = _mm256_shuffle_ps::<0x44>(t1, t3);
-                    let s3 = _mm256_shuffle_ps::<0xEE>(t1, t3);
-                    let s4 = _mm256_shuffle_ps::<0x44>(t4, t6);
-                    let s5 = _mm256_shuffle_ps::<0xEE>(t4, t6);
-                    let s6 = _mm256_shuffle_ps::<0x44>(t5, t7);
-                    let s7 = _mm256_shuffle_ps::<0xEE>(t5, t7);
-                    let out = [
-                        _mm256_permute2f128_ps::<0x20>(s0, s4),
-                        _mm256_permute2f128_ps::<0x20>(s1, s5),
-                        _mm256_permute2f128_ps::<0x20>(s2, s6),
-                        _mm256_permute2f128_ps::<0x20>(s3, s7),
-                        _mm256_permute2f128_ps::<0x31>(s0, s4),
-                        _mm256_permute2f128_ps::<0x31>(s1, s5),
-                        _mm256_permute2f128_ps::<0x31>(s2, s6),
-                        _mm256_permute2f128_ps::<0x31>(s3, s7),
-                    ];
+                    let out = transpose8(r);
                     for (q, v) in out.iter().enumerate() {
                         _mm256_storeu_ps(dst.add((p + q) * nr + g), *v);
                     }
@@ -567,6 +573,72 @@ mod x86 {
                 }
             }
         }
+    }
+
+    /// Pack [`MR`] rows of depth `kc`, row `i` starting at `src + i·rs` and contiguous, into
+    /// `dst[p·MR + i]`.
+    ///
+    /// # Safety
+    /// AVX must be present; `src`/`dst` must address those elements.
+    #[target_feature(enable = "avx")]
+    pub(super) unsafe fn pack_rows_avx(src: *const f32, rs: isize, kc: usize, dst: *mut f32) {
+        // SAFETY: every load is inside row i < MR at depth < kc; every store writes MR floats
+        // at dst + p·MR for p < kc.
+        unsafe {
+            let row = |i: usize| src.offset(i.cast_signed() * rs);
+            let full = kc - kc % 8;
+            // Lanes 0..MR of each output vector are the MR rows at one depth.
+            let mask = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
+            for p in (0..full).step_by(8) {
+                let r: [__m256; 8] = std::array::from_fn(|i| {
+                    if i < MR {
+                        _mm256_loadu_ps(row(i).add(p))
+                    } else {
+                        _mm256_setzero_ps()
+                    }
+                });
+                for (q, v) in transpose8(r).iter().enumerate() {
+                    _mm256_maskstore_ps(dst.add((p + q) * MR), mask, *v);
+                }
+            }
+            for p in full..kc {
+                for i in 0..MR {
+                    *dst.add(p * MR + i) = *row(i).add(p);
+                }
+            }
+        }
+    }
+
+    /// The transpose of an 8×8 block held as 8 rows.
+    #[target_feature(enable = "avx")]
+    #[inline]
+    fn transpose8(r: [__m256; 8]) -> [__m256; 8] {
+        let t0 = _mm256_unpacklo_ps(r[0], r[1]);
+        let t1 = _mm256_unpackhi_ps(r[0], r[1]);
+        let t2 = _mm256_unpacklo_ps(r[2], r[3]);
+        let t3 = _mm256_unpackhi_ps(r[2], r[3]);
+        let t4 = _mm256_unpacklo_ps(r[4], r[5]);
+        let t5 = _mm256_unpackhi_ps(r[4], r[5]);
+        let t6 = _mm256_unpacklo_ps(r[6], r[7]);
+        let t7 = _mm256_unpackhi_ps(r[6], r[7]);
+        let s0 = _mm256_shuffle_ps::<0x44>(t0, t2);
+        let s1 = _mm256_shuffle_ps::<0xEE>(t0, t2);
+        let s2 = _mm256_shuffle_ps::<0x44>(t1, t3);
+        let s3 = _mm256_shuffle_ps::<0xEE>(t1, t3);
+        let s4 = _mm256_shuffle_ps::<0x44>(t4, t6);
+        let s5 = _mm256_shuffle_ps::<0xEE>(t4, t6);
+        let s6 = _mm256_shuffle_ps::<0x44>(t5, t7);
+        let s7 = _mm256_shuffle_ps::<0xEE>(t5, t7);
+        [
+            _mm256_permute2f128_ps::<0x20>(s0, s4),
+            _mm256_permute2f128_ps::<0x20>(s1, s5),
+            _mm256_permute2f128_ps::<0x20>(s2, s6),
+            _mm256_permute2f128_ps::<0x20>(s3, s7),
+            _mm256_permute2f128_ps::<0x31>(s0, s4),
+            _mm256_permute2f128_ps::<0x31>(s1, s5),
+            _mm256_permute2f128_ps::<0x31>(s2, s6),
+            _mm256_permute2f128_ps::<0x31>(s3, s7),
+        ]
     }
 
     /// # Safety

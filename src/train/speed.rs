@@ -23,10 +23,21 @@ impl StepShape {
     }
 }
 
-/// The step's five products alone: the same shapes, transposes and accumulation as
-/// [`crate::model::Autoencoder::loss_and_grad`], on buffers of their own.
+/// How [`StepProducts`] lays out its operands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// As the step runs them: the same transposes and accumulation as
+    /// [`crate::model::Autoencoder::loss_and_grad`] (row-major buffers, some read transposed).
+    Step,
+    /// Every operand contiguous and row-major, nothing transposed, nothing accumulated: the
+    /// plain `m×k · k×n` products a GEMM probe (`shared/bench/gemm_probe.py`) times.
+    Plain,
+}
+
+/// The step's five products alone, on buffers of their own, in a given [`Layout`].
 pub struct StepProducts {
     shape: StepShape,
+    layout: Layout,
     x: Array2<f32>,
     b: Array2<f32>,
     a: Array2<f32>,
@@ -34,17 +45,32 @@ pub struct StepProducts {
     e: Array2<f32>,
     ga: Array2<f32>,
     gb: Array2<f32>,
+    /// Plain layout only: the operands the step reads transposed, stored transposed (`Eᵀ`, `Hᵀ`).
+    et: Array2<f32>,
+    ht: Array2<f32>,
 }
 
 impl StepProducts {
     pub fn new(shape: StepShape) -> Self {
+        Self::with_layout(shape, Layout::Step)
+    }
+
+    pub fn with_layout(shape: StepShape, layout: Layout) -> Self {
         let StepShape { batch, n, d } = shape;
         // Any finite values do: the timing of a product does not depend on them.
         let fill = |r: usize, c: usize| {
             Array2::from_shape_fn((r, c), |(i, j)| ((i * 7 + j * 3) % 17) as f32 / 17.0 - 0.5)
         };
+        let plain = |r: usize, c: usize| {
+            if layout == Layout::Plain {
+                fill(r, c)
+            } else {
+                Array2::zeros((0, 0))
+            }
+        };
         StepProducts {
             shape,
+            layout,
             x: fill(batch, d),
             b: fill(n, d),
             a: fill(d, n),
@@ -52,17 +78,46 @@ impl StepProducts {
             e: fill(batch, d),
             ga: Array2::zeros((d, n)),
             gb: Array2::zeros((n, d)),
+            et: plain(d, batch),
+            ht: plain(n, batch),
         }
     }
 
     /// Run the five products once.
     pub fn run(&mut self, threads: usize) {
         let s = &mut *self;
-        sgemm(s.h.view_mut(), false, s.x.view(), s.b.t(), 1.0, threads);
-        sgemm(s.e.view_mut(), true, s.h.view(), s.a.t(), 1e-3, threads);
-        sgemm(s.ga.view_mut(), false, s.e.t(), s.h.view(), 1e-3, threads);
-        sgemm(s.h.view_mut(), false, s.e.view(), s.a.view(), 1e-3, threads);
-        sgemm(s.gb.view_mut(), false, s.h.t(), s.x.view(), 1e-3, threads);
+        match s.layout {
+            Layout::Step => {
+                sgemm(s.h.view_mut(), false, s.x.view(), s.b.t(), 1.0, threads);
+                sgemm(s.e.view_mut(), true, s.h.view(), s.a.t(), 1e-3, threads);
+                sgemm(s.ga.view_mut(), false, s.e.t(), s.h.view(), 1e-3, threads);
+                sgemm(s.h.view_mut(), false, s.e.view(), s.a.view(), 1e-3, threads);
+                sgemm(s.gb.view_mut(), false, s.h.t(), s.x.view(), 1e-3, threads);
+            }
+            Layout::Plain => {
+                // (batch×d)(d×n), (batch×n)(n×d), (d×batch)(batch×n), (batch×d)(d×n),
+                // (n×batch)(batch×d): the step's shapes, operands already in place.
+                sgemm(s.h.view_mut(), false, s.x.view(), s.a.view(), 1.0, threads);
+                sgemm(s.e.view_mut(), false, s.h.view(), s.b.view(), 1e-3, threads);
+                sgemm(
+                    s.ga.view_mut(),
+                    false,
+                    s.et.view(),
+                    s.h.view(),
+                    1e-3,
+                    threads,
+                );
+                sgemm(s.h.view_mut(), false, s.e.view(), s.a.view(), 1e-3, threads);
+                sgemm(
+                    s.gb.view_mut(),
+                    false,
+                    s.ht.view(),
+                    s.x.view(),
+                    1e-3,
+                    threads,
+                );
+            }
+        }
     }
 
     pub fn shape(&self) -> StepShape {
@@ -79,8 +134,11 @@ pub struct Throughput {
     pub steps_per_s: f64,
     /// GFLOP/s of the five products inside the step (their FLOPs × steps/s).
     pub step_gflops: f64,
-    /// GFLOP/s of the same five products run alone, back to back.
+    /// GFLOP/s of the same five products run alone, back to back ([`Layout::Step`]).
     pub gemm_gflops: f64,
+    /// GFLOP/s of the five products' shapes with contiguous, untransposed operands
+    /// ([`Layout::Plain`]): the plain GEMM rate of this machine at the step's sizes.
+    pub plain_gflops: f64,
 }
 
 impl Throughput {
@@ -89,14 +147,20 @@ impl Throughput {
         self.steps_per_s * self.shape.batch as f64
     }
 
-    /// Share of the products' own rate that the step reaches (1 = the step costs no more than
-    /// its products).
+    /// The machine's GEMM rate at the step's sizes: the faster of the products alone in the
+    /// step's layout and in the plain one.
+    pub fn ceiling_gflops(&self) -> f64 {
+        self.gemm_gflops.max(self.plain_gflops)
+    }
+
+    /// Share of that GEMM rate the step reaches (1 = the step costs no more than its products
+    /// at their fastest).
     pub fn ratio(&self) -> f64 {
-        self.step_gflops / self.gemm_gflops
+        self.step_gflops / self.ceiling_gflops()
     }
 }
 
-/// Median of the rates of `rounds` timed runs of `f`, each repeated for about `secs` seconds.
+/// Calls per second of `f`, repeated for about `secs` seconds (after one call that sets the count).
 fn rate_of(secs: f64, mut f: impl FnMut()) -> f64 {
     let t0 = Instant::now();
     f();
@@ -114,8 +178,9 @@ fn median(mut v: Vec<f64>) -> f64 {
     v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
-/// Time `trainer`'s sample-mode step and the same products alone, in `rounds` interleaved
-/// rounds of about `secs` seconds each (after a warm-up), and return the medians.
+/// Time `trainer`'s sample-mode step and the same products alone (in both layouts), in
+/// `rounds` interleaved rounds of about `secs` seconds each (after a warm-up), and return the
+/// medians.
 pub fn measure(trainer: &mut Trainer, rounds: usize, secs: f64) -> Throughput {
     let cfg = trainer.config();
     let shape = StepShape {
@@ -125,17 +190,19 @@ pub fn measure(trainer: &mut Trainer, rounds: usize, secs: f64) -> Throughput {
     };
     let threads = Parallelism::from_threads(cfg.train.threads).threads();
     let mut products = StepProducts::new(shape);
+    let mut plain = StepProducts::with_layout(shape, Layout::Plain);
     for _ in 0..3 {
         trainer.step();
         products.run(threads);
+        plain.run(threads);
     }
-    let mut steps = Vec::new();
-    let mut gemms = Vec::new();
+    let (mut steps, mut gemms, mut plains) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..rounds.max(1) {
         steps.push(rate_of(secs, || {
             trainer.step();
         }));
         gemms.push(rate_of(secs, || products.run(threads)));
+        plains.push(rate_of(secs, || plain.run(threads)));
     }
     let steps_per_s = median(steps);
     Throughput {
@@ -144,5 +211,6 @@ pub fn measure(trainer: &mut Trainer, rounds: usize, secs: f64) -> Throughput {
         steps_per_s,
         step_gflops: shape.flops() * steps_per_s / 1e9,
         gemm_gflops: shape.flops() * median(gemms) / 1e9,
+        plain_gflops: shape.flops() * median(plains) / 1e9,
     }
 }

@@ -315,6 +315,10 @@ pub struct Histories {
     pub finite_d_gap: StepLine,
     /// What the finite-d value is (which correction).
     pub finite_d_label: String,
+    /// The learning rate, as a step function of the step.
+    pub lr: StepLine,
+    /// The rate r = n/d, as a step function of the step.
+    pub rate: StepLine,
 }
 
 impl Histories {
@@ -379,6 +383,8 @@ impl Histories {
         self.shannon.clear();
         self.finite_d.clear();
         self.finite_d_gap.clear();
+        self.lr.clear();
+        self.rate.clear();
     }
 }
 

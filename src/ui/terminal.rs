@@ -10,7 +10,7 @@
 
 use crossbeam_channel::{Receiver, bounded};
 use crossterm::cursor::{Hide, Show};
-use crossterm::event::{self as ct, Event as Input};
+use crossterm::event::{self as ct, DisableMouseCapture, EnableMouseCapture, Event as Input};
 use crossterm::execute;
 use crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
@@ -44,8 +44,9 @@ pub struct TerminalGuard {
 }
 
 impl TerminalGuard {
-    /// Enter raw mode and the alternate screen. On failure the terminal is left as found.
-    pub fn enter() -> io::Result<TerminalGuard> {
+    /// Enter raw mode and the alternate screen, capturing the mouse when `mouse`. On failure
+    /// the terminal is left as found.
+    pub fn enter(mouse: bool) -> io::Result<TerminalGuard> {
         install_panic_hook();
         if let Ok(mut t) = UI_THREAD.lock() {
             *t = Some(std::thread::current().id());
@@ -55,6 +56,9 @@ impl TerminalGuard {
         // From here on a failure must undo raw mode: restore() runs on every error path.
         let setup = || -> io::Result<Term> {
             execute!(io::stdout(), EnterAlternateScreen, Hide)?;
+            if mouse {
+                execute!(io::stdout(), EnableMouseCapture)?;
+            }
             Terminal::new(CrosstermBackend::new(io::stdout()))
         };
         match setup() {
@@ -101,9 +105,9 @@ pub struct Session {
 }
 
 impl Session {
-    /// Take over the terminal and start reading its input.
-    pub fn start() -> io::Result<Session> {
-        let guard = TerminalGuard::enter()?;
+    /// Take over the terminal (and the mouse, when `mouse`) and start reading its input.
+    pub fn start(mouse: bool) -> io::Result<Session> {
+        let guard = TerminalGuard::enter(mouse)?;
         let stop = Arc::new(AtomicBool::new(false));
         let input = spawn_input(stop.clone())?;
         Ok(Session { input, stop, guard })
@@ -158,7 +162,13 @@ fn spawn_input(stop: Arc<AtomicBool>) -> io::Result<Receiver<Input>> {
 pub fn restore() {
     if ACTIVE.swap(false, Ordering::SeqCst) {
         let _ = disable_raw_mode();
-        let _ = execute!(io::stdout(), LeaveAlternateScreen, Show);
+        // Mouse capture off whether or not it was on: harmless, and never left behind.
+        let _ = execute!(
+            io::stdout(),
+            DisableMouseCapture,
+            LeaveAlternateScreen,
+            Show
+        );
     }
     let deferred = DEFERRED
         .lock()

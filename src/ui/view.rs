@@ -28,6 +28,18 @@ pub enum ChartMode {
 
 /// Share of the step range the zoomed risk axis fits (the last fifth).
 pub const ZOOM_WINDOW: f64 = 0.2;
+/// Fewest steps the step axis zooms in to (the mouse wheel).
+pub const MIN_STEP_SPAN: f64 = 8.0;
+
+/// The step axis zoomed in by the mouse wheel: `span` steps ending at `end`, or at the run's
+/// latest step when `end` is None (the window then follows the run).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepZoom {
+    /// Steps on screen.
+    pub span: f64,
+    /// The last step on screen; None: the latest.
+    pub end: Option<f64>,
+}
 
 /// The view keys' state.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -44,6 +56,10 @@ pub struct ViewSettings {
     pub chart: ChartMode,
     /// The value axis fits the last [`ZOOM_WINDOW`] of the steps and the limit (z; 0 resets).
     pub zoom: bool,
+    /// The chart cursor's step, when shown (c; ←/→ and the mouse move it).
+    pub cursor: Option<f64>,
+    /// The step axis zoomed by the mouse wheel (0 resets).
+    pub steps: Option<StepZoom>,
     /// Index into [`SMOOTHING`] ([ and ]).
     smoothing: usize,
 }
@@ -65,6 +81,8 @@ impl ViewSettings {
             history: HistoryView::Full,
             chart: ChartMode::Risk,
             zoom: false,
+            cursor: None,
+            steps: None,
             smoothing,
         }
     }
@@ -115,9 +133,42 @@ impl ViewSettings {
         self.zoom = true;
     }
 
-    /// The whole range again (0).
+    /// The whole range again (0), values and steps.
     pub fn zoom_reset(&mut self) {
         self.zoom = false;
+        self.steps = None;
+    }
+
+    /// The steps on screen: `base` (the whole run or the recent window, ending at the latest
+    /// step) narrowed by the wheel's zoom.
+    pub fn step_range(&self, base: (f64, f64)) -> (f64, f64) {
+        let Some(z) = self.steps else {
+            return base;
+        };
+        let hi = z.end.map_or(base.1, |e| e.min(base.1));
+        let lo = (hi - z.span).max(base.0);
+        if hi - lo < 1.0 { base } else { (lo, hi) }
+    }
+
+    /// Zoom the step axis by `factor` (< 1 in, > 1 out) around step `at`, within `base` (the
+    /// range without zoom): the step under the mouse stays where it is. Zoomed out to the
+    /// whole range, the zoom ends; a window reaching the latest step follows the run.
+    pub fn zoom_steps(&mut self, base: (f64, f64), at: f64, factor: f64) {
+        let (lo, hi) = self.step_range(base);
+        let full = base.1 - base.0;
+        let span = ((hi - lo) * factor).clamp(MIN_STEP_SPAN.min(full), full);
+        if span >= full {
+            self.steps = None;
+            return;
+        }
+        let at = at.clamp(lo, hi);
+        let share = if hi > lo { (at - lo) / (hi - lo) } else { 1.0 };
+        let new_lo = (at - share * span).max(base.0);
+        let new_hi = (new_lo + span).min(base.1);
+        self.steps = Some(StepZoom {
+            span,
+            end: (new_hi < base.1).then_some(new_hi),
+        });
     }
 
     /// Full history ↔ recent window (h).
@@ -143,6 +194,25 @@ mod tests {
     fn cycling_wraps() {
         assert_eq!(cycle(&[1, 2, 3], 3), 1);
         assert_eq!(cycle(&[1, 2, 3], 1), 2);
+    }
+
+    #[test]
+    fn wheel_zoom_keeps_the_step_under_the_mouse_and_ends_at_the_whole_range() {
+        let mut v = ViewSettings::new(0.99);
+        let base = (0.0, 1000.0);
+        v.zoom_steps(base, 250.0, 0.5);
+        assert_eq!(v.step_range(base), (125.0, 625.0));
+        // At the right edge: the window follows the run.
+        v.zoom_steps(base, 625.0, 0.5);
+        let (lo, hi) = v.step_range(base);
+        assert_eq!((lo, hi), (375.0, 625.0));
+        v.zoom_reset();
+        v.zoom_steps(base, 1000.0, 0.5);
+        assert_eq!(v.step_range((0.0, 2000.0)), (1500.0, 2000.0));
+        // Out again, past the whole range: no zoom.
+        v.zoom_steps(base, 500.0, 4.0);
+        assert_eq!(v.steps, None);
+        assert_eq!(v.step_range(base), base);
     }
 
     #[test]

@@ -47,6 +47,18 @@ pub enum Action {
     Zoom,
     /// 0: the whole value range again.
     ZoomReset,
+    /// c: show / hide the chart cursor.
+    ToggleCursor,
+    /// ← / → with the cursor shown: the previous / next reported step.
+    CursorLeft,
+    /// →, cursor shown.
+    CursorRight,
+    /// shift+← with the cursor shown: a tenth of the steps on screen back.
+    CursorPageLeft,
+    /// shift+→, cursor shown.
+    CursorPageRight,
+    /// esc with the cursor shown: hide it.
+    CursorHide,
     /// r: new seed, step 0.
     Reset,
     /// w: checkpoint.
@@ -74,17 +86,22 @@ pub enum Action {
 pub enum Mode {
     /// The panels.
     Panels,
+    /// The panels with the chart cursor shown: ←/→ move it instead of the rate.
+    Cursor,
     /// The help overlay: scroll keys scroll it, any other command closes it and acts.
     Help,
     /// "quit without saving a record? y/n".
     Confirm,
 }
 
-const MAIN: &[Mode] = &[Mode::Panels, Mode::Help];
+const MAIN: &[Mode] = &[Mode::Panels, Mode::Cursor, Mode::Help];
+/// Where ←/→ change the rate: not while the cursor is shown.
+const RATE: &[Mode] = &[Mode::Panels, Mode::Help];
+const CURSOR: &[Mode] = &[Mode::Cursor];
 const HELP: &[Mode] = &[Mode::Help];
 const ASKING: &[Mode] = &[Mode::Help, Mode::Confirm];
 const CONFIRM: &[Mode] = &[Mode::Confirm];
-const ALL: &[Mode] = &[Mode::Panels, Mode::Help, Mode::Confirm];
+const ALL: &[Mode] = &[Mode::Panels, Mode::Cursor, Mode::Help, Mode::Confirm];
 
 const fn on(key: Key, action: Action) -> Binding<Action, Mode> {
     at(key, action, MAIN)
@@ -130,19 +147,19 @@ pub const KEYS: KeyTable<Action, Mode> = KeyTable(&[
     ),
     row(
         "← / →",
-        "rate r down / up by one neuron (live resize)",
+        "rate r down / up by one neuron (cursor hidden)",
         &[
-            on(Key::plain(KeyCode::Left), Action::RateDown),
-            on(Key::plain(KeyCode::Right), Action::RateUp),
+            at(Key::plain(KeyCode::Left), Action::RateDown, RATE),
+            at(Key::plain(KeyCode::Right), Action::RateUp, RATE),
         ],
         Hint::Fits("←/→", "rate"),
     ),
     row(
         "shift+←/→, < >",
-        "rate along 0.1 0.25 0.5 0.75 1 1.5 2 3 4",
+        "rate along 0.1 … 4 (shift+←/→: cursor hidden)",
         &[
-            on(Key::shift(KeyCode::Left), Action::LadderDown),
-            on(Key::shift(KeyCode::Right), Action::LadderUp),
+            at(Key::shift(KeyCode::Left), Action::LadderDown, RATE),
+            at(Key::shift(KeyCode::Right), Action::LadderUp, RATE),
             c('<', Action::LadderDown),
             c('>', Action::LadderUp),
         ],
@@ -211,6 +228,24 @@ pub const KEYS: KeyTable<Action, Mode> = KeyTable(&[
         "zoom values onto the last fifth + limit / all",
         &[c('z', Action::Zoom), c('0', Action::ZoomReset)],
         Hint::Fits("z", "zoom"),
+    ),
+    row(
+        "c",
+        "chart cursor: readout of every series at a step",
+        &[c('c', Action::ToggleCursor)],
+        Hint::Fits("c", "cursor"),
+    ),
+    row(
+        "←/→ shift+←/→",
+        "cursor shown: move it, a page; esc hides it",
+        &[
+            at(Key::plain(KeyCode::Left), Action::CursorLeft, CURSOR),
+            at(Key::plain(KeyCode::Right), Action::CursorRight, CURSOR),
+            at(Key::shift(KeyCode::Left), Action::CursorPageLeft, CURSOR),
+            at(Key::shift(KeyCode::Right), Action::CursorPageRight, CURSOR),
+            at(Key::plain(KeyCode::Esc), Action::CursorHide, CURSOR),
+        ],
+        Hint::Always("←/→", "move"),
     ),
     row(
         "h",

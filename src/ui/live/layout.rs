@@ -10,7 +10,7 @@
 //! key hints
 //! ```
 
-use super::keys::{HELP_NOTE, KEYS, Mode};
+use super::keys::{HELP_NOTE, KEYS};
 use super::state::{AppState, Overlay};
 use crate::ui::widgets::header::Header;
 use crate::ui::widgets::heatmap::Heatmap;
@@ -131,7 +131,7 @@ pub fn render(app: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
     heatmap(app, theme).render(a.heatmap, buf);
     spectrum(app, theme).render(a.spectrum, buf);
     HintLine {
-        hints: KEYS.hints(Mode::Panels),
+        hints: KEYS.hints(app.panel_mode()),
         theme,
     }
     .render(a.footer, buf);

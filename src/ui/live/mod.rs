@@ -21,6 +21,7 @@ use crate::ui::widgets::heatmap;
 use crate::ui::widgets::theme::{ColorMode, Theme};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, bounded, select};
 use crossterm::event::Event as Input;
+use ratatui::layout::Rect;
 use std::io::{self, IsTerminal};
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
@@ -48,6 +49,9 @@ pub struct UiOptions {
     pub record: Option<PathBuf>,
     /// Leave as soon as the run finishes (for measurements and scripts).
     pub exit_when_done: bool,
+    /// Leave the mouse to the terminal (its own text selection) instead of capturing clicks
+    /// and the wheel for the chart cursor and step zoom.
+    pub no_mouse: bool,
     /// Record and memory guards, checkpoints, and the checkpoint to resume from.
     pub durable: Durability,
 }
@@ -124,7 +128,7 @@ pub fn run(cfg: Config, opts: &UiOptions) -> Result<Outcome, UiError> {
         let _ = sig_tx.try_send(());
     });
     let ended = match handler {
-        Ok(()) => session(&mut app, &theme, &worker, &sig_rx, opts.exit_when_done),
+        Ok(()) => session(&mut app, &theme, &worker, &sig_rx, opts),
         Err(e) => Err(e.into()),
     };
     let by_signal = sig_rx.try_recv().is_ok();
@@ -146,11 +150,13 @@ fn session(
     theme: &Theme,
     worker: &WorkerHandle,
     signal: &Receiver<()>,
-    exit_when_done: bool,
+    opts: &UiOptions,
 ) -> Result<Ending, UiError> {
-    let mut session = Session::start()?;
+    let mut session = Session::start(!opts.no_mouse)?;
     match session.parts() {
-        Some((term, input)) => event_loop(term, app, theme, worker, input, signal, exit_when_done),
+        Some((term, input)) => {
+            event_loop(term, app, theme, worker, input, signal, opts.exit_when_done)
+        }
         None => Ok(Ending::TerminalGone),
     }
 }
@@ -210,9 +216,9 @@ fn event_loop(
                     return Ok(Ending::TerminalGone);
                 };
                 fast_until = Instant::now() + FAST_AFTER_INPUT;
-                quit |= on_input(&ev, term, app, &mut link)?;
+                quit |= on_input(&ev, term, app, theme, &mut link)?;
                 for ev in input.try_iter() {
-                    quit |= on_input(&ev, term, app, &mut link)?;
+                    quit |= on_input(&ev, term, app, theme, &mut link)?;
                 }
             }
             recv(signal) -> _ => return Ok(Ending::Signal),
@@ -275,6 +281,7 @@ fn on_input(
     ev: &Input,
     term: &mut Term,
     app: &mut AppState,
+    theme: &Theme,
     link: &mut Link,
 ) -> Result<bool, UiError> {
     match ev {
@@ -292,6 +299,10 @@ fn on_input(
                     Effect::Quit => return Ok(true),
                 }
             }
+        }
+        Input::Mouse(m) => {
+            let size = term.size()?;
+            app.on_mouse(m, Rect::new(0, 0, size.width, size.height), theme);
         }
         Input::Resize(w, h) => {
             terminal::resize(term, *w, *h)?;

@@ -24,7 +24,11 @@ use crate::protocol::{
 use crate::theory::bounds;
 use crate::ui::history::{Histories, Point};
 use crate::ui::view::{ViewSettings, cycle};
-use crossterm::event::KeyEvent;
+use crate::ui::widgets::cursor::{self, Move};
+use crate::ui::widgets::risk_chart::visible_steps;
+use crate::ui::widgets::theme::Theme;
+use crossterm::event::{KeyEvent, MouseButton, MouseEvent, MouseEventKind};
+use ratatui::layout::Rect;
 use std::path::PathBuf;
 use std::time::SystemTime;
 
@@ -387,6 +391,8 @@ impl AppState {
             Some(prev) if m.step < prev.step => {
                 self.series.clear();
                 self.run.clear();
+                self.view.cursor = None;
+                self.view.steps = None;
                 0
             }
             Some(prev) => prev.step,
@@ -407,6 +413,8 @@ impl AppState {
         }
         self.series
             .set_references(self.run.source, m.step, m.r, m.limit);
+        self.series.lr.set(m.step as f64, m.lr);
+        self.series.rate.set(m.step as f64, m.r);
         let finite = match self.run.source {
             SourceKind::Gaussian => bounds::finite_d(m.activation, m.n, m.d, None),
             SourceKind::Sparse => bounds::finite_d(m.activation, m.n, m.d, Some(self.run.sparsity)),
@@ -435,9 +443,63 @@ impl AppState {
         });
     }
 
+    /// Which keys act now: the overlay's, else the panels' (with or without the cursor).
+    pub fn mode(&self) -> Mode {
+        match self.overlay {
+            Overlay::None => self.panel_mode(),
+            o => o.mode(),
+        }
+    }
+
+    /// The panels' mode: whether ←/→ move the cursor or change the rate.
+    pub fn panel_mode(&self) -> Mode {
+        if self.view.cursor.is_some() {
+            Mode::Cursor
+        } else {
+            Mode::Panels
+        }
+    }
+
+    /// Handle a mouse event on a screen of size `screen` drawn with `theme`: a click on the
+    /// risk chart puts the cursor on the reported step nearest it, the wheel zooms the step
+    /// axis around the step under the pointer. Elsewhere, and under an overlay, nothing.
+    pub fn on_mouse(&mut self, ev: &MouseEvent, screen: Rect, theme: &Theme) {
+        if self.overlay != Overlay::None {
+            return;
+        }
+        let Some(areas) = super::layout::areas_for(self, theme, screen) else {
+            return;
+        };
+        let Some(geo) = super::layout::risk_chart(self, theme).geometry(areas.risk) else {
+            return;
+        };
+        let Some(x) = geo.step_at(ev.column, ev.row) else {
+            return;
+        };
+        let step = self.run.step();
+        match ev.kind {
+            MouseEventKind::Down(MouseButton::Left) => {
+                cursor::place(&mut self.view, &self.series, step, x);
+            }
+            MouseEventKind::ScrollUp | MouseEventKind::ScrollDown => {
+                let mut unzoomed = self.view;
+                unzoomed.steps = None;
+                let base = visible_steps(&self.series, &unzoomed, step);
+                let factor = if ev.kind == MouseEventKind::ScrollUp {
+                    0.5
+                } else {
+                    2.0
+                };
+                self.view.zoom_steps(base, x, factor);
+            }
+            _ => return,
+        }
+        self.dirty = true;
+    }
+
     /// Handle a key press at wall time `now` (for file names).
     pub fn on_key(&mut self, key: &KeyEvent, now: SystemTime) -> Vec<Effect> {
-        match KEYS.action(key, self.overlay.mode()) {
+        match KEYS.action(key, self.mode()) {
             Some(a) => self.on_action(a, now),
             None => Vec::new(),
         }
@@ -490,9 +552,26 @@ impl AppState {
             Action::ToggleGap => self.view_only(ViewSettings::toggle_chart),
             Action::Zoom => self.view_only(ViewSettings::zoom_in),
             Action::ZoomReset => self.view_only(ViewSettings::zoom_reset),
+            Action::ToggleCursor => {
+                cursor::toggle(&mut self.view, &self.series, self.run.step());
+                Vec::new()
+            }
+            Action::CursorLeft => self.move_cursor(Move::Step(-1)),
+            Action::CursorRight => self.move_cursor(Move::Step(1)),
+            Action::CursorPageLeft => self.move_cursor(Move::Page(-1)),
+            Action::CursorPageRight => self.move_cursor(Move::Page(1)),
+            Action::CursorHide => {
+                self.view.cursor = None;
+                Vec::new()
+            }
             // Taken by the overlay or the requests above.
             _ => Vec::new(),
         }
+    }
+
+    fn move_cursor(&mut self, how: Move) -> Vec<Effect> {
+        cursor::move_cursor(&mut self.view, &self.series, self.run.step(), how);
+        Vec::new()
     }
 
     fn view_only(&mut self, change: fn(&mut ViewSettings)) -> Vec<Effect> {

@@ -30,7 +30,7 @@ pub fn run_sweep(
     theme: &Theme,
     on_event: &mut dyn FnMut(&SweepEvent),
 ) -> Result<bool, UiError> {
-    let mut session = Session::start()?;
+    let mut session = Session::start(false)?;
     let result = match session.parts() {
         Some((term, input)) => event_loop(term, events, canceller, state, theme, input, on_event),
         None => Ok(false),

@@ -5,6 +5,7 @@
 //! last, with their own glyph, so no data hides them. The last message is in the bottom
 //! border.
 
+use super::cursor::{Readout, ReadoutBox};
 use super::theme::Theme;
 use crate::human;
 use crate::protocol::RiskKind;
@@ -70,6 +71,8 @@ const APPROX_GLYPH: char = '╌';
 const RISER_GLYPH: char = '│';
 /// Marker of a negative gap (the value below the limit), drawn at |gap|.
 pub const BELOW_GLYPH: char = '×';
+/// Glyph of the cursor's column.
+pub const CURSOR_GLYPH: char = '┊';
 /// The smallest |gap| the log axis shows: rounding of an exact risk (1e-16) sits here.
 const GAP_FLOOR: f64 = 1e-12;
 
@@ -190,7 +193,12 @@ impl RiskChart<'_> {
             (false, true) => " · log",
             (false, false) => "",
         };
-        let zoom = if self.view.zoom { " · zoom" } else { "" };
+        let zoom = match (self.view.zoom, self.view.steps.is_some()) {
+            (true, true) => " · zoom · steps zoom",
+            (true, false) => " · zoom",
+            (false, true) => " · steps zoom",
+            (false, false) => "",
+        };
         let view = |long: bool| {
             let v = match (self.view.history, long) {
                 (HistoryView::Full, true) => "full history",
@@ -217,8 +225,8 @@ impl RiskChart<'_> {
             .unwrap_or_else(|| (legend(2), view(false)))
     }
 
-    fn draw_chart(&self, step: u64, inner: Rect, buf: &mut Buffer) {
-        let theme = self.theme;
+    /// Where everything goes: the curves, the axes' ranges and labels, and the graph's cells.
+    fn frame(&self, step: u64, inner: Rect) -> Frame {
         let c = match self.view.chart {
             ChartMode::Risk => self.curves(step),
             ChartMode::Gap => self.gap_curves(step),
@@ -228,19 +236,28 @@ impl RiskChart<'_> {
         let from = if self.view.zoom {
             c.x_hi - ZOOM_WINDOW * (c.x_hi - c.x_lo)
         } else {
-            f64::NEG_INFINITY
+            c.x_lo
         };
         let ys = c
             .lines
             .iter()
             .map(|k| &k.points)
             .chain(c.marks.iter().map(|m| &m.points))
-            .flat_map(|p| p.iter().filter(|p| p.0 >= from).map(|p| p.1))
+            .flat_map(|p| {
+                p.iter()
+                    .filter(|p| p.0 >= from && p.0 <= c.x_hi)
+                    .map(|p| p.1)
+            })
             .chain(
                 c.refs
                     .iter()
                     .filter(|r| r.anchor || !self.view.zoom)
-                    .flat_map(|r| r.points.iter().filter(|p| p.0 >= from).map(|p| p.1)),
+                    .flat_map(|r| {
+                        r.points
+                            .iter()
+                            .filter(|p| p.0 >= from && p.0 <= c.x_hi)
+                            .map(|p| p.1)
+                    }),
             );
         let (y_lo, y_hi) = bounds(ys, log);
         let max_ticks = ((inner.height.saturating_sub(2)) / 4).clamp(2, 11) as usize;
@@ -253,18 +270,58 @@ impl RiskChart<'_> {
                 .collect();
             (lo, hi, labels)
         };
-        let y_labels: Vec<Span> = y_labels.into_iter().map(Span::raw).collect();
         let (x_lo, x_hi) = (c.x_lo, c.x_hi);
-        let x_labels: Vec<Span> = [x_lo, f64::midpoint(x_lo, x_hi), x_hi]
+        let x_labels: Vec<String> = [x_lo, f64::midpoint(x_lo, x_hi), x_hi]
             .iter()
-            .map(|&x| Span::raw(human::step_axis(x)))
+            .map(|&x| human::step_axis(x))
             .collect();
         let graph = graph_area(
             inner,
-            y_labels.iter().map(Span::width).max().unwrap_or(0) as u16,
-            x_labels.first().map_or(0, Span::width) as u16,
+            y_labels
+                .iter()
+                .map(|l| l.chars().count())
+                .max()
+                .unwrap_or(0) as u16,
+            x_labels.first().map_or(0, |l| l.chars().count()) as u16,
         );
+        let plot = Plot {
+            graph,
+            x: (x_lo, x_hi),
+            y: (y_lo, y_hi),
+            marker: self.theme.marker,
+        };
+        Frame {
+            curves: c,
+            plot,
+            y_labels,
+            x_labels,
+        }
+    }
 
+    /// The graph's cells and the steps they span in `area` (the whole panel), for the mouse;
+    /// None while nothing is drawn.
+    pub fn geometry(&self, area: Rect) -> Option<Geometry> {
+        let inner = Block::bordered().inner(area);
+        let step = self.step?;
+        if inner.width < 20 || inner.height < 5 {
+            return None;
+        }
+        let f = self.frame(step, inner);
+        Some(Geometry {
+            graph: f.plot.graph,
+            steps: f.plot.x,
+            marker: f.plot.marker,
+        })
+    }
+
+    fn draw_chart(&self, step: u64, inner: Rect, buf: &mut Buffer) {
+        let theme = self.theme;
+        let Frame {
+            curves: c,
+            plot,
+            y_labels,
+            x_labels,
+        } = self.frame(step, inner);
         let datasets: Vec<Dataset> = c
             .lines
             .iter()
@@ -280,24 +337,18 @@ impl RiskChart<'_> {
         Chart::new(datasets)
             .x_axis(
                 Axis::default()
-                    .bounds([x_lo, x_hi])
-                    .labels(x_labels)
+                    .bounds([plot.x.0, plot.x.1])
+                    .labels(x_labels.into_iter().map(Span::raw).collect::<Vec<_>>())
                     .style(axis_style),
             )
             .y_axis(
                 Axis::default()
-                    .bounds([y_lo, y_hi])
-                    .labels(y_labels)
+                    .bounds([plot.y.0, plot.y.1])
+                    .labels(y_labels.into_iter().map(Span::raw).collect::<Vec<_>>())
                     .style(axis_style),
             )
             .render(inner, buf);
 
-        let plot = Plot {
-            graph,
-            x: (x_lo, x_hi),
-            y: (y_lo, y_hi),
-            marker: theme.marker,
-        };
         for m in &c.marks {
             let style = Style::default().fg(m.color).add_modifier(Modifier::BOLD);
             for &(x, y) in &m.points {
@@ -306,8 +357,21 @@ impl RiskChart<'_> {
                 }
             }
         }
+        let cursor_col = self.view.cursor.and_then(|x| plot.col(x));
+        if let Some(col) = cursor_col {
+            draw_cursor(col, plot.graph, theme, buf);
+        }
         draw_refs(&c.refs, &plot, buf);
         label_lines(&c.refs, &plot, buf);
+        if let Some(x) = self.view.cursor {
+            let readout = Readout::at(self.series, self.view, x);
+            ReadoutBox {
+                readout: &readout,
+                column: cursor_col,
+                theme,
+            }
+            .render(plot.graph, buf);
+        }
     }
 
     /// The step range on screen and every curve in it (log10 values on a log axis).
@@ -331,7 +395,8 @@ impl RiskChart<'_> {
         let (x_lo, x_hi) = self.x_range(step);
         let view = self.view.history;
         let loss_pts = series.loss.points(view);
-        let loss = transform(&smooth(&loss_pts, self.view.smoothing()));
+        let mut loss = transform(&smooth(&loss_pts, self.view.smoothing()));
+        loss.retain(|p| p.0 >= x_lo && p.0 <= x_hi);
         let risk = transform(&in_range(
             &series.risk.points(HistoryView::Full),
             x_lo,
@@ -474,19 +539,77 @@ impl RiskChart<'_> {
         }
     }
 
-    /// The steps on screen: the whole run, or the recent window's.
+    /// The steps on screen.
     fn x_range(&self, step: u64) -> (f64, f64) {
-        let x_lo = match self.view.history {
-            HistoryView::Full => 0.0,
-            HistoryView::Recent => self
-                .series
-                .loss
-                .points(HistoryView::Recent)
-                .first()
-                .map_or(0.0, |p| p.x - p.weight),
-        };
-        (x_lo, (step as f64).max(x_lo + 1.0))
+        visible_steps(self.series, self.view, step)
     }
+}
+
+/// The steps the chart shows at the run's step `step`: the whole run or the recent window,
+/// narrowed by the step zoom.
+pub fn visible_steps(series: &Histories, view: &ViewSettings, step: u64) -> (f64, f64) {
+    let x_lo = match view.history {
+        HistoryView::Full => 0.0,
+        HistoryView::Recent => series
+            .loss
+            .points(HistoryView::Recent)
+            .first()
+            .map_or(0.0, |p| p.x - p.weight),
+    };
+    view.step_range((x_lo, (step as f64).max(x_lo + 1.0)))
+}
+
+/// A vertical dotted line on column `col` of the graph; on cells with data the data stays and
+/// the cell is highlighted, so the point under the cursor is still seen.
+fn draw_cursor(col: u16, graph: Rect, theme: &Theme, buf: &mut Buffer) {
+    for row in graph.top()..graph.bottom() {
+        let cell = &mut buf[(col, row)];
+        if cell.symbol() == " " {
+            cell.set_char(CURSOR_GLYPH).set_fg(theme.cursor);
+        } else {
+            cell.set_bg(theme.border);
+        }
+    }
+}
+
+/// The graph of a drawn chart: its cells and the steps across them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Geometry {
+    /// The plotting area.
+    pub graph: Rect,
+    /// First and last step on screen.
+    pub steps: (f64, f64),
+    /// The marker (Braille has two points a cell across).
+    pub marker: Marker,
+}
+
+impl Geometry {
+    /// The step drawn at terminal column `col` (the inverse of the chart's rounding); None
+    /// outside the graph.
+    pub fn step_at(&self, col: u16, row: u16) -> Option<f64> {
+        let g = self.graph;
+        if col < g.left() || col >= g.right() || row < g.top() || row >= g.bottom() {
+            return None;
+        }
+        let per_cell = if self.marker == Marker::Braille {
+            2.0
+        } else {
+            1.0
+        };
+        let res = f64::from(g.width) * per_cell;
+        // The middle of the cell's pixels.
+        let px = f64::from(col - g.left()) * per_cell + (per_cell - 1.0) / 2.0;
+        let (lo, hi) = self.steps;
+        Some(lo + px * (hi - lo) / (res - 1.0).max(1.0))
+    }
+}
+
+/// Everything one frame of the chart draws, placed.
+struct Frame {
+    curves: Curves,
+    plot: Plot,
+    y_labels: Vec<String>,
+    x_labels: Vec<String>,
 }
 
 /// The points with a step in [lo, hi], as (step, value).

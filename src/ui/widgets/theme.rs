@@ -73,6 +73,8 @@ pub struct Theme {
     pub ok: Color,
     /// Paused and questions.
     pub warn: Color,
+    /// The chart cursor and its step.
+    pub cursor: Color,
 }
 
 impl Theme {
@@ -101,6 +103,7 @@ impl Theme {
             error: Color::LightRed,
             ok: Color::LightGreen,
             warn: Color::Yellow,
+            cursor: Color::White,
         }
     }
 
