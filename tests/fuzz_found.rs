@@ -6,7 +6,9 @@ use aescope::checkpoint;
 use std::path::PathBuf;
 
 fn data(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/fuzz").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/fuzz")
+        .join(name)
 }
 
 /// A checkpoint whose header declares a tensor of 2^62 × 3 f32 values (the CRC is right):
