@@ -152,8 +152,8 @@ impl Progress {
 
     fn update(&mut self, m: &Metrics) {
         let msg = format!(
-            "loss {:.4} · risk {} · limit {:.4} · lr {:.2e}",
-            m.loss_ema,
+            "loss {} · risk {} · limit {:.4} · lr {:.2e}",
+            human::fixed(m.loss_ema, 4),
             human::fixed_opt(m.risk, 4),
             m.limit,
             m.lr
@@ -163,6 +163,8 @@ impl Progress {
                 bar.set_position(m.step);
                 bar.set_message(msg);
             }
+            // The metrics before the first step have nothing to say yet.
+            None if m.step == 0 => {}
             None => {
                 if self.last_plain.is_none_or(|t| t.elapsed() >= PLAIN_EVERY) {
                     self.last_plain = Some(Instant::now());

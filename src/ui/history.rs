@@ -301,6 +301,9 @@ pub struct Histories {
     pub risk: Series,
     /// R*(B), the best decoder for the current encoder, when the worker computes it.
     pub best: Series,
+    /// Risk on a fixed subset of the training split (finite data sets), one point per report:
+    /// beside the validation risk, overfitting shows as the two separating.
+    pub train: Series,
     /// The activation's limit at the current r, as a step function of the step.
     pub limit: StepLine,
     /// Empty unless the data is isotropic (the bound needs Σ = I).
@@ -378,6 +381,7 @@ impl Histories {
         self.loss.clear();
         self.risk.clear();
         self.best.clear();
+        self.train.clear();
         self.limit.clear();
         self.pca.clear();
         self.shannon.clear();

@@ -39,6 +39,10 @@ pub struct RunInfo {
     pub sparsity: f64,
     /// The run record being written, if any.
     pub record: Option<PathBuf>,
+    /// The run is another process's, followed through its record: nothing here steers it.
+    pub watching: bool,
+    /// Why the run record could not be written (it is closed since).
+    pub record_error: Option<String>,
     /// The latest metrics: what the header shows.
     pub metrics: Option<Metrics>,
     /// The latest evaluation report.
@@ -60,6 +64,8 @@ impl RunInfo {
             d: cfg.data.d,
             sparsity: cfg.data.p,
             record,
+            watching: false,
+            record_error: None,
             metrics: None,
             report: None,
             finished: None,

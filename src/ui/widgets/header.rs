@@ -58,13 +58,55 @@ impl Header<'_> {
         self.lines(width).len() as u16
     }
 
+    /// Finite data sets: passes over the training split ("epoch 15.8").
+    fn epoch_item(&self) -> Option<Item> {
+        let e = self.run.report.as_ref()?.epochs?;
+        Some(vec![
+            Span::styled("epoch ", Style::default().fg(self.theme.dim)),
+            Span::styled(
+                format!("{e:.1}"),
+                Style::default().add_modifier(Modifier::BOLD),
+            ),
+        ])
+    }
+
+    /// Finite data sets: the risk on the training subset ("train 0.2201").
+    fn train_item(&self) -> Option<Item> {
+        let t = self.run.report.as_ref()?.train_risk?;
+        Some(vec![
+            Span::styled("train ", Style::default().fg(self.theme.dim)),
+            Span::styled(
+                human::fixed(t, 4),
+                Style::default()
+                    .add_modifier(Modifier::BOLD)
+                    .fg(self.theme.train),
+            ),
+        ])
+    }
+
     fn items(&self) -> (Vec<Item>, Vec<Item>) {
         let (run, theme) = (self.run, self.theme);
         let dim = Style::default().fg(theme.dim);
         let bold = Style::default().add_modifier(Modifier::BOLD);
         let label = |s: &str| Span::styled(s.to_string(), dim);
         let value = |s: String| Span::styled(s, bold);
-        let mut status: Vec<Item> = vec![vec![state_badge(run.state(), theme)]];
+        let mut badges = vec![state_badge(run.state(), theme)];
+        if run.watching {
+            // Read-only: the run is another process's (or over), followed through its record.
+            badges.push(Span::raw(" "));
+            badges.push(Span::styled(
+                if run.finished.is_some() {
+                    " REPLAY "
+                } else {
+                    " WATCHING "
+                },
+                Style::default()
+                    .fg(Color::Black)
+                    .bg(theme.key)
+                    .add_modifier(Modifier::BOLD),
+            ));
+        }
+        let mut status: Vec<Item> = vec![badges];
         let mut numbers: Vec<Item> = Vec::new();
         // Isotropic Gaussian is the default and goes unsaid.
         let source = match run.source {
@@ -95,6 +137,7 @@ impl Header<'_> {
         if m.samples > 0 || m.step == 0 {
             status.push(vec![label("samples "), value(human::si(m.samples))]);
         }
+        status.extend(self.epoch_item());
         // A finished worker keeps counting its idle time; the run took the summary's wall
         // time.
         let elapsed = run.finished.as_ref().map_or(m.elapsed_s, |s| s.wall_s);
@@ -121,6 +164,7 @@ impl Header<'_> {
             }
             None => numbers.push(vec![label("risk –")]),
         }
+        numbers.extend(self.train_item());
         numbers.push(vec![
             label(&format!("{} ", m.limit_label)),
             Span::styled(human::fixed(m.limit, 4), bold.fg(theme.limit)),

@@ -20,7 +20,13 @@ pub struct HelpOverlay<'a, A: 'static, M: 'static> {
     pub note: Option<&'a str>,
     /// Colours.
     pub theme: &'a Theme,
+    /// Actions that do nothing here (a read-only front end): rows of only such actions are
+    /// dimmed and marked.
+    pub unavailable: Option<fn(A) -> bool>,
 }
+
+/// What a row of unavailable keys says before its text.
+pub const READ_ONLY_MARK: &str = "(read-only) ";
 
 impl<A: Copy, M: Copy + PartialEq> Widget for HelpOverlay<'_, A, M> {
     fn render(self, area: Rect, buf: &mut Buffer) {
@@ -35,10 +41,22 @@ impl<A: Copy, M: Copy + PartialEq> Widget for HelpOverlay<'_, A, M> {
         let mut lines: Vec<Line> = rows
             .iter()
             .map(|r| {
-                Line::from(vec![
-                    Span::styled(format!(" {:>key_column$}  ", r.keys), key_style),
-                    Span::raw(r.what),
-                ])
+                let off = self
+                    .unavailable
+                    .is_some_and(|f| r.bindings.iter().all(|b| f(b.action)));
+                if off {
+                    let dim = Style::default().fg(theme.dim);
+                    Line::from(vec![
+                        Span::styled(format!(" {:>key_column$}  ", r.keys), dim),
+                        Span::styled(READ_ONLY_MARK, dim),
+                        Span::styled(r.what, dim),
+                    ])
+                } else {
+                    Line::from(vec![
+                        Span::styled(format!(" {:>key_column$}  ", r.keys), key_style),
+                        Span::raw(r.what),
+                    ])
+                }
             })
             .collect();
         if let Some(note) = self.note {
@@ -126,5 +144,48 @@ impl Widget for HintLine<'_> {
             spans.push(Span::styled(format!(" {} ", h.word), text));
         }
         Paragraph::new(Line::from(spans)).render(area, buf);
+    }
+}
+
+/// The question asked when the run record cannot be written.
+pub const KEEP_TRAINING: &str = "keep training without a record? y/n (n quits)";
+
+/// A write error and what to do about it, centred over the area it is drawn in: the error in
+/// full (wrapped), then [`KEEP_TRAINING`].
+#[derive(Debug, Clone, Copy)]
+pub struct RecordFailed<'a> {
+    /// The error: the file and the OS error.
+    pub message: &'a str,
+    /// Colours.
+    pub theme: &'a Theme,
+}
+
+impl Widget for RecordFailed<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let width = area.width.saturating_sub(4).min(80);
+        let inner = usize::from(width.saturating_sub(4)).max(1);
+        // Wrapped by hand so the height is known before drawing.
+        let mut lines: Vec<Line> = vec![Line::default()];
+        let chars: Vec<char> = self.message.chars().collect();
+        for chunk in chars.chunks(inner) {
+            lines.push(Line::styled(
+                chunk.iter().collect::<String>(),
+                Style::default().fg(self.theme.error),
+            ));
+        }
+        lines.push(Line::default());
+        lines.push(
+            Line::styled(KEEP_TRAINING, Style::default().add_modifier(Modifier::BOLD)).centered(),
+        );
+        let height = (lines.len() as u16 + 2).min(area.height);
+        let popup = area.centered(Constraint::Length(width), Constraint::Length(height));
+        Clear.render(popup, buf);
+        Paragraph::new(lines)
+            .block(
+                Block::bordered()
+                    .border_style(Style::default().fg(self.theme.error))
+                    .title(Span::styled(" Run record ", self.theme.title_style())),
+            )
+            .render(popup, buf);
     }
 }

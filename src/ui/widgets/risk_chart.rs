@@ -9,6 +9,7 @@ use super::cursor::{Readout, ReadoutBox};
 use super::theme::Theme;
 use crate::human;
 use crate::protocol::RiskKind;
+use crate::ui::event_log::{EventKind, EventLog};
 use crate::ui::history::{Histories, HistoryView, Point, StepLine, smooth};
 use crate::ui::view::{ChartMode, ViewSettings, ZOOM_WINDOW};
 use ratatui::buffer::Buffer;
@@ -59,6 +60,9 @@ pub struct RiskChart<'a> {
     pub risk_kind: Option<&'a RiskKind>,
     /// The message in the bottom border.
     pub status: Option<&'a Status>,
+    /// Changes ticked on the step axis (r, activation, optimizer, decoder, lr, reset,
+    /// resume, divergence).
+    pub events: Option<&'a EventLog>,
     /// Colours and marker.
     pub theme: &'a Theme,
 }
@@ -89,6 +93,32 @@ struct RefLine {
     bold: bool,
     /// Kept on screen when the value axis is zoomed.
     anchor: bool,
+}
+
+/// Labels (no line of their own) at the last value of the curves that carry one: R*(B) and
+/// the training-subset risk.
+fn curve_labels(
+    series: &Histories,
+    theme: &Theme,
+    ty: impl Fn(f64) -> Option<f64>,
+) -> Vec<RefLine> {
+    [
+        (&series.best, "R*(B)", theme.best),
+        (&series.train, "train", theme.train),
+    ]
+    .into_iter()
+    .filter_map(|(s, name, color)| {
+        s.last().map(|b| RefLine {
+            text: format!("{name} {}", human::risk(b.y)),
+            at: ty(b.y),
+            color,
+            points: Vec::new(),
+            glyph: None,
+            bold: false,
+            anchor: false,
+        })
+    })
+    .collect()
 }
 
 /// A measured series: drawn by the chart, under the reference lines.
@@ -123,7 +153,11 @@ impl Widget for RiskChart<'_> {
             .border_style(theme.border_style())
             .title(title)
             .title(view.right_aligned())
-            .title_bottom(status_line(self.status, theme));
+            .title_bottom(status_line(
+                self.status,
+                theme,
+                area.width.saturating_sub(2) as usize,
+            ));
         let inner = block.inner(area);
         block.render(area, buf);
         let Some(step) = self.step else {
@@ -185,6 +219,9 @@ impl RiskChart<'_> {
                     format!("• {risk} "),
                     Style::default().fg(theme.risk),
                 ));
+                if self.series.train.last().is_some() {
+                    spans.push(Span::styled("━ train ", Style::default().fg(theme.train)));
+                }
             }
             Line::from(spans)
         };
@@ -363,6 +400,9 @@ impl RiskChart<'_> {
         }
         draw_refs(&c.refs, &plot, buf);
         label_lines(&c.refs, &plot, buf);
+        if let Some(log) = self.events {
+            draw_ticks(log, &plot, theme, buf);
+        }
         if let Some(x) = self.view.cursor {
             let readout = Readout::at(self.series, self.view, x);
             ReadoutBox {
@@ -403,6 +443,11 @@ impl RiskChart<'_> {
             x_hi,
         ));
         let best = transform(&in_range(&series.best.points(view), x_lo, x_hi));
+        let train = transform(&in_range(
+            &series.train.points(HistoryView::Full),
+            x_lo,
+            x_hi,
+        ));
 
         let mut refs: Vec<RefLine> = Vec::new();
         let mut add = |line: &StepLine, label: &str, color: Color, glyph: char, anchor: bool| {
@@ -440,17 +485,7 @@ impl RiskChart<'_> {
             REF_GLYPH,
             false,
         );
-        if let Some(b) = series.best.last() {
-            refs.push(RefLine {
-                text: format!("R*(B) {}", human::risk(b.y)),
-                at: ty(b.y),
-                color: theme.best,
-                points: Vec::new(),
-                glyph: None,
-                bold: false,
-                anchor: false,
-            });
-        }
+        refs.extend(curve_labels(series, theme, ty));
         let line = |points, color| Curve {
             points,
             color,
@@ -459,6 +494,7 @@ impl RiskChart<'_> {
         };
         let lines = vec![
             line(best, theme.best),
+            line(train, theme.train),
             line(loss, theme.loss),
             Curve {
                 points: risk,
@@ -697,14 +733,52 @@ fn draw_refs(refs: &[RefLine], plot: &Plot, buf: &mut Buffer) {
     }
 }
 
-/// The last message (saved, exported, an error) in the panel's bottom border.
-pub fn status_line(status: Option<&Status>, theme: &Theme) -> Line<'static> {
+/// What a message cut to fit the border ends with: the log has it in full.
+const CUT: &str = "… (j: log)";
+
+/// The last message (saved, exported, an error) in the panel's bottom border, `width` cells
+/// at most: a longer one is cut and says where the whole text is.
+pub fn status_line(status: Option<&Status>, theme: &Theme, width: usize) -> Line<'static> {
     match status {
-        Some(s) => Line::from(Span::styled(
-            format!(" {} ", s.text),
-            Style::default().fg(if s.error { theme.error } else { theme.ok }),
-        )),
+        Some(s) => {
+            let room = width.saturating_sub(2);
+            let n = s.text.chars().count();
+            let text = if n <= room {
+                s.text.clone()
+            } else {
+                let keep = room.saturating_sub(CUT.chars().count());
+                let mut t: String = s.text.chars().take(keep).collect();
+                t.push_str(CUT);
+                t
+            };
+            Line::from(Span::styled(
+                format!(" {text} "),
+                Style::default().fg(if s.error { theme.error } else { theme.ok }),
+            ))
+        }
         None => Line::default(),
+    }
+}
+
+/// The log's changes as labelled ticks on the step axis's line, under the graph: a change
+/// off screen is not drawn; two on one cell show the later.
+fn draw_ticks(log: &EventLog, plot: &Plot, theme: &Theme, buf: &mut Buffer) {
+    let row = plot.graph.bottom();
+    if row >= buf.area.bottom() {
+        return;
+    }
+    for (x, glyph, kind) in log.ticks() {
+        let Some(col) = plot.col(x) else {
+            continue;
+        };
+        let color = if kind == EventKind::Divergence {
+            theme.error
+        } else {
+            theme.key
+        };
+        buf[(col, row)]
+            .set_char(glyph)
+            .set_style(Style::default().fg(color).add_modifier(Modifier::BOLD));
     }
 }
 
