@@ -33,6 +33,9 @@ pub const MIN_WIDTH: u16 = 60;
 /// Lowest usable screen.
 pub const MIN_HEIGHT: u16 = 16;
 
+/// Rows of body below which the spectrum is left out (it would have fewer than 7 rows).
+pub const SPECTRUM_MIN_BODY: u16 = 16;
+
 /// The screen's regions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Areas {
@@ -68,8 +71,13 @@ pub fn areas(area: Rect, header_height: u16) -> Option<Areas> {
     .areas(area);
     let [risk, side] =
         Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)]).areas(body);
-    let [heatmap, spectrum] =
-        Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(side);
+    // A spectrum under SPECTRUM_MIN_BODY rows of body would be an empty frame: the heatmap
+    // takes the whole side instead (its zero-height place stays at the side's bottom).
+    let [heatmap, spectrum] = if body.height >= SPECTRUM_MIN_BODY {
+        Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(side)
+    } else {
+        Layout::vertical([Constraint::Min(0), Constraint::Length(0)]).areas(side)
+    };
     Some(Areas {
         header,
         risk,
@@ -147,7 +155,9 @@ pub fn render(app: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
         .render(a.features(), buf),
         None => {
             heatmap(app, theme).render(a.heatmap, buf);
-            spectrum(app, theme).render(a.spectrum, buf);
+            if !a.spectrum.is_empty() {
+                spectrum(app, theme).render(a.spectrum, buf);
+            }
         }
     }
     HintLine {
