@@ -431,17 +431,21 @@ pub fn load(path: &Path, max_bytes: u64) -> Result<Checkpoint, CheckpointError> 
         ));
     }
     let (header, header_len, mut hasher) = read_header(path, &mut file, size)?;
-    let data_bytes: u64 = header
-        .tensors
-        .iter()
-        .map(|t| {
-            let w = if t.dtype == "f64" { 8 } else { 4 };
-            (t.rows as u64)
-                .saturating_mul(t.cols as u64)
-                .saturating_mul(w)
-        })
-        .fold(0u64, u64::saturating_add);
-    let expected = 16 + u64::from(header_len) + data_bytes + 4;
+    let Some(expected) =
+        tensor_bytes(&header.tensors).and_then(|b| b.checked_add(20 + u64::from(header_len)))
+    else {
+        let t = header
+            .tensors
+            .iter()
+            .max_by_key(|t| (t.rows as u128) * (t.cols as u128));
+        let what = t.map_or_else(String::new, |t| {
+            format!(" ({} {}×{} {})", t.name, t.rows, t.cols, t.dtype)
+        });
+        return Err(CheckpointError::bad(
+            path,
+            format!("its header declares tensors of more than 2^64 bytes{what}: corrupt"),
+        ));
+    };
     if expected != size {
         return Err(CheckpointError::bad(
             path,
@@ -478,6 +482,17 @@ pub fn load(path: &Path, max_bytes: u64) -> Result<Checkpoint, CheckpointError> 
         record: header.record,
         policy: header.policy,
         path: path.to_path_buf(),
+    })
+}
+
+/// Bytes of the tensors a header declares; `None` past `u64::MAX` (a corrupt header).
+fn tensor_bytes(tensors: &[TensorInfo]) -> Option<u64> {
+    tensors.iter().try_fold(0u64, |total, t| {
+        let width = if t.dtype == "f64" { 8 } else { 4 };
+        (t.rows as u64)
+            .checked_mul(t.cols as u64)?
+            .checked_mul(width)?
+            .checked_add(total)
     })
 }
 
