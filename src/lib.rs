@@ -9,6 +9,7 @@
 //! The engine never imports the front ends; `tests/module_graph.rs` checks the layering.
 
 pub mod cli;
+pub mod colormap;
 pub mod config;
 pub mod data;
 pub mod human;
@@ -22,6 +23,7 @@ pub mod sweep;
 pub mod theory;
 pub mod train;
 pub mod ui;
+pub mod watch;
 
 /// Checkpoints live with training (they hold its state); reachable as `aescope::checkpoint`.
 pub use train::checkpoint;

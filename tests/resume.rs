@@ -34,7 +34,7 @@ fn lines(path: &Path) -> Vec<serde_json::Value> {
         .map(|l| {
             let mut v: serde_json::Value = serde_json::from_str(l).unwrap_or_default();
             if let Some(m) = v.as_object_mut() {
-                for k in ["wall_s", "steps_per_sec", "record"] {
+                for k in ["wall_s", "steps_per_sec", "record", "checkpoint"] {
                     m.remove(k);
                 }
                 if m.get("what").and_then(|w| w.as_str()) == Some("checkpoint") {

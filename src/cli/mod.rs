@@ -10,6 +10,7 @@ mod headless;
 mod sweep;
 mod theory_table;
 mod tui;
+mod watch;
 
 use crate::config::{BUILTIN_PRESETS, Config, DEFAULT_PRESET};
 use crate::safe_io::OutputMode;
@@ -46,6 +47,10 @@ pub enum Cmd {
     /// Measure a preset's training step: steps/s, samples/s, GFLOP/s, and the machine's rate
     /// for the same five matrix products measured on the spot.
     Bench(bench::BenchArgs),
+    /// Follow a run written by another process (a headless run, a sweep's run) in the
+    /// interface, from its record and the checkpoints beside it; a finished record is replayed.
+    /// Read-only.
+    Watch(watch::WatchArgs),
     /// List the built-in presets, or print one (fully resolved, with overrides applied).
     Presets {
         /// A preset name or path to print; without it, list the built-in presets.
@@ -269,6 +274,7 @@ pub fn main() -> Result<i32> {
         Some(Cmd::SweepMerge(args)) => sweep::run_merge(&args),
         Some(Cmd::Presets { preset, set }) => presets(preset, &set),
         Some(Cmd::Data(args)) => data_info::run(&args),
+        Some(Cmd::Watch(args)) => watch::run(&args),
         None => run(&cli.run),
     }
 }

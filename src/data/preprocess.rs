@@ -165,6 +165,45 @@ impl Transform {
         }
         x.mapv(|v| v as f32)
     }
+
+    /// `Tᵀ b`: the pattern in the file's feature space that a linear read-out `b` of the
+    /// preprocessed data responds to, since `b·z = (Tᵀb)·(x − μ)` (`d_out` → `d_in`).
+    pub fn pull_back(&self, b: &[f32]) -> Vec<f32> {
+        match &self.map {
+            Map::Scale(c) => b.iter().map(|&v| (c * f64::from(v)) as f32).collect(),
+            Map::Matrix { forward, .. } => forward
+                .rows()
+                .into_iter()
+                .zip(b)
+                .fold(vec![0.0f64; forward.ncols()], |mut acc, (row, &v)| {
+                    acc.iter_mut()
+                        .zip(row)
+                        .for_each(|(a, t)| *a += t * f64::from(v));
+                    acc
+                })
+                .into_iter()
+                .map(|v| v as f32)
+                .collect(),
+        }
+    }
+
+    /// `T⁺ a`: a direction of the preprocessed data as a change of the file's features (the
+    /// inverse map without the mean, `d_out` → `d_in`).
+    pub fn push_forward(&self, a: &[f32]) -> Vec<f32> {
+        match &self.map {
+            Map::Scale(c) => a.iter().map(|&v| (f64::from(v) / c) as f32).collect(),
+            Map::Matrix { inverse, .. } => inverse
+                .rows()
+                .into_iter()
+                .map(|row| {
+                    row.iter()
+                        .zip(a)
+                        .map(|(t, &v)| t * f64::from(v))
+                        .sum::<f64>() as f32
+                })
+                .collect(),
+        }
+    }
 }
 
 /// A preprocessed data set.
@@ -183,6 +222,9 @@ pub struct Prepared {
     pub input_spectrum: Vec<f64>,
     /// Directions dropped by PCA whitening (variance at most the floor).
     pub dropped: usize,
+    /// Variance of each input feature over the training split, in the file's units (the
+    /// covariance's diagonal, length d_in).
+    pub input_variance: Vec<f64>,
 }
 
 impl Prepared {
@@ -251,6 +293,7 @@ pub fn prepare(
     let cov = covariance(train, &mean);
     let (lambda, q) = eigh_descending(&cov)?;
     let input_spectrum = lambda.clone();
+    let input_variance = cov.diag().to_vec();
 
     // Directions kept: the top `project` (or all), then for PCA whitening those above the floor.
     let k = if spec.project > 0 { spec.project } else { d_in };
@@ -330,6 +373,7 @@ pub fn prepare(
         spectrum,
         input_spectrum,
         dropped,
+        input_variance,
     })
 }
 

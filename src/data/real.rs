@@ -112,6 +112,19 @@ pub struct RealData {
     pub train_file: FileInfo,
     pub val_file: Option<FileInfo>,
     pub prepared: Prepared,
+    /// Input features whose training variance is at most [`DEAD_VARIANCE`] of the mean
+    /// feature variance (blank image borders): drawn neutral in feature images.
+    pub dead_features: Vec<bool>,
+}
+
+/// Relative variance at or below which an input feature counts as constant for feature
+/// images (the default whitening floor).
+pub const DEAD_VARIANCE: f64 = 1e-2;
+
+/// Which features have at most `rel` times the mean variance.
+pub fn dead_features(variance: &[f64], rel: f64) -> Vec<bool> {
+    let mean = variance.iter().sum::<f64>() / variance.len().max(1) as f64;
+    variance.iter().map(|&v| v <= rel * mean).collect()
 }
 
 impl RealData {
@@ -154,6 +167,7 @@ impl RealData {
             spec: spec.clone(),
             train_file,
             val_file,
+            dead_features: dead_features(&prepared.input_variance, DEAD_VARIANCE),
             prepared,
         })
     }

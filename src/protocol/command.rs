@@ -1,6 +1,7 @@
 //! What a consumer asks the worker to do: `Command`s, applied between steps, in order.
 
 use super::choices::{DecoderMode, OptKind};
+use super::features::FeatureRequest;
 use crate::model::Activation;
 use serde::Serialize;
 use std::fmt;
@@ -30,11 +31,15 @@ pub enum Command {
     /// Ask for matrix snapshots of this view (the UI sends it when the shown view changes);
     /// `None` stops them.
     WantSnapshots(Option<SnapshotRequest>),
+    /// Ask for learned features as images with the snapshots (the UI sends it when the
+    /// feature view opens or its panel changes size); `None` stops them.
+    WantFeatures(Option<FeatureRequest>),
     /// Write a checkpoint (see [`crate::train::checkpoint`]): beside the run record when there is
     /// one, else at a new name starting with this path.
     Save(PathBuf),
-    /// Export the current matrices (A, B, B̃B̃ᵀ, its eigenvalues) as .npy and .csv files into
-    /// this directory (created if missing).
+    /// Export the current matrices (A, B, B̃B̃ᵀ, its eigenvalues) as .npy and .csv files, and
+    /// every neuron's encoder and decoder feature as a PNG grid, into this directory (created
+    /// if missing).
     Export(PathBuf),
     /// Finish the record and stop the thread.
     Quit,

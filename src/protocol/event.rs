@@ -3,8 +3,9 @@
 
 use super::choices::{DecoderMode, OptKind, RiskKind};
 use super::command::MatrixView;
+use super::features::FeatureImages;
 use crate::model::Activation;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::PathBuf;
 
@@ -91,7 +92,7 @@ pub struct Snapshot {
 }
 
 /// One report: a validation evaluation, also written to the run record.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     pub step: u64,
     pub samples: u64,
@@ -120,7 +121,7 @@ pub struct Report {
 }
 
 /// Feature diagnostics of the current weights, reported with every evaluation.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Features {
     /// max_i |λ_i − t_i| between the eigenvalues of B̃B̃ᵀ and the target spectrum.
     pub spectrum_distance: f64,
@@ -133,7 +134,7 @@ pub struct Features {
 }
 
 /// How a run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FinishReason {
     /// The step budget was reached, or the run converged (a `RunControl` convergence stop;
@@ -160,7 +161,7 @@ impl fmt::Display for FinishReason {
 }
 
 /// The last line of a record and the headless summary.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     pub reason: FinishReason,
     pub steps: u64,
@@ -180,6 +181,9 @@ pub struct Summary {
     pub activation: Activation,
     pub steps_per_sec: f64,
     pub record: Option<PathBuf>,
+    /// The run's newest checkpoint, to `--resume` from (absent from older records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<PathBuf>,
 }
 
 /// What the worker tells its consumer.
@@ -199,6 +203,8 @@ pub enum Event {
     /// Export finished: the files written.
     Exported(Vec<PathBuf>),
     Snapshot(Box<Snapshot>),
+    /// Learned features as images (while asked for with `WantFeatures`).
+    Features(Box<FeatureImages>),
     /// A command could not be carried out (bad path, n out of range); training goes on.
     Error(String),
     /// The run ended (budget, quit, or headless divergence); the record is complete.

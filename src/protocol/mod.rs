@@ -9,7 +9,9 @@
 mod choices;
 mod command;
 mod event;
+mod features;
 
 pub use choices::{DecoderMode, OptKind, OptParams, RiskKind, Schedule, SignGrad, TrainMode};
 pub use command::{Command, MatrixView, SnapshotRequest};
 pub use event::{Event, Features, FinishReason, Metrics, PauseReason, Report, Snapshot, Summary};
+pub use features::{FeatureImages, FeatureKind, FeatureRequest, FeatureTile, ImageShape};

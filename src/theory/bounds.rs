@@ -360,19 +360,26 @@ pub fn finite_d(act: Activation, n: usize, d: usize, sparse: Option<f64>) -> Opt
 /// PCA bound for linear. For relu with `n > d` this is the Gaussian-equivalent prediction,
 /// which opposite-row pairs can beat (see [`relu_pairing`]).
 pub fn limit_for_spectrum(act: Activation, spectrum: &[f64], n: f64) -> Result<Limit, TheoryError> {
-    let (c, label) = match act {
-        Activation::Sign => (C_SIGN, "water-filling (sign)"),
-        Activation::Relu => (C_RELU, "water-filling (relu, Gaussian-equivalent)"),
-        Activation::Erf | Activation::Tanh => (
-            activation_constants(act, 1.0).c,
-            "water-filling (Gaussian-equivalent, ‖b‖=1)",
-        ),
-        Activation::Linear => (0.0, "PCA bound"),
+    let c = match act {
+        Activation::Sign => C_SIGN,
+        Activation::Relu => C_RELU,
+        Activation::Erf | Activation::Tanh => activation_constants(act, 1.0).c,
+        Activation::Linear => 0.0,
     };
     Ok(Limit {
         value: water_filling(spectrum, n, c)?,
-        label,
+        label: spectrum_limit_label(act),
     })
+}
+
+/// The legend text of [`limit_for_spectrum`]'s line for `act`.
+pub fn spectrum_limit_label(act: Activation) -> &'static str {
+    match act {
+        Activation::Sign => "water-filling (sign)",
+        Activation::Relu => "water-filling (relu, Gaussian-equivalent)",
+        Activation::Erf | Activation::Tanh => "water-filling (Gaussian-equivalent, ‖b‖=1)",
+        Activation::Linear => "PCA bound",
+    }
 }
 
 #[cfg(test)]

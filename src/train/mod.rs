@@ -3,6 +3,8 @@
 
 pub mod checkpoint;
 pub mod convergence;
+pub mod feature_png;
+pub mod features;
 pub mod optim;
 pub mod population;
 pub mod snapshot;

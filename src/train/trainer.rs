@@ -10,6 +10,7 @@ use crate::model::{Activation, Autoencoder, Grads, Surrogate, Workspace, sum_sq}
 use crate::protocol::{DecoderMode, OptKind, RiskKind, Schedule, SignGrad, TrainMode};
 use crate::theory::bounds::{self, Limit};
 use crate::theory::gaussian::{self, Covariance};
+use crate::train::features::PixelSpace;
 use crate::train::optim::Optimizer;
 use crate::train::population::{self, PopulationEngine};
 use ndarray::{Array2, Axis};
@@ -113,6 +114,8 @@ pub struct Trainer {
     /// Why a file source could not be read (the trainer then holds a placeholder source and
     /// must not be run; the worker reports this and ends the run).
     data_error: Option<String>,
+    /// The data set of a file source (its preprocessing and image shape).
+    real: Option<Arc<RealData>>,
 }
 
 /// The data of a file source: attached to the config, or read now (shared cache).
@@ -279,6 +282,7 @@ impl Trainer {
             train_subset,
             epoch_len,
             data_error,
+            real,
         };
         t.set_parallelism(Parallelism::from_threads(cfg.train.threads));
         t
@@ -293,6 +297,14 @@ impl Trainer {
     pub fn epochs(&self) -> Option<f64> {
         self.epoch_len
             .map(|len| self.samples as f64 / len.max(1) as f64)
+    }
+
+    /// Where the model's input coordinates come from, for drawing features as images.
+    pub fn pixel_space(&self) -> PixelSpace<'_> {
+        match &self.real {
+            Some(r) => PixelSpace::of_data(r),
+            None => PixelSpace::identity(self.model.d()),
+        }
     }
 
     pub fn config(&self) -> &Config {

@@ -179,6 +179,12 @@ impl<A: Copy, M: Copy + PartialEq> KeyTable<A, M> {
     /// The hint line's entries for `mode`, in table order: hints naming a key of their row
     /// that acts in `mode`, consecutive equal hints merged; the `Always` ones last.
     pub fn hints(&self, mode: M) -> Vec<HintItem> {
+        self.hints_where(mode, |_| true)
+    }
+
+    /// [`KeyTable::hints`] of the keys whose action passes `keep` (a read-only front end
+    /// drops the keys that steer a run).
+    pub fn hints_where(&self, mode: M, keep: impl Fn(A) -> bool) -> Vec<HintItem> {
         let mut fits: Vec<HintItem> = Vec::new();
         let mut always: Vec<HintItem> = Vec::new();
         for row in self.0 {
@@ -191,6 +197,7 @@ impl<A: Copy, M: Copy + PartialEq> KeyTable<A, M> {
             let named = named_keys(keys);
             let acts = row.bindings.iter().any(|b| {
                 b.when.contains(&mode)
+                    && keep(b.action)
                     && named.iter().any(|n| n.eq_ignore_ascii_case(&b.key.name()))
             });
             if !acts {

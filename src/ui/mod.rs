@@ -28,4 +28,4 @@ pub mod terminal;
 pub mod view;
 pub mod widgets;
 
-pub use live::{Ending, Outcome, UiError, UiOptions, run};
+pub use live::{Ending, Outcome, UiError, UiOptions, run, watch};

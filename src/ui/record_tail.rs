@@ -1,9 +1,9 @@
 //! Following a run's JSONL record while its worker writes it: only complete lines are parsed,
 //! so a line caught half-flushed waits for the next read instead of being an error.
 
+use crate::record::{LineTail, Polled};
 use serde::Deserialize;
-use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io;
 use std::path::Path;
 
 /// The part of a `report` line the live view draws.
@@ -29,10 +29,7 @@ pub struct TailSummary {
 /// What has been read of one record so far.
 #[derive(Debug, Clone, Default)]
 pub struct RecordTail {
-    /// Bytes of the file consumed (complete lines and `pending`).
-    offset: u64,
-    /// The unterminated last line, completed by a later read.
-    pending: Vec<u8>,
+    lines: LineTail,
     pub reports: Vec<TailReport>,
     pub summary: Option<TailSummary>,
     /// Complete lines that were not JSON (a damaged record): counted, not fatal.
@@ -42,17 +39,8 @@ pub struct RecordTail {
 impl RecordTail {
     /// Parse the complete lines of `chunk` (appended to any pending partial line).
     pub fn feed(&mut self, chunk: &[u8]) {
-        self.offset += chunk.len() as u64;
-        self.pending.extend_from_slice(chunk);
-        let Some(last_nl) = self.pending.iter().rposition(|&b| b == b'\n') else {
-            return;
-        };
-        let rest = self.pending.split_off(last_nl + 1);
-        let complete = std::mem::replace(&mut self.pending, rest);
-        for line in complete.split(|&b| b == b'\n') {
-            if !line.iter().all(u8::is_ascii_whitespace) {
-                self.line(line);
-            }
+        for line in self.lines.feed(chunk) {
+            self.line(&line);
         }
     }
 
@@ -78,18 +66,22 @@ impl RecordTail {
     /// Read what was appended to `path` since the last call. A file shorter than what was
     /// read (rewritten by a resumed sweep) is read again from the start.
     pub fn poll(&mut self, path: &Path) -> io::Result<()> {
-        let mut f = File::open(path)?;
-        let len = f.metadata()?.len();
-        if len < self.offset {
-            *self = RecordTail::default();
+        loop {
+            let lines = match self.lines.poll(path)? {
+                Polled::Lines(l) => l,
+                Polled::Restarted(l) => {
+                    self.reports.clear();
+                    self.summary = None;
+                    self.bad_lines = 0;
+                    l
+                }
+            };
+            for line in &lines {
+                self.line(line);
+            }
+            if !self.lines.behind(path) {
+                return Ok(());
+            }
         }
-        if len == self.offset {
-            return Ok(());
-        }
-        f.seek(SeekFrom::Start(self.offset))?;
-        let mut buf = Vec::new();
-        f.take(len - self.offset).read_to_end(&mut buf)?;
-        self.feed(&buf);
-        Ok(())
     }
 }

@@ -39,6 +39,8 @@ pub struct RunInfo {
     pub sparsity: f64,
     /// The run record being written, if any.
     pub record: Option<PathBuf>,
+    /// The run is another process's, followed through its record: nothing here steers it.
+    pub watching: bool,
     /// The latest metrics: what the header shows.
     pub metrics: Option<Metrics>,
     /// The latest evaluation report.
@@ -60,6 +62,7 @@ impl RunInfo {
             d: cfg.data.d,
             sparsity: cfg.data.p,
             record,
+            watching: false,
             metrics: None,
             report: None,
             finished: None,

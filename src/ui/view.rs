@@ -2,7 +2,7 @@
 //! smoothing, which matrix and how its blocks are summarized). They change nothing in the run,
 //! so every front end that draws the shared panels keeps one of these.
 
-use crate::protocol::MatrixView;
+use crate::protocol::{FeatureKind, MatrixView};
 use crate::ui::history::HistoryView;
 
 /// Smoothing factors (per step) of the loss curve, `[` and `]` move along them.
@@ -56,6 +56,8 @@ pub struct ViewSettings {
     pub chart: ChartMode,
     /// The value axis fits the last [`ZOOM_WINDOW`] of the steps and the limit (z; 0 resets).
     pub zoom: bool,
+    /// Learned features as images instead of the matrix panels, and which (f).
+    pub features: Option<FeatureKind>,
     /// The chart cursor's step, when shown (c; ←/→ and the mouse move it).
     pub cursor: Option<f64>,
     /// The step axis zoomed by the mouse wheel (0 resets).
@@ -81,6 +83,7 @@ impl ViewSettings {
             history: HistoryView::Full,
             chart: ChartMode::Risk,
             zoom: false,
+            features: None,
             cursor: None,
             steps: None,
             smoothing,
@@ -105,6 +108,15 @@ impl ViewSettings {
     /// The next matrix (tab).
     pub fn cycle_matrix(&mut self) {
         self.matrix = cycle(&MatrixView::ALL, self.matrix);
+    }
+
+    /// Matrices → encoder features → decoder features → matrices (f).
+    pub fn cycle_features(&mut self) {
+        self.features = match self.features {
+            None => Some(FeatureKind::Encoder),
+            Some(FeatureKind::Encoder) => Some(FeatureKind::Decoder),
+            Some(FeatureKind::Decoder) => None,
+        };
     }
 
     /// Block max-abs ↔ mean (m).

@@ -126,6 +126,7 @@ pub fn summary() -> Summary {
         activation: Activation::Sign,
         steps_per_sec: 3333.0,
         record: None,
+        checkpoint: None,
     }
 }
 

@@ -228,3 +228,54 @@ fn degenerate_inputs() {
     ));
     assert_eq!(effective_rank(&[1.0, 1.0, 0.0]), 2.0);
 }
+
+/// Features map back to pixels consistently with the forward map: an encoder row `b` reads
+/// `b·T(x − μ) = (Tᵀb)·(x − μ)`, and a decoder column `a` adds `T⁺a` to the reconstruction
+/// (`invert(z + a) − invert(z)`), for every kind of transform.
+#[test]
+fn features_pull_back_and_push_forward() {
+    let (x, _) = planted(400, 11);
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
+    for (project, whiten) in [
+        (0, Whiten::None),
+        (6, Whiten::None),
+        (0, Whiten::Pca),
+        (5, Whiten::Pca),
+        (0, Whiten::Zca),
+    ] {
+        let p = prepare(x.view(), x.view(), &spec(project, whiten)).unwrap();
+        let t = &p.transform;
+        let b: Vec<f32> = (0..t.d_out())
+            .map(|_| rng.sample::<f32, _>(StandardNormal))
+            .collect();
+        let tb = t.pull_back(&b);
+        assert_eq!(tb.len(), t.d_in());
+        for i in [0, 17, 399] {
+            let lhs: f64 = b
+                .iter()
+                .zip(p.train.row(i))
+                .map(|(&u, &v)| f64::from(u) * f64::from(v))
+                .sum();
+            let rhs: f64 = tb
+                .iter()
+                .zip(x.row(i))
+                .zip(&t.mean)
+                .map(|((&u, &v), m)| f64::from(u) * (f64::from(v) - m))
+                .sum();
+            assert!(
+                (lhs - rhs).abs() < 1e-3 * (1.0 + lhs.abs()),
+                "{whiten:?} {project}: {lhs} {rhs}"
+            );
+        }
+        let a = Array2::from_shape_vec((1, b.len()), b.clone()).unwrap();
+        let zero = Array2::<f32>::zeros((1, b.len()));
+        let diff = &t.invert(a.view()) - &t.invert(zero.view());
+        let pushed = t.push_forward(&b);
+        for (u, v) in diff.iter().zip(&pushed) {
+            assert!(
+                (u - v).abs() < 1e-3 * (1.0 + v.abs()),
+                "{whiten:?} {project}: {u} {v}"
+            );
+        }
+    }
+}

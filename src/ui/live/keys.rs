@@ -35,6 +35,8 @@ pub enum Action {
     CycleDecoder,
     /// tab: the heatmap's matrix.
     CycleView,
+    /// f: learned features as images (encoder, decoder) / matrices.
+    CycleFeatures,
     /// m: block max-abs / mean.
     ToggleMaxAbs,
     /// l: log-scale risk axis.
@@ -79,6 +81,28 @@ pub enum Action {
     ScrollUp,
     /// ↓ / PgDn in the help.
     ScrollDown,
+}
+
+impl Action {
+    /// Whether the key changes the run (so does nothing when watching a record).
+    pub fn steers(self) -> bool {
+        matches!(
+            self,
+            Action::TogglePause
+                | Action::Step
+                | Action::RateDown
+                | Action::RateUp
+                | Action::LadderDown
+                | Action::LadderUp
+                | Action::LrUp
+                | Action::LrDown
+                | Action::CycleActivation
+                | Action::CycleOptimizer
+                | Action::CycleDecoder
+                | Action::Reset
+                | Action::Save
+        )
+    }
 }
 
 /// What is on screen, as far as keys are concerned.
@@ -206,6 +230,12 @@ pub const KEYS: KeyTable<Action, Mode> = KeyTable(&[
         Hint::Fits("tab", "view"),
     ),
     row(
+        "f",
+        "features as images: encoder B, decoder A, off",
+        &[c('f', Action::CycleFeatures)],
+        Hint::Fits("f", "features"),
+    ),
+    row(
         "m",
         "heatmap blocks: mean / max-abs",
         &[c('m', Action::ToggleMaxAbs)],
@@ -267,7 +297,7 @@ pub const KEYS: KeyTable<Action, Mode> = KeyTable(&[
     ),
     row(
         "e",
-        "export matrices (npy, csv) and series (csv)",
+        "export matrices (npy, csv), feature PNGs, series",
         &[c('e', Action::Export)],
         Hint::Fits("e", "export"),
     ),

@@ -10,8 +10,9 @@
 //! key hints
 //! ```
 
-use super::keys::{HELP_NOTE, KEYS};
+use super::keys::{Action, HELP_NOTE, KEYS};
 use super::state::{AppState, Overlay};
+use crate::ui::widgets::features::FeatureGrid;
 use crate::ui::widgets::header::Header;
 use crate::ui::widgets::heatmap::Heatmap;
 use crate::ui::widgets::help::{ConfirmQuit, HelpOverlay, HintLine};
@@ -44,6 +45,13 @@ pub struct Areas {
     pub spectrum: Rect,
     /// Key hints.
     pub footer: Rect,
+}
+
+impl Areas {
+    /// Where the feature images go when shown: the heatmap's and the spectrum's place.
+    pub fn features(&self) -> Rect {
+        self.heatmap.union(self.spectrum)
+    }
 }
 
 /// The regions for a screen of this size, or None when it is too small.
@@ -128,10 +136,24 @@ pub fn render(app: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
     };
     header(app, theme).render(a.header, buf);
     risk_chart(app, theme).render(a.risk, buf);
-    heatmap(app, theme).render(a.heatmap, buf);
-    spectrum(app, theme).render(a.spectrum, buf);
+    match app.view.features {
+        Some(kind) => FeatureGrid {
+            images: app.features.as_deref(),
+            kind,
+            theme,
+        }
+        .render(a.features(), buf),
+        None => {
+            heatmap(app, theme).render(a.heatmap, buf);
+            spectrum(app, theme).render(a.spectrum, buf);
+        }
+    }
     HintLine {
-        hints: KEYS.hints(app.panel_mode()),
+        hints: if app.run.watching {
+            KEYS.hints_where(app.panel_mode(), |a| !a.steers())
+        } else {
+            KEYS.hints(app.panel_mode())
+        },
         theme,
     }
     .render(a.footer, buf);
@@ -142,6 +164,10 @@ pub fn render(app: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
             scroll,
             note: Some(HELP_NOTE),
             theme,
+            unavailable: app
+                .run
+                .watching
+                .then_some(Action::steers as fn(Action) -> bool),
         }
         .render(area, buf),
         Overlay::ConfirmQuit => ConfirmQuit { theme }.render(area, buf),

@@ -17,8 +17,8 @@ use crate::protocol::{Command, Event, Summary};
 use crate::record::RecordError;
 use crate::train::{Durability, RunControl, WorkerHandle, WorkerOptions, spawn_durable};
 use crate::ui::terminal::{self, Session, Term};
-use crate::ui::widgets::heatmap;
 use crate::ui::widgets::theme::{ColorMode, Theme};
+use crate::ui::widgets::{features, heatmap};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, bounded, select};
 use crossterm::event::Event as Input;
 use ratatui::layout::Rect;
@@ -104,11 +104,7 @@ pub fn run(cfg: Config, opts: &UiOptions) -> Result<Outcome, UiError> {
     if !io::stdout().is_terminal() {
         return Err(UiError::NotATerminal);
     }
-    let theme = Theme::new(
-        opts.colors.unwrap_or_else(ColorMode::detect),
-        opts.dot_marker,
-    );
-    let mut app = AppState::new(&cfg, opts.record.clone());
+    let app = AppState::new(&cfg, opts.record.clone());
     let worker = spawn_durable(
         cfg,
         WorkerOptions {
@@ -119,6 +115,32 @@ pub fn run(cfg: Config, opts: &UiOptions) -> Result<Outcome, UiError> {
         RunControl::default(),
         opts.durable.clone(),
     )?;
+    drive(app, worker, opts)
+}
+
+/// Show the run of `cfg` whose record is `record`, as `feed` (a thread speaking the worker's
+/// protocol, see [`crate::watch`]) replays it: the same panels, read-only.
+pub fn watch(
+    cfg: &Config,
+    record: PathBuf,
+    feed: WorkerHandle,
+    opts: &UiOptions,
+) -> Result<Outcome, UiError> {
+    if !io::stdout().is_terminal() {
+        return Err(UiError::NotATerminal);
+    }
+    let mut app = AppState::new(cfg, Some(record));
+    app.run.watching = true;
+    drive(app, feed, opts)
+}
+
+/// The interface over `worker` until the user quits or a signal arrives, then the worker
+/// stopped and waited for.
+fn drive(mut app: AppState, worker: WorkerHandle, opts: &UiOptions) -> Result<Outcome, UiError> {
+    let theme = Theme::new(
+        opts.colors.unwrap_or_else(ColorMode::detect),
+        opts.dot_marker,
+    );
     // SIGHUP (terminal closed), SIGTERM and SIGINT: the worker closes its record even if the
     // UI thread is stuck on a dead terminal, and the UI loop ends.
     let (sig_tx, sig_rx) = bounded::<()>(1);
@@ -258,20 +280,27 @@ impl Link<'_> {
     }
 }
 
-/// Draw a frame, then ask for snapshots that fit the heatmap panel as it is now.
+/// Draw a frame, then ask for snapshots and feature images that fit the panels as they are now.
 fn draw(
     term: &mut Term,
     app: &mut AppState,
     theme: &Theme,
     link: &mut Link,
 ) -> Result<(), UiError> {
-    let mut side = None;
+    let mut areas = None;
     term.draw(|f| {
         layout::draw(f, app, theme);
-        side = layout::areas_for(app, theme, f.area()).map(|a| heatmap::max_side(a.heatmap));
+        areas = layout::areas_for(app, theme, f.area());
     })?;
-    if let Some(cmd) = side.and_then(|s| app.set_heatmap_side(s)) {
-        link.send(cmd);
+    if let Some(a) = areas {
+        let tiles = features::max_tiles(a.features(), app.features.as_deref());
+        let cmds = [
+            app.set_heatmap_side(heatmap::max_side(a.heatmap)),
+            app.set_feature_tiles(tiles),
+        ];
+        for cmd in cmds.into_iter().flatten() {
+            link.send(cmd);
+        }
     }
     Ok(())
 }

@@ -18,8 +18,8 @@ use crate::data::SourceKind;
 use crate::human;
 use crate::model::Activation;
 use crate::protocol::{
-    Command, DecoderMode, Event, FinishReason, Metrics, OptKind, PauseReason, Snapshot,
-    SnapshotRequest,
+    Command, DecoderMode, Event, FeatureImages, FeatureKind, FeatureRequest, FinishReason, Metrics,
+    OptKind, PauseReason, Snapshot, SnapshotRequest,
 };
 use crate::theory::bounds;
 use crate::ui::history::{Histories, Point};
@@ -163,6 +163,10 @@ pub struct Requests {
     snapshots: Option<SnapshotRequest>,
     /// The largest matrix side the heatmap panel can draw, in pixels (set from the layout).
     heatmap_side: usize,
+    /// The feature request last sent.
+    features: Option<FeatureRequest>,
+    /// How many feature tiles the panel draws (set from the layout).
+    feature_tiles: usize,
     /// How writing the UI's series for the last export went, until the worker's matrices
     /// are written too.
     series_export: Option<Result<PathBuf, String>>,
@@ -200,6 +204,24 @@ impl Requests {
         }
         self.snapshots = Some(want);
         Some(Command::WantSnapshots(Some(want)))
+    }
+
+    /// The feature request `view` needs at the current panel size, if it differs from the
+    /// last one sent (None → stop them when the view closes).
+    fn sync_features(&mut self, view: &ViewSettings) -> Option<Command> {
+        let want = match view.features {
+            Some(kind) if self.feature_tiles > 0 => Some(FeatureRequest {
+                kind,
+                max_tiles: self.feature_tiles,
+            }),
+            Some(_) => return None,
+            None => None,
+        };
+        if self.features == want {
+            return None;
+        }
+        self.features = want;
+        Some(Command::WantFeatures(want))
     }
 
     /// The command of a key that changes the run relative to its current settings (rate,
@@ -286,6 +308,8 @@ pub struct AppState {
     requests: Requests,
     /// The latest matrices and spectrum.
     pub snapshot: Option<Box<Snapshot>>,
+    /// The latest feature images.
+    pub features: Option<Box<FeatureImages>>,
     /// Help or quit confirmation over the panels.
     pub overlay: Overlay,
     /// The last message (saved, exported, an error).
@@ -299,9 +323,15 @@ impl AppState {
         AppState {
             run: RunInfo::new(cfg, record),
             series: Histories::new(bounds::limit(cfg.model.activation, cfg.model.rate).label),
-            view: ViewSettings::new(cfg.eval.ema),
+            view: {
+                let mut view = ViewSettings::new(cfg.eval.ema);
+                // A data set opens on its learned features.
+                view.features = (cfg.data.kind == SourceKind::File).then_some(FeatureKind::Encoder);
+                view
+            },
             requests: Requests::default(),
             snapshot: None,
+            features: None,
             overlay: Overlay::None,
             status: None,
             dirty: true,
@@ -337,6 +367,12 @@ impl AppState {
         self.requests.sync_snapshots(&self.view)
     }
 
+    /// The feature panel draws this many tiles now: the request to send, if it changed.
+    pub fn set_feature_tiles(&mut self, tiles: usize) -> Option<Command> {
+        self.requests.feature_tiles = tiles;
+        self.requests.sync_features(&self.view)
+    }
+
     /// Apply one event from the worker.
     pub fn on_event(&mut self, ev: Event) {
         self.dirty = true;
@@ -353,9 +389,11 @@ impl AppState {
             }
             Event::Paused(reason @ PauseReason::Diverged { step, loss }) => {
                 self.run.diverged = Some((step, loss));
-                self.status = Some(Status::error(format!(
-                    "{reason}: lower the learning rate (-) and resume (space)"
-                )));
+                self.status = Some(Status::error(if self.run.watching {
+                    reason.to_string()
+                } else {
+                    format!("{reason}: lower the learning rate (-) and resume (space)")
+                }));
             }
             Event::Paused(PauseReason::User) => {}
             Event::Resumed => self.run.diverged = None,
@@ -364,6 +402,7 @@ impl AppState {
             }
             Event::Exported(files) => self.on_exported(&files),
             Event::Snapshot(s) => self.snapshot = Some(s),
+            Event::Features(f) => self.features = Some(f),
             Event::Error(e) => {
                 self.requests.forget();
                 self.status = Some(Status::error(e));
@@ -375,8 +414,13 @@ impl AppState {
                     FinishReason::Diverged => "diverged",
                     FinishReason::Failed => "internal error",
                 };
+                let next = if self.run.watching {
+                    "q quits"
+                } else {
+                    "r resets, q quits"
+                };
                 self.status = Some(Status::info(format!(
-                    "run finished ({reason}): risk {}, gap {} — r resets, q quits",
+                    "run finished ({reason}): risk {}, gap {} — {next}",
                     human::fixed(s.risk, 4),
                     human::signed(s.gap, 4)
                 )));
@@ -512,6 +556,12 @@ impl AppState {
         if let Some(effects) = self.overlay.on_action(a, self.run.record.is_some()) {
             return effects;
         }
+        if self.run.watching && a.steers() {
+            self.status = Some(Status::error(
+                "read-only: a watched run is steered where it runs".to_string(),
+            ));
+            return Vec::new();
+        }
         if let Some(effects) = self.requests.relative(a, self.run.metrics.as_ref()) {
             return effects;
         }
@@ -540,6 +590,14 @@ impl AppState {
                 self.view.cycle_matrix();
                 self.requests
                     .sync_snapshots(&self.view)
+                    .map(Effect::Send)
+                    .into_iter()
+                    .collect()
+            }
+            Action::CycleFeatures => {
+                self.view.cycle_features();
+                self.requests
+                    .sync_features(&self.view)
                     .map(Effect::Send)
                     .into_iter()
                     .collect()

@@ -64,7 +64,23 @@ impl Header<'_> {
         let bold = Style::default().add_modifier(Modifier::BOLD);
         let label = |s: &str| Span::styled(s.to_string(), dim);
         let value = |s: String| Span::styled(s, bold);
-        let mut status: Vec<Item> = vec![vec![state_badge(run.state(), theme)]];
+        let mut badges = vec![state_badge(run.state(), theme)];
+        if run.watching {
+            // Read-only: the run is another process's (or over), followed through its record.
+            badges.push(Span::raw(" "));
+            badges.push(Span::styled(
+                if run.finished.is_some() {
+                    " REPLAY "
+                } else {
+                    " WATCHING "
+                },
+                Style::default()
+                    .fg(Color::Black)
+                    .bg(theme.key)
+                    .add_modifier(Modifier::BOLD),
+            ));
+        }
+        let mut status: Vec<Item> = vec![badges];
         let mut numbers: Vec<Item> = Vec::new();
         // Isotropic Gaussian is the default and goes unsaid.
         let source = match run.source {

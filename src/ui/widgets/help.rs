@@ -20,7 +20,13 @@ pub struct HelpOverlay<'a, A: 'static, M: 'static> {
     pub note: Option<&'a str>,
     /// Colours.
     pub theme: &'a Theme,
+    /// Actions that do nothing here (a read-only front end): rows of only such actions are
+    /// dimmed and marked.
+    pub unavailable: Option<fn(A) -> bool>,
 }
+
+/// What a row of unavailable keys says before its text.
+pub const READ_ONLY_MARK: &str = "(read-only) ";
 
 impl<A: Copy, M: Copy + PartialEq> Widget for HelpOverlay<'_, A, M> {
     fn render(self, area: Rect, buf: &mut Buffer) {
@@ -35,10 +41,22 @@ impl<A: Copy, M: Copy + PartialEq> Widget for HelpOverlay<'_, A, M> {
         let mut lines: Vec<Line> = rows
             .iter()
             .map(|r| {
-                Line::from(vec![
-                    Span::styled(format!(" {:>key_column$}  ", r.keys), key_style),
-                    Span::raw(r.what),
-                ])
+                let off = self
+                    .unavailable
+                    .is_some_and(|f| r.bindings.iter().all(|b| f(b.action)));
+                if off {
+                    let dim = Style::default().fg(theme.dim);
+                    Line::from(vec![
+                        Span::styled(format!(" {:>key_column$}  ", r.keys), dim),
+                        Span::styled(READ_ONLY_MARK, dim),
+                        Span::styled(r.what, dim),
+                    ])
+                } else {
+                    Line::from(vec![
+                        Span::styled(format!(" {:>key_column$}  ", r.keys), key_style),
+                        Span::raw(r.what),
+                    ])
+                }
             })
             .collect();
         if let Some(note) = self.note {

@@ -1,6 +1,7 @@
 //! Colours: the terminal's colour depth (detected once at start), the palette of the series,
 //! and the diverging colormap of the heatmap.
 
+pub use crate::colormap::diverging_rgb;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::symbols::Marker;
 
@@ -122,30 +123,24 @@ impl Theme {
     pub fn diverging(&self, t: f32) -> Color {
         diverging(t, self.mode)
     }
-}
 
-/// Anchors of the blue–white–red map (ColorBrewer RdBu, reversed so that positive is red).
-const ANCHORS: [(f32, [u8; 3]); 5] = [
-    (-1.0, [33, 102, 172]),
-    (-0.5, [103, 169, 207]),
-    (0.0, [247, 247, 247]),
-    (0.5, [239, 138, 98]),
-    (1.0, [178, 24, 43]),
-];
-
-/// The RGB colour of `t` in [−1, 1] on the diverging map.
-pub fn diverging_rgb(t: f32) -> [u8; 3] {
-    let t = if t.is_nan() { 0.0 } else { t.clamp(-1.0, 1.0) };
-    for w in ANCHORS.windows(2) {
-        let ((t0, c0), (t1, c1)) = (w[0], w[1]);
-        if t <= t1 {
-            let f = (t - t0) / (t1 - t0);
-            let mix =
-                |a: u8, b: u8| (f32::from(a) + f * (f32::from(b) - f32::from(a))).round() as u8;
-            return [mix(c0[0], c1[0]), mix(c0[1], c1[1]), mix(c0[2], c1[2])];
+    /// An RGB colour in this theme's colour depth (16 colours: the nearest of four greys by
+    /// brightness, so a colour image keeps its light and dark parts).
+    pub fn rgb(&self, [r, g, b]: [u8; 3]) -> Color {
+        match self.mode {
+            ColorMode::TrueColor => Color::Rgb(r, g, b),
+            ColorMode::Ansi256 => Color::Indexed(nearest_256([r, g, b])),
+            ColorMode::Ansi16 => {
+                let luma = (299 * u32::from(r) + 587 * u32::from(g) + 114 * u32::from(b)) / 1000;
+                match luma {
+                    0..64 => Color::Black,
+                    64..128 => Color::DarkGray,
+                    128..192 => Color::Gray,
+                    _ => Color::White,
+                }
+            }
         }
     }
-    ANCHORS[ANCHORS.len() - 1].1
 }
 
 /// [`diverging_rgb`] in the given colour depth.

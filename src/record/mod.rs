@@ -15,6 +15,12 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use thiserror::Error;
 
+mod read;
+mod tail;
+
+pub use read::{RecordHeader, RecordReadError, read_header};
+pub use tail::{LineTail, Polled};
+
 /// Why a record (or a checkpoint beside it) could not be opened or written.
 #[derive(Debug, Error)]
 pub enum RecordError {
@@ -232,6 +238,8 @@ fn kept_prefix(path: &Path, step: u64) -> Result<u64, RecordError> {
         let line_step = v.get("step").and_then(serde_json::Value::as_u64);
         let keep_it = match kind {
             "config" => keep == 0,
+            // The data set's description follows the config line and has no step.
+            "data" => true,
             "summary" => false,
             _ => line_step.is_some_and(|s| s <= step),
         };

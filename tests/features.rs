@@ -1,0 +1,143 @@
+//! Learned features as images, end to end: the worker sends the tiles asked for on the
+//! built-in digits (8×8, in pixel space), `e` writes PNG grids that decode back to the same
+//! pixels, and the grid's colours are the colour map's.
+
+use aescope::colormap::diverging_rgb;
+use aescope::config::Config;
+use aescope::protocol::{
+    Command, Event, FeatureImages, FeatureKind, FeatureRequest, FeatureTile, ImageShape,
+};
+use aescope::train::feature_png::{grid, write_png};
+use aescope::train::{WorkerHandle, WorkerOptions, spawn};
+use std::time::{Duration, Instant};
+
+fn wait_for(w: &WorkerHandle, what: &str, pred: impl Fn(&Event) -> bool) -> Event {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match w.events.recv_timeout(left) {
+            Ok(ev) if pred(&ev) => return ev,
+            Ok(_) => {}
+            Err(e) => panic!("no {what} within 20 s ({e})"),
+        }
+    }
+}
+
+fn read_png(path: &std::path::Path) -> (u32, u32, Vec<u8>) {
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut reader = png::Decoder::new(std::io::BufReader::new(file))
+        .read_info()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader
+        .next_frame(&mut buf)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(info.color_type, png::ColorType::Rgb);
+    buf.truncate(info.buffer_size());
+    (info.width, info.height, buf)
+}
+
+#[test]
+fn worker_sends_digit_features_in_pixel_space_and_exports_png_grids() {
+    let cfg = Config::load("digits-sign", &[]).unwrap_or_else(|e| panic!("{e}"));
+    let w = spawn(
+        cfg,
+        WorkerOptions {
+            start_paused: true,
+            ..WorkerOptions::default()
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    w.commands
+        .send(Command::WantFeatures(Some(FeatureRequest {
+            kind: FeatureKind::Decoder,
+            max_tiles: 5,
+        })))
+        .ok();
+    w.commands.send(Command::Step(3)).ok();
+    let Event::Features(f) = wait_for(&w, "features", |e| matches!(e, Event::Features(_))) else {
+        unreachable!()
+    };
+    assert_eq!(f.kind, FeatureKind::Decoder);
+    assert_eq!((f.shape.height, f.shape.width, f.shape.channels), (8, 8, 1));
+    assert!(f.pixel_space);
+    assert_eq!(f.n, 32, "r = 0.5 of d = 64");
+    assert_eq!(f.tiles.len(), 5, "only the tiles asked for");
+    assert!(f.tiles.iter().all(|t| t.pixels.len() == 64));
+    // Pixels the digits never use (the corner, the middle of the left border) are neutral;
+    // the centre is not.
+    assert!(
+        f.tiles
+            .iter()
+            .all(|t| t.pixels[0] == 0.0 && t.pixels[32] == 0.0)
+    );
+    assert!(f.tiles.iter().all(|t| t.pixels[27] != 0.0));
+    assert!(
+        f.tiles
+            .windows(2)
+            .all(|p| p[0].decoder_norm >= p[1].decoder_norm),
+        "largest decoder norm first"
+    );
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    w.commands.send(Command::Export(dir.path().join("x"))).ok();
+    let Event::Exported(files) = wait_for(&w, "export", |e| matches!(e, Event::Exported(_))) else {
+        unreachable!()
+    };
+    for kind in ["encoder", "decoder"] {
+        let path = dir.path().join(format!("x/features-{kind}.png"));
+        assert!(files.contains(&path), "{} not reported", path.display());
+        // 32 tiles: 6 columns × 6 rows of 32-pixel tiles (8×8 enlarged 4×), 2-pixel gaps.
+        let (width, height, _) = read_png(&path);
+        assert_eq!((width, height), (2 + 6 * 34, 2 + 6 * 34));
+    }
+    w.commands.send(Command::Quit).ok();
+    w.join();
+}
+
+#[test]
+fn png_grid_round_trips_with_the_colour_map() {
+    let shape = ImageShape {
+        channels: 1,
+        height: 2,
+        width: 3,
+        channels_last: false,
+    };
+    let tile = |pixels: Vec<f32>, neuron| FeatureTile {
+        neuron,
+        decoder_norm: 1.0,
+        pixels,
+    };
+    let images = FeatureImages {
+        step: 1,
+        kind: FeatureKind::Encoder,
+        shape,
+        n: 2,
+        pixel_space: true,
+        tiles: vec![
+            tile(vec![2.0, -2.0, 0.0, 1.0, 0.0, 0.0], 0),
+            tile(vec![0.0, 0.0, 0.0, 0.0, 0.0, -0.5], 1),
+        ],
+    };
+    let img = grid(&images);
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join("g.png");
+    write_png(&path, &img).unwrap_or_else(|e| panic!("{e}"));
+    let (w, h, data) = read_png(&path);
+    assert_eq!((w as usize, h as usize), (img.width, img.height));
+    assert_eq!(data, img.data, "decoded pixels equal the written ones");
+    // 3×2 images zoom 11× (to 33 px ≥ 32): two tiles side by side.
+    assert_eq!((img.width, img.height), (2 + 2 * (33 + 2), 2 + 22 + 2));
+    let at = |x: usize, y: usize| {
+        let i = 3 * (y * img.width + x);
+        [data[i], data[i + 1], data[i + 2]]
+    };
+    // Tile 0 on its own scale (max |v| = 2): +1 red, −1 blue, 0 white, 0.5 in between.
+    assert_eq!(at(2, 2), diverging_rgb(1.0));
+    assert_eq!(at(2 + 11, 2 + 10), diverging_rgb(-1.0));
+    assert_eq!(at(2 + 22, 2), diverging_rgb(0.0));
+    assert_eq!(at(2, 2 + 11), diverging_rgb(0.5));
+    // Tile 1: its only non-zero pixel is its own −1.
+    assert_eq!(at(2 + 35 + 22, 2 + 11), diverging_rgb(-1.0));
+    // The gap is dark.
+    assert_eq!(at(0, 0), [40, 40, 40]);
+}
