@@ -7,7 +7,9 @@ use crate::data::files::Format;
 use crate::data::real;
 use crate::data::{SourceKind, SourceSpec};
 use crate::model::Activation;
-use crate::protocol::{DecoderMode, OptKind, OptParams, Schedule, SignGrad, TrainMode};
+use crate::protocol::{
+    Convergence, DecoderMode, OptKind, OptParams, Schedule, SignGrad, TrainMode,
+};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use thiserror::Error;
@@ -200,9 +202,11 @@ impl Default for EvalConfig {
     }
 }
 
-/// Rate sweeps (`[sweep]`, used by `aescope sweep`).
+/// Rate sweeps (`[sweep]`, used by `aescope sweep`). The convergence stop is the engine's
+/// [`Convergence`]; the preset keeps its parameters as flat keys (`sweep.tol`,
+/// `sweep.window`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(from = "SweepKeys", into = "SweepKeys")]
 pub struct SweepConfig {
     /// Rates: a comma list ("0.25,0.5,1") or a range "start:stop:step" (stop included).
     pub rates: String,
@@ -211,9 +215,18 @@ pub struct SweepConfig {
     /// Stop a run early once the risk has converged (else run the full train.steps).
     pub until_converged: bool,
     /// Convergence: relative change of the risk over `window` steps below `tol` (> 0).
-    pub tol: f64,
-    /// Window of the convergence test, in steps ≥ 1.
-    pub window: u64,
+    pub convergence: Convergence,
+}
+
+preset_table! {
+    /// `[sweep]` as a preset writes it.
+    SweepKeys <=> SweepConfig {
+        rates: String = rates,
+        seeds: u32 = seeds,
+        until_converged: bool = until_converged,
+        tol: f64 = convergence.tol,
+        window: u64 = convergence.window,
+    }
 }
 
 impl Default for SweepConfig {
@@ -222,8 +235,7 @@ impl Default for SweepConfig {
             rates: "0.25,0.5,1,2,4".into(),
             seeds: 1,
             until_converged: false,
-            tol: 1e-5,
-            window: 100,
+            convergence: Convergence::default(),
         }
     }
 }
@@ -712,8 +724,8 @@ impl Section for SweepConfig {
             return Err(Invalid::new("rates", &format!("{:?}", self.rates), e));
         }
         count("seeds", u64::from(self.seeds))?;
-        count("window", self.window)?;
-        positive("tol", self.tol)
+        count("window", self.convergence.window)?;
+        positive("tol", self.convergence.tol)
     }
 }
 

@@ -16,6 +16,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 /// `aescope sweep PRESET ...`
 #[derive(Debug, Clone, Args)]
@@ -181,6 +182,7 @@ pub(super) fn run(args: &SweepArgs) -> Result<i32> {
             cancelled: false,
             write_error_shown: false,
             quiet: args.tui,
+            last_write: None,
         };
         let mut finished = false;
         if args.tui {
@@ -247,7 +249,7 @@ fn kept_rows(args: &SweepArgs, plan: &SweepPlan) -> Result<Vec<Row>> {
 }
 
 /// What a sweep's events do outside the view: lines on stderr (not while the TUI owns the
-/// terminal), and the results file rewritten after every run, so a killed sweep keeps them.
+/// terminal), and the results file rewritten at most once a second, so a killed sweep keeps them.
 struct Consumer<'a> {
     out: &'a Path,
     rows: Vec<Row>,
@@ -255,7 +257,12 @@ struct Consumer<'a> {
     cancelled: bool,
     write_error_shown: bool,
     quiet: bool,
+    /// When the results file was last rewritten.
+    last_write: Option<Instant>,
 }
+
+/// Longest time a finished run waits to reach the results file (the final write takes all).
+const RESULTS_EVERY: Duration = Duration::from_secs(1);
 
 impl Consumer<'_> {
     /// Returns true on `Finished`.
@@ -266,6 +273,12 @@ impl Consumer<'_> {
                     errln!("{}", finished_line(row, progress));
                 }
                 self.rows.push((**row).clone());
+                // Rewritten at most once a second: a rewrite costs O(rows), and a sweep of
+                // thousands of short runs would otherwise spend its time rewriting.
+                if self.last_write.is_some_and(|t| t.elapsed() < RESULTS_EVERY) {
+                    return false;
+                }
+                self.last_write = Some(Instant::now());
                 if let Err(e) = write_results(self.out, &self.rows)
                     && !self.write_error_shown
                 {
@@ -425,7 +438,7 @@ fn announce(plan: &SweepPlan, planned: usize, kept: usize, jobs: usize, records:
     let stop = if b.sweep.until_converged {
         format!(
             "until converged (relative change < {} over {} steps, cap {} steps)",
-            b.sweep.tol, b.sweep.window, b.train.steps
+            b.sweep.convergence.tol, b.sweep.convergence.window, b.train.steps
         )
     } else {
         format!("{} steps each", b.train.steps)

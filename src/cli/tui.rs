@@ -50,7 +50,10 @@ pub(super) fn run(cfg: Config, args: &RunArgs, durable: Durability) -> Result<i3
             if let Some(s) = &outcome.summary {
                 print_summary(&name, s);
             }
-            Ok(0)
+            if let Some(e) = &outcome.record_error {
+                errln!("error: {e}");
+            }
+            Ok(outcome.exit_code())
         }
     }
 }

@@ -188,6 +188,27 @@ impl fmt::Display for Schedule {
     }
 }
 
+/// The convergence stop of `aescope sweep --until-converged` (`[sweep]` tol and window): a
+/// run has converged at step t when a risk at some step s ≤ t − `window` exists and the latest
+/// such value R_s satisfies |R_t − R_s| ≤ `tol` · |R_t|. Applied by
+/// `train::convergence::ConvergenceTracker`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Convergence {
+    /// Relative tolerance, > 0 (e.g. 1e-5).
+    pub tol: f64,
+    /// Window, in training steps ≥ 1.
+    pub window: u64,
+}
+
+impl Default for Convergence {
+    fn default() -> Self {
+        Convergence {
+            tol: 1e-5,
+            window: 100,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,6 +17,9 @@ pub enum PauseReason {
     User,
     /// The loss or a gradient became NaN/Inf; the offending update was not applied.
     Diverged { step: u64, loss: f64 },
+    /// The run record could not be written (a full disk; the message names the file and the
+    /// OS error): it is closed, and training waits for the user to go on without it or quit.
+    RecordFailed { message: String },
 }
 
 /// "paused by the user" or "diverged at step 1200 (loss NaN)".
@@ -27,6 +30,7 @@ impl fmt::Display for PauseReason {
             PauseReason::Diverged { step, loss } => {
                 write!(f, "diverged at step {step} (loss {loss})")
             }
+            PauseReason::RecordFailed { message } => f.write_str(message),
         }
     }
 }

@@ -11,7 +11,9 @@ mod command;
 mod event;
 mod features;
 
-pub use choices::{DecoderMode, OptKind, OptParams, RiskKind, Schedule, SignGrad, TrainMode};
+pub use choices::{
+    Convergence, DecoderMode, OptKind, OptParams, RiskKind, Schedule, SignGrad, TrainMode,
+};
 pub use command::{Command, MatrixView, SnapshotRequest};
 pub use event::{Event, Features, FinishReason, Metrics, PauseReason, Report, Snapshot, Summary};
 pub use features::{FeatureImages, FeatureKind, FeatureRequest, FeatureTile, ImageShape};

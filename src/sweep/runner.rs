@@ -10,7 +10,6 @@ use crate::data::{SourceKind, power_law_spectrum};
 use crate::protocol::{Command, Event, Summary, TrainMode};
 use crate::theory::bounds;
 use crate::theory::gaussian::Parallelism;
-use crate::train::convergence::Convergence;
 use crate::train::{RunControl, WorkerOptions, spawn_with};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, unbounded};
 use std::path::{Path, PathBuf};
@@ -127,10 +126,11 @@ pub fn spawn(plan: SweepPlan, opts: RunOptions) -> Result<SweepHandle, SweepErro
     }
     drop(queue_tx);
     let control = RunControl {
-        until_converged: plan.base.sweep.until_converged.then_some(Convergence {
-            tol: plan.base.sweep.tol,
-            window: plan.base.sweep.window,
-        }),
+        until_converged: plan
+            .base
+            .sweep
+            .until_converged
+            .then_some(plan.base.sweep.convergence),
         // The GEMM pool and the kernels' scoped threads would each claim every core.
         parallelism: (jobs > 1).then_some(Parallelism::Sequential),
     };

@@ -6,17 +6,8 @@
 //! for Gaussian data, the held-out validation risk otherwise). The minibatch loss is never used:
 //! its sampling noise alone is larger than any useful tolerance.
 
+pub use crate::protocol::Convergence;
 use std::collections::VecDeque;
-
-/// The criterion: converged at step t when a value at some step s ≤ t − `window` exists and
-/// the latest such value R_s satisfies |R_t − R_s| ≤ `tol` · |R_t|.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Convergence {
-    /// Relative tolerance, > 0 (e.g. 1e-5).
-    pub tol: f64,
-    /// Window, in training steps ≥ 1.
-    pub window: u64,
-}
 
 /// The risk history a [`Convergence`] criterion needs: only values less than one window old,
 /// plus the newest value at least a window old (memory is O(window), not O(steps)).

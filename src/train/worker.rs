@@ -868,6 +868,13 @@ impl Worker {
         {
             self.recorder = None;
             self.emit(Event::Error(e.to_string()));
+            // Someone is watching: training on without a record is their choice. (Headless
+            // runs go on, and their exit code says the record is incomplete.)
+            if !self.opts.exit_when_finished && !self.finished {
+                self.pause_for(PauseReason::RecordFailed {
+                    message: e.to_string(),
+                });
+            }
         }
     }
 }

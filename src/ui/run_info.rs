@@ -41,6 +41,8 @@ pub struct RunInfo {
     pub record: Option<PathBuf>,
     /// The run is another process's, followed through its record: nothing here steers it.
     pub watching: bool,
+    /// Why the run record could not be written (it is closed since).
+    pub record_error: Option<String>,
     /// The latest metrics: what the header shows.
     pub metrics: Option<Metrics>,
     /// The latest evaluation report.
@@ -63,6 +65,7 @@ impl RunInfo {
             sparsity: cfg.data.p,
             record,
             watching: false,
+            record_error: None,
             metrics: None,
             report: None,
             finished: None,

@@ -15,7 +15,7 @@ use super::state::{AppState, Overlay};
 use crate::ui::widgets::features::FeatureGrid;
 use crate::ui::widgets::header::Header;
 use crate::ui::widgets::heatmap::Heatmap;
-use crate::ui::widgets::help::{ConfirmQuit, HelpOverlay, HintLine};
+use crate::ui::widgets::help::{ConfirmQuit, HelpOverlay, HintLine, RecordFailed};
 use crate::ui::widgets::risk_chart::RiskChart;
 use crate::ui::widgets::spectrum::Spectrum;
 use crate::ui::widgets::theme::Theme;
@@ -171,6 +171,11 @@ pub fn render(app: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
         }
         .render(area, buf),
         Overlay::ConfirmQuit => ConfirmQuit { theme }.render(area, buf),
+        Overlay::KeepTraining => RecordFailed {
+            message: app.run.record_error.as_deref().unwrap_or_default(),
+            theme,
+        }
+        .render(area, buf),
     }
 }
 

@@ -13,7 +13,7 @@ pub mod state;
 use state::{AppState, Effect};
 
 use crate::config::Config;
-use crate::protocol::{Command, Event, Summary};
+use crate::protocol::{Command, Event, FinishReason, Summary};
 use crate::record::RecordError;
 use crate::train::{Durability, RunControl, WorkerHandle, WorkerOptions, spawn_durable};
 use crate::ui::terminal::{self, Session, Term};
@@ -74,6 +74,27 @@ pub struct Outcome {
     pub ending: Ending,
     /// The worker's last summary, if it sent one.
     pub summary: Option<Summary>,
+    /// The run was left paused on a divergence the user did not recover from.
+    pub diverged: bool,
+    /// Why the run record could not be written, if it failed.
+    pub record_error: Option<String>,
+}
+
+impl Outcome {
+    /// The process's exit code after the user quit: 3 after an unrecovered divergence, 1 when
+    /// the record is incomplete, else 0.
+    pub fn exit_code(&self) -> i32 {
+        let diverged = self.diverged
+            || self
+                .summary
+                .as_ref()
+                .is_some_and(|s| s.reason == FinishReason::Diverged);
+        match (diverged, &self.record_error) {
+            (true, _) => 3,
+            (false, Some(_)) => 1,
+            (false, None) => 0,
+        }
+    }
 }
 
 /// What can keep the interface from running.
@@ -162,6 +183,8 @@ fn drive(mut app: AppState, worker: WorkerHandle, opts: &UiOptions) -> Result<Ou
     };
     Ok(Outcome {
         ending,
+        diverged: app.run.diverged.is_some(),
+        record_error: app.run.record_error.take(),
         summary: app.run.finished,
     })
 }

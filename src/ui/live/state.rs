@@ -63,6 +63,9 @@ pub enum Overlay {
     Help { scroll: u16 },
     /// "quit without saving a record? y/n".
     ConfirmQuit,
+    /// The record could not be written and the worker paused: "keep training without a
+    /// record? y/n".
+    KeepTraining,
 }
 
 impl Overlay {
@@ -71,7 +74,7 @@ impl Overlay {
         match self {
             Overlay::None => Mode::Panels,
             Overlay::Help { .. } => Mode::Help,
-            Overlay::ConfirmQuit => Mode::Confirm,
+            Overlay::ConfirmQuit | Overlay::KeepTraining => Mode::Confirm,
         }
     }
 
@@ -86,6 +89,14 @@ impl Overlay {
                     *self = Overlay::None;
                     Vec::new()
                 }
+                _ => Vec::new(),
+            }),
+            Overlay::KeepTraining => Some(match a {
+                Action::Yes => {
+                    *self = Overlay::None;
+                    vec![Effect::Send(Command::Resume)]
+                }
+                Action::No | Action::Interrupt => vec![Effect::Quit],
                 _ => Vec::new(),
             }),
             Overlay::Help { scroll } => {
@@ -394,6 +405,11 @@ impl AppState {
                 } else {
                     format!("{reason}: lower the learning rate (-) and resume (space)")
                 }));
+            }
+            Event::Paused(PauseReason::RecordFailed { message }) => {
+                self.status = Some(Status::error(message.clone()));
+                self.run.record_error = Some(message);
+                self.overlay = Overlay::KeepTraining;
             }
             Event::Paused(PauseReason::User) => {}
             Event::Resumed => self.run.diverged = None,

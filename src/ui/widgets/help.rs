@@ -146,3 +146,46 @@ impl Widget for HintLine<'_> {
         Paragraph::new(Line::from(spans)).render(area, buf);
     }
 }
+
+/// The question asked when the run record cannot be written.
+pub const KEEP_TRAINING: &str = "keep training without a record? y/n (n quits)";
+
+/// A write error and what to do about it, centred over the area it is drawn in: the error in
+/// full (wrapped), then [`KEEP_TRAINING`].
+#[derive(Debug, Clone, Copy)]
+pub struct RecordFailed<'a> {
+    /// The error: the file and the OS error.
+    pub message: &'a str,
+    /// Colours.
+    pub theme: &'a Theme,
+}
+
+impl Widget for RecordFailed<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let width = area.width.saturating_sub(4).min(80);
+        let inner = usize::from(width.saturating_sub(4)).max(1);
+        // Wrapped by hand so the height is known before drawing.
+        let mut lines: Vec<Line> = vec![Line::default()];
+        let chars: Vec<char> = self.message.chars().collect();
+        for chunk in chars.chunks(inner) {
+            lines.push(Line::styled(
+                chunk.iter().collect::<String>(),
+                Style::default().fg(self.theme.error),
+            ));
+        }
+        lines.push(Line::default());
+        lines.push(
+            Line::styled(KEEP_TRAINING, Style::default().add_modifier(Modifier::BOLD)).centered(),
+        );
+        let height = (lines.len() as u16 + 2).min(area.height);
+        let popup = area.centered(Constraint::Length(width), Constraint::Length(height));
+        Clear.render(popup, buf);
+        Paragraph::new(lines)
+            .block(
+                Block::bordered()
+                    .border_style(Style::default().fg(self.theme.error))
+                    .title(Span::styled(" Run record ", self.theme.title_style())),
+            )
+            .render(popup, buf);
+    }
+}
