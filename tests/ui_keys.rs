@@ -82,11 +82,17 @@ fn assert_hints_from_table<A: Copy, M: Copy + PartialEq + Debug>(table: KeyTable
 fn live_keys_are_dispatched_named_and_hinted_from_one_table() {
     assert_dispatched(KEYS);
     assert_named(&KEYS);
-    for mode in [Mode::Panels, Mode::Cursor, Mode::Help, Mode::Confirm] {
+    for mode in [
+        Mode::Panels,
+        Mode::Cursor,
+        Mode::Help,
+        Mode::Confirm,
+        Mode::Log,
+    ] {
         assert_hints_from_table(KEYS, mode);
     }
     // Keys outside the table, and modal keys outside their mode, do nothing.
-    let j = KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE);
+    let j = KeyEvent::new(KeyCode::Char('J'), KeyModifiers::NONE);
     let y = KeyEvent::new(KeyCode::Char('y'), KeyModifiers::NONE);
     let up = KeyEvent::new(KeyCode::Up, KeyModifiers::NONE);
     assert_eq!(KEYS.action(&j, Mode::Panels), None);

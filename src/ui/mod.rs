@@ -18,6 +18,7 @@
 //! the widgets only draw parts of that state into a buffer, so every piece is testable with
 //! ratatui's `TestBackend`.
 
+pub mod event_log;
 pub mod history;
 pub mod keys;
 pub mod live;

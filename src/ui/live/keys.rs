@@ -61,6 +61,8 @@ pub enum Action {
     CursorPageRight,
     /// esc with the cursor shown: hide it.
     CursorHide,
+    /// j: the event log (every change and message, in full).
+    EventLog,
     /// r: new seed, step 0.
     Reset,
     /// w: checkpoint.
@@ -116,16 +118,27 @@ pub enum Mode {
     Help,
     /// "quit without saving a record? y/n".
     Confirm,
+    /// The event log: scroll keys scroll it, any other command closes it and acts.
+    Log,
 }
 
-const MAIN: &[Mode] = &[Mode::Panels, Mode::Cursor, Mode::Help];
+const MAIN: &[Mode] = &[Mode::Panels, Mode::Cursor, Mode::Help, Mode::Log];
 /// Where ←/→ change the rate: not while the cursor is shown.
-const RATE: &[Mode] = &[Mode::Panels, Mode::Help];
+const RATE: &[Mode] = &[Mode::Panels, Mode::Help, Mode::Log];
 const CURSOR: &[Mode] = &[Mode::Cursor];
-const HELP: &[Mode] = &[Mode::Help];
+/// Where ↑/↓ scroll: the help and the log.
+const HELP: &[Mode] = &[Mode::Help, Mode::Log];
+/// Where esc closes or answers no.
+const CLOSE: &[Mode] = &[Mode::Help, Mode::Confirm, Mode::Log];
 const ASKING: &[Mode] = &[Mode::Help, Mode::Confirm];
 const CONFIRM: &[Mode] = &[Mode::Confirm];
-const ALL: &[Mode] = &[Mode::Panels, Mode::Cursor, Mode::Help, Mode::Confirm];
+const ALL: &[Mode] = &[
+    Mode::Panels,
+    Mode::Cursor,
+    Mode::Help,
+    Mode::Confirm,
+    Mode::Log,
+];
 
 const fn on(key: Key, action: Action) -> Binding<Action, Mode> {
     at(key, action, MAIN)
@@ -284,6 +297,12 @@ pub const KEYS: KeyTable<Action, Mode> = KeyTable(&[
         Hint::Fits("h", "history"),
     ),
     row(
+        "j",
+        "event log (step axis ticks: r a o d η R C !)",
+        &[c('j', Action::EventLog)],
+        Hint::Fits("j", "events"),
+    ),
+    row(
         "r",
         "reset the weights with a new seed",
         &[c('r', Action::Reset)],
@@ -303,14 +322,14 @@ pub const KEYS: KeyTable<Action, Mode> = KeyTable(&[
     ),
     row(
         "?",
-        "this help (↑/↓ PgUp/PgDn scroll, esc closes)",
+        "this help (↑/↓ PgUp/PgDn scroll help / log, esc)",
         &[
             c('?', Action::Help),
             at(Key::plain(KeyCode::Up), Action::ScrollUp, HELP),
             at(Key::plain(KeyCode::PageUp), Action::ScrollUp, HELP),
             at(Key::plain(KeyCode::Down), Action::ScrollDown, HELP),
             at(Key::plain(KeyCode::PageDown), Action::ScrollDown, HELP),
-            at(Key::plain(KeyCode::Esc), Action::No, ASKING),
+            at(Key::plain(KeyCode::Esc), Action::No, CLOSE),
         ],
         Hint::Always("?", "help"),
     ),

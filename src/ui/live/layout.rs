@@ -12,6 +12,7 @@
 
 use super::keys::{Action, HELP_NOTE, KEYS};
 use super::state::{AppState, Overlay};
+use crate::ui::widgets::event_log::LogOverlay;
 use crate::ui::widgets::features::FeatureGrid;
 use crate::ui::widgets::header::Header;
 use crate::ui::widgets::heatmap::Heatmap;
@@ -106,6 +107,7 @@ pub fn risk_chart<'a>(app: &'a AppState, theme: &'a Theme) -> RiskChart<'a> {
         step: metrics.map(|m| m.step),
         risk_kind: metrics.and_then(|m| m.risk_kind.as_ref()),
         status: app.status.as_ref(),
+        events: Some(&app.log),
         theme,
     }
 }
@@ -171,6 +173,12 @@ pub fn render(app: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
         }
         .render(area, buf),
         Overlay::ConfirmQuit => ConfirmQuit { theme }.render(area, buf),
+        Overlay::Log { back } => LogOverlay {
+            log: &app.log,
+            back,
+            theme,
+        }
+        .render(area, buf),
         Overlay::KeepTraining => RecordFailed {
             message: app.run.record_error.as_deref().unwrap_or_default(),
             theme,

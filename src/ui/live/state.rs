@@ -22,6 +22,7 @@ use crate::protocol::{
     OptKind, PauseReason, Snapshot, SnapshotRequest,
 };
 use crate::theory::bounds;
+use crate::ui::event_log::{EventKind, EventLog};
 use crate::ui::history::{Histories, Point};
 use crate::ui::view::{ViewSettings, cycle};
 use crate::ui::widgets::cursor::{self, Move};
@@ -63,6 +64,8 @@ pub enum Overlay {
     Help { scroll: u16 },
     /// "quit without saving a record? y/n".
     ConfirmQuit,
+    /// The event log, scrolled back this many lines from the newest.
+    Log { back: u16 },
     /// The record could not be written and the worker paused: "keep training without a
     /// record? y/n".
     KeepTraining,
@@ -75,6 +78,7 @@ impl Overlay {
             Overlay::None => Mode::Panels,
             Overlay::Help { .. } => Mode::Help,
             Overlay::ConfirmQuit | Overlay::KeepTraining => Mode::Confirm,
+            Overlay::Log { .. } => Mode::Log,
         }
     }
 
@@ -91,6 +95,22 @@ impl Overlay {
                 }
                 _ => Vec::new(),
             }),
+            Overlay::Log { back } => {
+                let back = match a {
+                    Action::ScrollUp => back.saturating_add(1),
+                    Action::ScrollDown => back.saturating_sub(1),
+                    Action::EventLog | Action::No => {
+                        *self = Overlay::None;
+                        return Some(Vec::new());
+                    }
+                    _ => {
+                        *self = Overlay::None;
+                        return self.on_action(a, has_record);
+                    }
+                };
+                *self = Overlay::Log { back };
+                Some(Vec::new())
+            }
             Overlay::KeepTraining => Some(match a {
                 Action::Yes => {
                     *self = Overlay::None;
@@ -325,6 +345,10 @@ pub struct AppState {
     pub overlay: Overlay,
     /// The last message (saved, exported, an error).
     pub status: Option<Status>,
+    /// Everything that happened, every message in full.
+    pub log: EventLog,
+    /// The learning rate was scaled by a key: log its next change.
+    lr_asked: bool,
     dirty: bool,
 }
 
@@ -345,13 +369,15 @@ impl AppState {
             features: None,
             overlay: Overlay::None,
             status: None,
+            log: EventLog::default(),
+            lr_asked: false,
             dirty: true,
         }
     }
 
     /// Record how writing the series of an export went (shown with the worker's answer).
     pub fn series_written(&mut self, result: Result<PathBuf, String>) {
-        self.status = Some(match &result {
+        self.say(match &result {
             Ok(p) => Status::info(format!(
                 "series written to {}; waiting for the matrices…",
                 p.display()
@@ -400,28 +426,43 @@ impl AppState {
             }
             Event::Paused(reason @ PauseReason::Diverged { step, loss }) => {
                 self.run.diverged = Some((step, loss));
-                self.status = Some(Status::error(if self.run.watching {
+                // What to do first: a narrow border cuts the end (the header says where).
+                let text = if self.run.watching {
                     reason.to_string()
                 } else {
-                    format!("{reason}: lower the learning rate (-) and resume (space)")
-                }));
+                    format!("lower the learning rate (-) and resume (space): {reason}")
+                };
+                self.log
+                    .push(step, EventKind::Divergence, text.clone(), true);
+                self.status = Some(Status::error(text));
+            }
+            Event::Paused(PauseReason::User) => {
+                self.log
+                    .push(self.run.step(), EventKind::Message, "paused", false);
+            }
+            Event::Resumed => {
+                self.run.diverged = None;
+                self.log.push(
+                    self.run.step(),
+                    EventKind::Message,
+                    "training resumed",
+                    false,
+                );
             }
             Event::Paused(PauseReason::RecordFailed { message }) => {
-                self.status = Some(Status::error(message.clone()));
+                self.say(Status::error(message.clone()));
                 self.run.record_error = Some(message);
                 self.overlay = Overlay::KeepTraining;
             }
-            Event::Paused(PauseReason::User) => {}
-            Event::Resumed => self.run.diverged = None,
             Event::Saved(p) => {
-                self.status = Some(Status::info(format!("checkpoint saved to {}", p.display())));
+                self.say(Status::info(format!("checkpoint saved to {}", p.display())));
             }
             Event::Exported(files) => self.on_exported(&files),
             Event::Snapshot(s) => self.snapshot = Some(s),
             Event::Features(f) => self.features = Some(f),
             Event::Error(e) => {
                 self.requests.forget();
-                self.status = Some(Status::error(e));
+                self.say(Status::error(e));
             }
             Event::Finished(s) => {
                 let reason = match s.reason {
@@ -435,7 +476,7 @@ impl AppState {
                 } else {
                     "r resets, q quits"
                 };
-                self.status = Some(Status::info(format!(
+                self.say(Status::info(format!(
                     "run finished ({reason}): risk {}, gap {} — {next}",
                     human::fixed(s.risk, 4),
                     human::signed(s.gap, 4)
@@ -446,6 +487,7 @@ impl AppState {
     }
 
     fn on_metrics(&mut self, m: Metrics) {
+        self.log_changes(&m);
         let prev_step = match &self.run.metrics {
             // The step went back: the run was reset; its history no longer applies.
             Some(prev) if m.step < prev.step => {
@@ -453,6 +495,15 @@ impl AppState {
                 self.run.clear();
                 self.view.cursor = None;
                 self.view.steps = None;
+                // The border is the new run's; the log keeps the old one's messages.
+                self.status = None;
+                self.log.new_segment();
+                self.log.push(
+                    m.step,
+                    EventKind::Reset,
+                    format!("reset: new weights, step {}", m.step),
+                    false,
+                );
                 0
             }
             Some(prev) => prev.step,
@@ -486,6 +537,85 @@ impl AppState {
         self.run.on_metrics(m);
     }
 
+    /// Show a message in the bottom border and keep it, in full, in the log.
+    fn say(&mut self, status: Status) {
+        self.log.push(
+            self.run.step(),
+            EventKind::Message,
+            status.text.clone(),
+            status.error,
+        );
+        self.status = Some(status);
+    }
+
+    /// Log what the new metrics changed against the previous ones: r, activation, optimizer,
+    /// decoder, and the learning rate when a key scaled it (a schedule moves it every step);
+    /// first metrics past step 0 are a resumed run.
+    fn log_changes(&mut self, m: &Metrics) {
+        let Some(prev) = &self.run.metrics else {
+            if m.step > 0 {
+                self.log.push(
+                    m.step,
+                    EventKind::Resume,
+                    format!("resumed from a checkpoint at step {}", m.step),
+                    false,
+                );
+            }
+            return;
+        };
+        if m.step < prev.step {
+            return;
+        }
+        let mut changes: Vec<(EventKind, String)> = Vec::new();
+        if m.n != prev.n {
+            changes.push((
+                EventKind::Rate,
+                format!(
+                    "r {:.3} → {:.3} (n {} → {}), limit {}",
+                    prev.r,
+                    m.r,
+                    prev.n,
+                    m.n,
+                    human::risk(m.limit)
+                ),
+            ));
+        }
+        if m.activation != prev.activation {
+            changes.push((
+                EventKind::Activation,
+                format!(
+                    "activation {} → {}, {} {}",
+                    prev.activation,
+                    m.activation,
+                    m.limit_label,
+                    human::risk(m.limit)
+                ),
+            ));
+        }
+        if m.optimizer != prev.optimizer {
+            changes.push((
+                EventKind::Optimizer,
+                format!("optimizer {} → {}", prev.optimizer, m.optimizer),
+            ));
+        }
+        if m.decoder != prev.decoder {
+            changes.push((
+                EventKind::Decoder,
+                format!("decoder {} → {}", prev.decoder, m.decoder),
+            ));
+        }
+        if self.lr_asked && m.lr != prev.lr {
+            self.lr_asked = false;
+            changes.push((
+                EventKind::Lr,
+                format!("learning rate {:.3e} → {:.3e}", prev.lr, m.lr),
+            ));
+        }
+        for (kind, text) in changes {
+            self.log.push(m.step, kind, text, false);
+        }
+    }
+
     /// The worker wrote the matrices; the UI wrote its series first: say how both went.
     fn on_exported(&mut self, files: &[PathBuf]) {
         let dir = files
@@ -493,14 +623,15 @@ impl AppState {
             .and_then(|f| f.parent())
             .map_or_else(String::new, |d| format!(" to {}", d.display()));
         let text = format!("exported {} matrix files{dir}", files.len());
-        self.status = Some(match self.requests.series_export.take() {
+        let status = match self.requests.series_export.take() {
             Some(Err(e)) => Status::error(format!("{text}; {e}")),
             Some(Ok(series)) => Status::info(format!(
                 "{text} + {}",
                 series.file_name().unwrap_or_default().to_string_lossy()
             )),
             None => Status::info(text),
-        });
+        };
+        self.say(status);
     }
 
     /// Which keys act now: the overlay's, else the panels' (with or without the cursor).
@@ -573,7 +704,7 @@ impl AppState {
             return effects;
         }
         if self.run.watching && a.steers() {
-            self.status = Some(Status::error(
+            self.say(Status::error(
                 "read-only: a watched run is steered where it runs".to_string(),
             ));
             return Vec::new();
@@ -585,18 +716,28 @@ impl AppState {
         match a {
             Action::TogglePause => send(Command::TogglePause),
             Action::Step => send(Command::Step(1)),
-            Action::LrUp => send(Command::ScaleLr(LR_FACTOR)),
-            Action::LrDown => send(Command::ScaleLr(1.0 / LR_FACTOR)),
+            Action::LrUp => {
+                self.lr_asked = true;
+                send(Command::ScaleLr(LR_FACTOR))
+            }
+            Action::LrDown => {
+                self.lr_asked = true;
+                send(Command::ScaleLr(1.0 / LR_FACTOR))
+            }
+            Action::EventLog => {
+                self.overlay = Overlay::Log { back: 0 };
+                Vec::new()
+            }
             Action::Reset => send(Command::Reset { seed: None }),
             Action::Save => {
                 // A hint: with a record the worker names it after the record instead.
                 let path = PathBuf::from(self.run.file_stem(now));
-                self.status = Some(Status::info(format!("saving {}…", path.display())));
+                self.say(Status::info(format!("saving {}…", path.display())));
                 send(Command::Save(path))
             }
             Action::Export => {
                 let dir = PathBuf::from(self.run.file_stem(now));
-                self.status = Some(Status::info(format!("exporting to {}…", dir.display())));
+                self.say(Status::info(format!("exporting to {}…", dir.display())));
                 vec![
                     Effect::Send(Command::Export(dir.clone())),
                     Effect::WriteSeries(dir),

@@ -3,6 +3,7 @@
 //! watch/replay view compose the same panels.
 
 pub mod cursor;
+pub mod event_log;
 pub mod features;
 pub mod header;
 pub mod heatmap;

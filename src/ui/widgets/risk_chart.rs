@@ -9,6 +9,7 @@ use super::cursor::{Readout, ReadoutBox};
 use super::theme::Theme;
 use crate::human;
 use crate::protocol::RiskKind;
+use crate::ui::event_log::{EventKind, EventLog};
 use crate::ui::history::{Histories, HistoryView, Point, StepLine, smooth};
 use crate::ui::view::{ChartMode, ViewSettings, ZOOM_WINDOW};
 use ratatui::buffer::Buffer;
@@ -59,6 +60,9 @@ pub struct RiskChart<'a> {
     pub risk_kind: Option<&'a RiskKind>,
     /// The message in the bottom border.
     pub status: Option<&'a Status>,
+    /// Changes ticked on the step axis (r, activation, optimizer, decoder, lr, reset,
+    /// resume, divergence).
+    pub events: Option<&'a EventLog>,
     /// Colours and marker.
     pub theme: &'a Theme,
 }
@@ -123,7 +127,11 @@ impl Widget for RiskChart<'_> {
             .border_style(theme.border_style())
             .title(title)
             .title(view.right_aligned())
-            .title_bottom(status_line(self.status, theme));
+            .title_bottom(status_line(
+                self.status,
+                theme,
+                area.width.saturating_sub(2) as usize,
+            ));
         let inner = block.inner(area);
         block.render(area, buf);
         let Some(step) = self.step else {
@@ -363,6 +371,9 @@ impl RiskChart<'_> {
         }
         draw_refs(&c.refs, &plot, buf);
         label_lines(&c.refs, &plot, buf);
+        if let Some(log) = self.events {
+            draw_ticks(log, &plot, theme, buf);
+        }
         if let Some(x) = self.view.cursor {
             let readout = Readout::at(self.series, self.view, x);
             ReadoutBox {
@@ -697,14 +708,52 @@ fn draw_refs(refs: &[RefLine], plot: &Plot, buf: &mut Buffer) {
     }
 }
 
-/// The last message (saved, exported, an error) in the panel's bottom border.
-pub fn status_line(status: Option<&Status>, theme: &Theme) -> Line<'static> {
+/// What a message cut to fit the border ends with: the log has it in full.
+const CUT: &str = "… (j: log)";
+
+/// The last message (saved, exported, an error) in the panel's bottom border, `width` cells
+/// at most: a longer one is cut and says where the whole text is.
+pub fn status_line(status: Option<&Status>, theme: &Theme, width: usize) -> Line<'static> {
     match status {
-        Some(s) => Line::from(Span::styled(
-            format!(" {} ", s.text),
-            Style::default().fg(if s.error { theme.error } else { theme.ok }),
-        )),
+        Some(s) => {
+            let room = width.saturating_sub(2);
+            let n = s.text.chars().count();
+            let text = if n <= room {
+                s.text.clone()
+            } else {
+                let keep = room.saturating_sub(CUT.chars().count());
+                let mut t: String = s.text.chars().take(keep).collect();
+                t.push_str(CUT);
+                t
+            };
+            Line::from(Span::styled(
+                format!(" {text} "),
+                Style::default().fg(if s.error { theme.error } else { theme.ok }),
+            ))
+        }
         None => Line::default(),
+    }
+}
+
+/// The log's changes as labelled ticks on the step axis's line, under the graph: a change
+/// off screen is not drawn; two on one cell show the later.
+fn draw_ticks(log: &EventLog, plot: &Plot, theme: &Theme, buf: &mut Buffer) {
+    let row = plot.graph.bottom();
+    if row >= buf.area.bottom() {
+        return;
+    }
+    for (x, glyph, kind) in log.ticks() {
+        let Some(col) = plot.col(x) else {
+            continue;
+        };
+        let color = if kind == EventKind::Divergence {
+            theme.error
+        } else {
+            theme.key
+        };
+        buf[(col, row)]
+            .set_char(glyph)
+            .set_style(Style::default().fg(color).add_modifier(Modifier::BOLD));
     }
 }
 
