@@ -143,18 +143,7 @@ impl Widget for FeatureGrid<'_> {
             }
             _ => vec![format!(" {name} ")],
         };
-        let room = area.width.saturating_sub(2) as usize;
-        let title = candidates
-            .iter()
-            .find(|t| t.chars().count() <= room)
-            .or(candidates.last())
-            .cloned()
-            .unwrap_or_default();
-        let block = Block::bordered()
-            .border_style(theme.border_style())
-            .title(Span::styled(title, theme.title_style()));
-        let inner = block.inner(area);
-        block.render(area, buf);
+        let inner = super::titled_panel(&candidates, area, buf, theme);
         let (Some(f), Some(g)) = (images, grid) else {
             let text = if images.is_some() {
                 "too small for the feature images"

@@ -100,18 +100,7 @@ impl Widget for Heatmap<'_> {
             }
             None => vec![format!(" {name} ")],
         };
-        let room = area.width.saturating_sub(2) as usize;
-        let title = candidates
-            .iter()
-            .find(|t| t.chars().count() <= room)
-            .or(candidates.last())
-            .cloned()
-            .unwrap_or_default();
-        let block = Block::bordered()
-            .border_style(theme.border_style())
-            .title(Span::styled(title, theme.title_style()));
-        let inner = block.inner(area);
-        block.render(area, buf);
+        let inner = super::titled_panel(&candidates, area, buf, theme);
         let Some(s) = snap else {
             Paragraph::new("waiting for a snapshot…")
                 .style(Style::default().fg(theme.dim))

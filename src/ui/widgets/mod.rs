@@ -11,3 +11,26 @@ pub mod help;
 pub mod risk_chart;
 pub mod spectrum;
 pub mod theme;
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::Span;
+use ratatui::widgets::{Block, Widget};
+
+/// Draw a bordered panel over `area` under the first of `titles` (longest first) that fits its
+/// width (else the last), and return the area inside the border.
+pub fn titled_panel(titles: &[String], area: Rect, buf: &mut Buffer, theme: &theme::Theme) -> Rect {
+    let room = area.width.saturating_sub(2) as usize;
+    let title = titles
+        .iter()
+        .find(|t| t.chars().count() <= room)
+        .or(titles.last())
+        .cloned()
+        .unwrap_or_default();
+    let block = Block::bordered()
+        .border_style(theme.border_style())
+        .title(Span::styled(title, theme.title_style()));
+    let inner = block.inner(area);
+    block.render(area, buf);
+    inner
+}
