@@ -4,7 +4,9 @@
 //! the heatmap; the binary refuses what is not a record.
 
 use aescope::checkpoint;
-use aescope::protocol::{Command, Event, MatrixView, Report, SnapshotRequest, Summary};
+use aescope::protocol::{
+    Command, Event, FeatureKind, FeatureRequest, MatrixView, Report, SnapshotRequest, Summary,
+};
 use aescope::record::read_header;
 use aescope::train::WorkerHandle;
 use std::io::Write;
@@ -149,6 +151,18 @@ fn a_finished_record_replays_as_the_run_reported_it() {
     // G = B̃B̃ᵀ has a unit diagonal: its eigenvalues sum to n.
     let trace: f64 = sn.eigenvalues.iter().sum();
     assert!((trace - 96.0).abs() < 1e-3, "trace {trace}");
+    // The feature panel's images come from the same checkpoint.
+    h.commands
+        .send(Command::WantFeatures(Some(FeatureRequest {
+            kind: FeatureKind::Encoder,
+            max_tiles: 12,
+        })))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let ev = events_until(&h, |e| matches!(e, Event::Features(_)));
+    let Some(Event::Features(f)) = ev.last() else {
+        panic!("{ev:?}");
+    };
+    assert_eq!((f.step, f.n, f.tiles.len()), (300, 96, 12));
     // Read-only: a command that would steer the run is refused; quitting ends the thread.
     h.commands
         .send(Command::SetRate(1.0))

@@ -10,7 +10,7 @@
 pub mod replay;
 pub mod weights;
 
-use crate::protocol::{Command, Event, SnapshotRequest};
+use crate::protocol::{Command, Event, FeatureRequest, SnapshotRequest};
 use crate::record::{LineTail, Polled, RecordHeader};
 use crate::train::WorkerHandle;
 use crossbeam_channel::{Receiver, RecvTimeoutError, SendTimeoutError, Sender, bounded, unbounded};
@@ -31,12 +31,15 @@ const EVENT_CAPACITY: usize = 256;
 pub fn spawn(path: &Path, header: RecordHeader, max_bytes: u64) -> std::io::Result<WorkerHandle> {
     let (cmd_tx, cmd_rx) = unbounded();
     let (ev_tx, ev_rx) = bounded(EVENT_CAPACITY);
+    let file_data = header.cfg.data.kind == crate::data::SourceKind::File;
     let mut watcher = Watcher {
         path: path.to_path_buf(),
         tail: LineTail::default(),
         replay: Replay::new(header),
         weights: Weights::new(path, max_bytes),
         want: None,
+        want_features: None,
+        file_data,
         commands: cmd_rx,
         events: ev_tx,
         read_error: None,
@@ -55,6 +58,10 @@ struct Watcher {
     weights: Weights,
     /// The snapshots the interface asked for.
     want: Option<SnapshotRequest>,
+    /// The feature images the interface asked for.
+    want_features: Option<FeatureRequest>,
+    /// The run trained on a data file (whose features need its preprocessing).
+    file_data: bool,
     commands: Receiver<Command>,
     events: Sender<Event>,
     /// The last error reading the record, reported once until it changes.
@@ -106,6 +113,10 @@ impl Watcher {
                 self.want = req;
                 self.send_snapshot()
             }
+            Command::WantFeatures(req) => {
+                self.want_features = req;
+                self.send_snapshot()
+            }
             Command::Export(dir) => {
                 let ev = match self.weights.export(&dir) {
                     Ok(files) => Event::Exported(files),
@@ -155,9 +166,18 @@ impl Watcher {
         }
     }
 
+    /// The heatmap's and the feature panel's data from the loaded checkpoint, as asked.
     fn send_snapshot(&mut self) -> Flow {
-        match self.want.and_then(|req| self.weights.snapshot(req)) {
-            Some(s) => self.emit(Event::Snapshot(Box::new(s))),
+        if let Some(s) = self.want.and_then(|req| self.weights.snapshot(req))
+            && self.emit(Event::Snapshot(Box::new(s))) == Flow::Stop
+        {
+            return Flow::Stop;
+        }
+        let features = self
+            .want_features
+            .and_then(|req| self.weights.features(req, !self.file_data));
+        match features {
+            Some(f) => self.emit(Event::Features(Box::new(f))),
             None => Flow::Continue,
         }
     }

@@ -2,7 +2,8 @@
 //! from which the heatmap and spectrum are computed as the worker computes them.
 
 use crate::model::Autoencoder;
-use crate::protocol::{Snapshot, SnapshotRequest};
+use crate::protocol::{FeatureImages, FeatureRequest, Snapshot, SnapshotRequest};
+use crate::train::features::{self, PixelSpace};
 use crate::train::{checkpoint, snapshot};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -63,6 +64,23 @@ impl Weights {
         self.model
             .as_ref()
             .map(|(step, m)| snapshot::snapshot(m, *step, req))
+    }
+
+    /// The learned features as images, as `req` asks: in the data's own coordinates (a data
+    /// file's features need its preprocessing, which the record does not hold: `None`).
+    pub fn features(&self, req: FeatureRequest, in_pixels: bool) -> Option<FeatureImages> {
+        if !in_pixels {
+            return None;
+        }
+        self.model.as_ref().map(|(step, m)| {
+            features::images(
+                m,
+                &PixelSpace::identity(m.d()),
+                req.kind,
+                req.max_tiles,
+                *step,
+            )
+        })
     }
 
     /// Write the loaded weights' matrices into `dir` (as the live run's export does).
