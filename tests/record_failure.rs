@@ -1,7 +1,8 @@
 //! A record that cannot be written, made real with a file-size limit (RLIMIT_FSIZE: writes past
 //! it fail with EFBIG, as a full disk fails with ENOSPC). The worker of an interface pauses and
-//! waits for the user's choice; a headless worker trains on and says so. Its own test binary:
-//! the limit applies to the whole process.
+//! waits for the user's choice; a headless worker trains on and says so. The limit applies to
+//! a whole process, its output files included (a CI log!), so the test runs in a child copy of
+//! this test binary whose output goes to pipes.
 
 use aescope::config::Config;
 use aescope::protocol::{Command, Event, FinishReason, PauseReason};
@@ -55,8 +56,39 @@ fn wait_for(w: &WorkerHandle, what: &str, pred: impl Fn(&Event) -> bool) -> Even
     }
 }
 
+/// Set in the child that runs [`failed_record_in_a_limited_process`].
+const CHILD: &str = "AESCOPE_TEST_FSIZE_CHILD";
+
 #[test]
 fn a_failed_record_pauses_an_interface_run_and_not_a_headless_one() {
+    if std::env::var_os(CHILD).is_some() {
+        failed_record_in_a_limited_process();
+        return;
+    }
+    let exe = std::env::current_exe().unwrap_or_else(|e| panic!("{e}"));
+    let out = std::process::Command::new(exe)
+        .args([
+            "--exact",
+            "a_failed_record_pauses_an_interface_run_and_not_a_headless_one",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD, "1")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.status.success(),
+        "the limited child failed ({:?}):\n{}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The child really ran the test (not zero tests).
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 passed"));
+}
+
+fn failed_record_in_a_limited_process() {
     limit_file_size();
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
 
