@@ -83,3 +83,32 @@ fn exit_codes_say_what_went_wrong() {
     a.on_event(Event::Resumed);
     assert!(a.run.diverged.is_none());
 }
+
+#[test]
+fn saving_names_where_the_checkpoint_goes() {
+    // With a record the worker writes beside it, not at the interface's proposed name.
+    let mut a = app(true);
+    a.on_event(Event::Metrics(metrics(100)));
+    let effects = a.on_action(Action::Save, SystemTime::now());
+    assert!(matches!(
+        effects.as_slice(),
+        [Effect::Send(Command::Save(_))]
+    ));
+    let said = a
+        .status
+        .as_ref()
+        .map(|s| s.text.clone())
+        .unwrap_or_default();
+    assert_eq!(said, "saving a checkpoint beside run.jsonl…");
+    let mut a = app(false);
+    a.on_action(Action::Save, SystemTime::now());
+    let said = a
+        .status
+        .as_ref()
+        .map(|s| s.text.clone())
+        .unwrap_or_default();
+    assert!(
+        said.starts_with("saving aescope-sign-r0.5-step0-"),
+        "{said}"
+    );
+}

@@ -735,7 +735,11 @@ impl AppState {
             Action::Save => {
                 // A hint: with a record the worker names it after the record instead.
                 let path = PathBuf::from(self.run.file_stem(now));
-                self.say(Status::info(format!("saving {}…", path.display())));
+                let text = match &self.run.record {
+                    Some(r) => format!("saving a checkpoint beside {}…", r.display()),
+                    None => format!("saving {}…", path.display()),
+                };
+                self.say(Status::info(text));
                 send(Command::Save(path))
             }
             Action::Export => {
