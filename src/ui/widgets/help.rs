@@ -63,7 +63,13 @@ impl<A: Copy, M: Copy + PartialEq> Widget for HelpOverlay<'_, A, M> {
             lines.push(Line::default());
             lines.push(Line::styled(note, Style::default().fg(theme.dim)));
         }
-        let width = (area.width.saturating_sub(4)).min(72);
+        // The read-only mark goes before the text: room for it, so the text is not cut.
+        let mark = if self.unavailable.is_some() {
+            READ_ONLY_MARK.chars().count() as u16
+        } else {
+            0
+        };
+        let width = (area.width.saturating_sub(4)).min(72 + mark);
         let height = (lines.len() as u16 + 2).min(area.height.saturating_sub(2));
         let max_scroll = (lines.len() as u16 + 2).saturating_sub(height);
         let popup = area.centered(Constraint::Length(width), Constraint::Length(height));
