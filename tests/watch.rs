@@ -287,7 +287,7 @@ fn image_csv(dir: &Path, seed: u64) -> PathBuf {
         let (cy, cx, w) = (next() * 3.0, next() * 3.0, 1.0 + next());
         let px: Vec<String> = (0..16)
             .map(|i| {
-                let (y, x) = ((i / 4) as f64, (i % 4) as f64);
+                let (y, x) = (f64::from(i / 4), f64::from(i % 4));
                 let v = w * (-((y - cy).powi(2) + (x - cx).powi(2)) / 2.0).exp() + 0.05 * next();
                 format!("{v:.5}")
             })
