@@ -190,7 +190,7 @@ pub struct Requests {
     activation: Option<Pending<Activation>>,
     optimizer: Option<Pending<OptKind>>,
     decoder: Option<Pending<DecoderMode>>,
-    /// The snapshot request last sent.
+    /// The snapshot request last sent (None: none, or stopped by a freeze).
     snapshots: Option<SnapshotRequest>,
     /// The largest matrix side the heatmap panel can draw, in pixels (set from the layout).
     heatmap_side: usize,
@@ -226,21 +226,22 @@ impl Requests {
         if self.heatmap_side == 0 {
             return None;
         }
-        let want = SnapshotRequest {
+        let want = (!view.frozen).then_some(SnapshotRequest {
             view: view.matrix,
             max_side: self.heatmap_side,
-        };
-        if self.snapshots == Some(want) {
+        });
+        if self.snapshots == want {
             return None;
         }
-        self.snapshots = Some(want);
-        Some(Command::WantSnapshots(Some(want)))
+        self.snapshots = want;
+        Some(Command::WantSnapshots(want))
     }
 
     /// The feature request `view` needs at the current panel size, if it differs from the
     /// last one sent (None → stop them when the view closes).
     fn sync_features(&mut self, view: &ViewSettings) -> Option<Command> {
         let want = match view.features {
+            Some(_) if view.frozen => None,
             Some(kind) if self.feature_tiles > 0 => Some(FeatureRequest {
                 kind,
                 max_tiles: self.feature_tiles,
@@ -461,8 +462,10 @@ impl AppState {
                 self.say(Status::info(format!("checkpoint saved to {}", p.display())));
             }
             Event::Exported(files) => self.on_exported(&files),
-            Event::Snapshot(s) => self.snapshot = Some(s),
-            Event::Features(f) => self.features = Some(f),
+            // One already on its way when the panels froze is not shown.
+            Event::Snapshot(s) if !self.view.frozen => self.snapshot = Some(s),
+            Event::Features(f) if !self.view.frozen => self.features = Some(f),
+            Event::Snapshot(_) | Event::Features(_) => {}
             Event::Error(e) => {
                 self.requests.forget();
                 self.say(Status::error(e));
@@ -769,6 +772,17 @@ impl AppState {
             Action::SmoothLess => self.view_only(ViewSettings::smooth_less),
             Action::SmoothMore => self.view_only(ViewSettings::smooth_more),
             Action::ToggleMaxAbs => self.view_only(ViewSettings::toggle_block),
+            Action::ToggleFreeze => {
+                self.view.toggle_freeze();
+                [
+                    self.requests.sync_snapshots(&self.view),
+                    self.requests.sync_features(&self.view),
+                ]
+                .into_iter()
+                .flatten()
+                .map(Effect::Send)
+                .collect()
+            }
             Action::ToggleLog => self.view_only(ViewSettings::toggle_log),
             Action::ToggleHistory => self.view_only(ViewSettings::toggle_history),
             Action::ToggleGap => self.view_only(ViewSettings::toggle_chart),
