@@ -117,7 +117,11 @@ fn frozen_matrix_panels_ask_for_nothing_and_do_not_change() {
     let a = draw(&app, &th, 120, 40);
     assert!(text(&a).contains("· frozen ─"), "{}", text(&a));
     let wide = draw(&app, &th, 200, 60);
-    assert!(text(&wide).contains("frozen (x) at step 5000"), "{}", text(&wide));
+    assert!(
+        text(&wide).contains("frozen (x) at step 5000"),
+        "{}",
+        text(&wide)
+    );
     // A snapshot already on its way, with visibly different weights, is not shown.
     let mut s = snapshot(5_100, weights(0.5));
     s.range = (-1.0, 1.5);

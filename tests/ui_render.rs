@@ -379,7 +379,11 @@ fn heatmap_cells_that_barely_changed_are_identical() {
     let b = draw_one(grid(0.01));
     let changed: Vec<_> = a.diff(&b).into_iter().map(|(x, y, _)| (x, y)).collect();
     // The title's step is the same; only cells that crossed a colour step may differ: none.
-    assert!(changed.is_empty(), "{} cells changed: {changed:?}", changed.len());
+    assert!(
+        changed.is_empty(),
+        "{} cells changed: {changed:?}",
+        changed.len()
+    );
     // A visible change (a quarter of the scale) does show.
     let c = draw_one(grid(0.25));
     assert!(a.diff(&c).len() > 100, "{}", a.diff(&c).len());

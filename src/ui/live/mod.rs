@@ -208,9 +208,7 @@ fn session(
 ) -> Result<Ending, UiError> {
     let mut session = Session::start(!opts.no_mouse)?;
     match session.parts() {
-        Some((term, input)) => {
-            event_loop(term, app, theme, worker, input, signal, opts)
-        }
+        Some((term, input)) => event_loop(term, app, theme, worker, input, signal, opts),
         None => Ok(Ending::TerminalGone),
     }
 }

@@ -358,7 +358,14 @@ impl AppState {
     pub fn new(cfg: &Config, record: Option<PathBuf>) -> AppState {
         AppState {
             run: RunInfo::new(cfg, record),
-            series: Histories::new(bounds::limit(cfg.model.activation, cfg.model.rate).label),
+            series: Histories::new(
+                if cfg.data.kind == SourceKind::Sparse {
+                    bounds::gaussian_reference(cfg.model.activation, cfg.model.rate)
+                } else {
+                    bounds::limit(cfg.model.activation, cfg.model.rate)
+                }
+                .label,
+            ),
             view: {
                 let mut view = ViewSettings::new(cfg.eval.ema);
                 // A data set opens on its learned features.
@@ -424,6 +431,7 @@ impl AppState {
                     self.series.train.push(Point::single(r.step as f64, t));
                 }
                 self.run.report = Some(r);
+                self.run.report_stale = false;
             }
             Event::RateChanged { step, r, limit, .. } => {
                 self.series.set_references(self.run.source, step, r, limit);
@@ -494,6 +502,16 @@ impl AppState {
 
     fn on_metrics(&mut self, m: Metrics) {
         self.log_changes(&m);
+        // The model changed (r, activation, decoder): the worker evaluated it again at once,
+        // so the metrics' risk and R*(B) are the new model's; the last report's values (the
+        // training-subset risk) are the old one's until the next report.
+        let model_changed =
+            self.run.metrics.as_ref().is_some_and(|p| {
+                p.n != m.n || p.activation != m.activation || p.decoder != m.decoder
+            });
+        if model_changed {
+            self.run.report_stale = true;
+        }
         let prev_step = match &self.run.metrics {
             // The step went back: the run was reset; its history no longer applies.
             Some(prev) if m.step < prev.step => {
@@ -523,8 +541,10 @@ impl AppState {
                 weight: steps as f64,
             });
         }
+        // Paused, a change evaluates the new model at the same step: its R*(B) replaces the
+        // old one's on the chart.
         if let Some(b) = m.best_risk.filter(|b| b.is_finite())
-            && (steps > 0 || self.series.best.last().is_none())
+            && (steps > 0 || model_changed || self.series.best.last().is_none())
         {
             self.series.best.push(Point::single(m.step as f64, b));
         }
