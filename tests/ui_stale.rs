@@ -121,3 +121,30 @@ fn the_sparse_presets_line_is_labelled_gaussian_limit() {
     assert!(s.contains("─ Gaussian limit 0.6817"), "chart label: {s}");
     assert!(!s.contains("sign limit"), "{s}");
 }
+
+/// On power-law data the spectrum's target and A − βBᵀ are the isotropic data's, and are
+/// labelled as such; on Gaussian data they are plain.
+#[test]
+fn isotropic_references_are_labelled_on_non_isotropic_data() {
+    use aescope::protocol::MatrixView;
+    use ndarray::Array2;
+    let th = theme(ColorMode::Ansi256);
+    let screen = |preset: &str| {
+        let cfg = Config::load(preset, &[]).unwrap_or_else(|e| panic!("{e}"));
+        let mut app = AppState::new(&cfg, Some("run.jsonl".into()));
+        app.on_event(metrics_with(100, |_| {}));
+        let mut s = snapshot(100, Array2::eye(8));
+        s.view = MatrixView::Alignment;
+        app.view.matrix = MatrixView::Alignment;
+        app.on_event(Event::Snapshot(Box::new(s)));
+        text(&draw(&app, &th, 120, 40))
+    };
+    let s = screen("powerlaw-sign");
+    assert!(s.contains("A − βBᵀ (isotropic ref.)"), "{s}");
+    assert!(s.contains("│ target (iso)"), "{s}");
+    assert!(s.contains("max|λ−t_iso| 0.012"), "{s}");
+    let s = screen("sign-r0.5");
+    assert!(s.contains("A − βBᵀ 8×8"), "{s}");
+    assert!(!s.contains("iso"), "{s}");
+    assert!(s.contains("max|λ−t| 0.012"), "{s}");
+}

@@ -7,7 +7,7 @@
 //! sent only the cells whose colour visibly changed (24-bit colour costs ~40 bytes a cell).
 
 use super::theme::Theme;
-use crate::protocol::Snapshot;
+use crate::protocol::{MatrixView, Snapshot};
 use crate::ui::view::{BlockMode, ViewSettings};
 use ndarray::{Array2, ArrayView2};
 use ratatui::buffer::Buffer;
@@ -107,6 +107,10 @@ pub struct Heatmap<'a> {
     pub snapshot: Option<&'a Snapshot>,
     /// Which matrix to show and how to summarize its blocks.
     pub view: &'a ViewSettings,
+    /// The data has identity covariance (Gaussian, sparse): A − βBᵀ → 0 is its optimum. On
+    /// other data (power-law, a data file) the optimal decoder is not βBᵀ, and the view is
+    /// titled as the isotropic reference it is.
+    pub isotropic: bool,
     /// Colours.
     pub theme: &'a Theme,
 }
@@ -120,7 +124,12 @@ impl Widget for Heatmap<'_> {
             BlockMode::Mean => "mean",
             BlockMode::MaxAbs => "max-abs",
         };
-        let name = view.matrix.title();
+        let name = match view.matrix {
+            MatrixView::Alignment if !self.isotropic => {
+                format!("{} (isotropic ref.)", view.matrix.title())
+            }
+            m => m.title().to_string(),
+        };
         let frozen = if view.frozen { "frozen (x) at " } else { "" };
         let candidates = match snap {
             Some(s) => {
