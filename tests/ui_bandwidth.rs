@@ -96,8 +96,10 @@ fn the_step_axis_jumps_to_the_next_round_value() {
         r.iter()
             .find(|l| l.starts_with("│   0 "))
             .and_then(|l| l.split('│').nth(1))
-            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
-            .unwrap_or_else(|| panic!("no step axis in\n{}", r.join("\n")))
+            .map_or_else(
+                || panic!("no step axis in\n{}", r.join("\n")),
+                |l| l.split_whitespace().collect::<Vec<_>>().join(" "),
+            )
     };
     run_until(&mut app, 0, 14_900);
     assert_eq!(axis(&app), "0 7500 15000");
