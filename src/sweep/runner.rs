@@ -6,7 +6,7 @@ use super::grid::{GridPoint, cost_weight};
 use super::table::{Row, Stop, relative_gap};
 use super::{SweepError, SweepPlan};
 use crate::config::n_for_rate;
-use crate::protocol::{Command, Event, Summary, TrainMode};
+use crate::protocol::{Event, Summary, TrainMode};
 use crate::theory::bounds;
 use crate::theory::gaussian::Parallelism;
 use crate::train::{RunControl, WorkerOptions, spawn_with};
@@ -267,7 +267,7 @@ impl Shared {
         let summary = loop {
             // Checked before every receive: a busy worker sends events faster than the timeout.
             if self.cancelled() && !quit_sent {
-                let _ = worker.commands.send(Command::Quit);
+                worker.stop();
                 quit_sent = true;
             }
             match worker.events.recv_timeout(CANCEL_POLL) {

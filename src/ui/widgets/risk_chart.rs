@@ -581,18 +581,40 @@ impl RiskChart<'_> {
     }
 }
 
-/// The steps the chart shows at the run's step `step`: the whole run or the recent window,
-/// narrowed by the step zoom.
+/// The steps the chart shows at the run's step `step`: the whole run (up to the round step
+/// above it, see [`axis_end`]) or the recent window, narrowed by the step zoom.
 pub fn visible_steps(series: &Histories, view: &ViewSettings, step: u64) -> (f64, f64) {
-    let x_lo = match view.history {
-        HistoryView::Full => 0.0,
-        HistoryView::Recent => series
-            .loss
-            .points(HistoryView::Recent)
-            .first()
-            .map_or(0.0, |p| p.x - p.weight),
+    let (x_lo, x_hi) = match view.history {
+        // A step zoom that follows the run ends at its latest step.
+        HistoryView::Full if view.steps.is_some() => (0.0, step as f64),
+        HistoryView::Full => (0.0, axis_end(step as f64)),
+        HistoryView::Recent => (
+            series
+                .loss
+                .points(HistoryView::Recent)
+                .first()
+                .map_or(0.0, |p| p.x - p.weight),
+            step as f64,
+        ),
     };
-    view.step_range((x_lo, (step as f64).max(x_lo + 1.0)))
+    view.step_range((x_lo, x_hi.max(x_lo + 1.0)))
+}
+
+/// Round ends of the full-history step axis (times a power of 10).
+const AXIS_ENDS: [f64; 9] = [1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0];
+
+/// The end of the full-history step axis at step `step`: the next round value (1, 1.5, 2, 3,
+/// 4, 5, 6, 8 × 10^k) at or above it, at least 10. The axis jumps to the next one when the run
+/// gets there instead of stretching every frame, so the curves already drawn stay on the
+/// same cells and the terminal is sent only what is new; the run fills at least two thirds.
+pub fn axis_end(step: f64) -> f64 {
+    let s = step.max(10.0);
+    let mag = 10f64.powf(s.log10().floor());
+    AXIS_ENDS
+        .iter()
+        .map(|m| m * mag)
+        .find(|&v| v >= s * (1.0 - 1e-9))
+        .unwrap_or(10.0 * mag)
 }
 
 /// A vertical dotted line on column `col` of the graph; on cells with data the data stays and
@@ -1013,6 +1035,19 @@ mod tests {
         assert_eq!(bounds(std::iter::empty(), false), (0.0, 1.0));
         let (lo, _) = bounds([0.0, 1.0].into_iter(), false);
         assert_eq!(lo, 0.0);
+    }
+
+    #[test]
+    fn the_step_axis_ends_on_round_values_and_jumps() {
+        assert_eq!(axis_end(0.0), 10.0);
+        assert_eq!(axis_end(10.0), 10.0);
+        assert_eq!(axis_end(11.0), 15.0);
+        assert_eq!(axis_end(12_400.0), 15_000.0);
+        assert_eq!(axis_end(15_000.0), 15_000.0);
+        assert_eq!(axis_end(15_001.0), 20_000.0);
+        assert_eq!(axis_end(810_000.0), 1_000_000.0);
+        // Constant between the round values: the axis does not move with every step.
+        assert_eq!(axis_end(3001.0), axis_end(3999.0));
     }
 
     #[test]
