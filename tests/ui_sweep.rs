@@ -404,13 +404,13 @@ fn jacobi_eigenvalues(mut a: Vec<Vec<f64>>) -> Vec<f64> {
                 let t = if theta == 0.0 { 1.0 } else { t };
                 let c = 1.0 / (t * t + 1.0).sqrt();
                 let s = t * c;
-                for k in 0..d {
-                    let (akp, akq) = (a[k][p], a[k][q]);
-                    a[k][p] = c * akp - s * akq;
-                    a[k][q] = s * akp + c * akq;
+                for row in &mut a {
+                    let (akp, akq) = (row[p], row[q]);
+                    row[p] = c * akp - s * akq;
+                    row[q] = s * akp + c * akq;
                 }
-                for k in 0..d {
-                    let (apk, aqk) = (a[p][k], a[q][k]);
+                let (row_p, row_q) = (a[p].clone(), a[q].clone());
+                for (k, (apk, aqk)) in row_p.into_iter().zip(row_q).enumerate() {
                     a[p][k] = c * apk - s * aqk;
                     a[q][k] = s * apk + c * aqk;
                 }
@@ -449,6 +449,29 @@ fn water_filling_closed_form(spectrum: &[f64], n: usize, c: f64) -> f64 {
     (head + tail) / trace
 }
 
+/// The eigenvalues of the covariance of the rows of `x` (descending), by [`jacobi_eigenvalues`].
+fn training_spectrum(x: &ndarray::Array2<f32>) -> Vec<f64> {
+    // The preprocessed training split's covariance, and its eigenvalues by our own Jacobi.
+    let (rows_n, d) = x.dim();
+    assert_eq!(d, 64);
+    let mean: Vec<f64> = (0..d)
+        .map(|j| x.column(j).iter().map(|&v| f64::from(v)).sum::<f64>() / rows_n as f64)
+        .collect();
+    let mut cov = vec![vec![0.0; d]; d];
+    for row in x.rows() {
+        for i in 0..d {
+            let xi = f64::from(row[i]) - mean[i];
+            for j in 0..d {
+                cov[i][j] += xi * (f64::from(row[j]) - mean[j]) / rows_n as f64;
+            }
+        }
+    }
+    jacobi_eigenvalues(cov)
+        .into_iter()
+        .map(|v| v.max(0.0))
+        .collect()
+}
+
 #[test]
 fn a_digits_sweep_draws_the_water_filling_of_the_data_spectrum_in_both_views() {
     let overrides: Vec<String> = [
@@ -467,26 +490,7 @@ fn a_digits_sweep_draws_the_water_filling_of_the_data_spectrum_in_both_views() {
         .0
         .clone()
         .unwrap_or_else(|| panic!("sweep-digits did not read its data"));
-    // The preprocessed training split's covariance, and its eigenvalues by our own Jacobi.
-    let x = &data.prepared.train;
-    let (rows_n, d) = x.dim();
-    assert_eq!(d, 64);
-    let mean: Vec<f64> = (0..d)
-        .map(|j| x.column(j).iter().map(|&v| f64::from(v)).sum::<f64>() / rows_n as f64)
-        .collect();
-    let mut cov = vec![vec![0.0; d]; d];
-    for row in x.rows() {
-        for i in 0..d {
-            let xi = f64::from(row[i]) - mean[i];
-            for j in 0..d {
-                cov[i][j] += xi * (f64::from(row[j]) - mean[j]) / rows_n as f64;
-            }
-        }
-    }
-    let spectrum: Vec<f64> = jacobi_eigenvalues(cov)
-        .into_iter()
-        .map(|v| v.max(0.0))
-        .collect();
+    let spectrum = training_spectrum(&data.prepared.train);
     let c = std::f64::consts::FRAC_PI_2 - 1.0;
 
     let plan = SweepPlan::new(cfg, "sweep-digits", Shard::ALL).unwrap_or_else(|e| panic!("{e}"));
