@@ -6,8 +6,7 @@ use super::grid::{GridPoint, cost_weight};
 use super::table::{Row, Stop, relative_gap};
 use super::{SweepError, SweepPlan};
 use crate::config::n_for_rate;
-use crate::data::{SourceKind, power_law_spectrum};
-use crate::protocol::{Command, Event, Summary, TrainMode};
+use crate::protocol::{Event, Summary, TrainMode};
 use crate::theory::bounds;
 use crate::theory::gaussian::Parallelism;
 use crate::train::{RunControl, WorkerOptions, spawn_with};
@@ -134,8 +133,7 @@ pub fn spawn(plan: SweepPlan, opts: RunOptions) -> Result<SweepHandle, SweepErro
         // The GEMM pool and the kernels' scoped threads would each claim every core.
         parallelism: (jobs > 1).then_some(Parallelism::Sequential),
     };
-    let spectrum = (plan.base.data.kind == SourceKind::Powerlaw)
-        .then(|| power_law_spectrum(d, plan.base.data.alpha));
+    let spectrum = super::curves::data_spectrum(&plan.base);
     let (events, rx) = unbounded();
     let cancel = Canceller(Arc::new(AtomicBool::new(false)));
     let shared = Arc::new(Shared {
@@ -198,7 +196,7 @@ struct Shared {
     plan: SweepPlan,
     control: RunControl,
     records: Option<PathBuf>,
-    /// Σ's eigenvalues for power-law data (the PCA bound per row).
+    /// Σ's eigenvalues for power-law data and data files (the PCA bound per row).
     spectrum: Option<Vec<f64>>,
     queue: Receiver<GridPoint>,
     events: Sender<SweepEvent>,
@@ -269,7 +267,7 @@ impl Shared {
         let summary = loop {
             // Checked before every receive: a busy worker sends events faster than the timeout.
             if self.cancelled() && !quit_sent {
-                let _ = worker.commands.send(Command::Quit);
+                worker.stop();
                 quit_sent = true;
             }
             match worker.events.recv_timeout(CANCEL_POLL) {

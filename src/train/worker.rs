@@ -12,7 +12,7 @@ use crate::safe_io::OutputMode;
 use crate::theory::gaussian::Parallelism;
 use crate::train::convergence::{Convergence, ConvergenceTracker};
 use crate::train::trainer::{Evaluation, StepOutcome, Trainer};
-use crate::train::{feature_png, features, snapshot};
+use crate::train::{StopFlag, feature_png, features, snapshot};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError, bounded, unbounded};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -118,6 +118,8 @@ pub struct RunControl {
 pub struct WorkerHandle {
     pub commands: Sender<Command>,
     pub events: Receiver<Event>,
+    /// Raised by [`WorkerHandle::stop`]: abandons a long step or evaluation in progress.
+    pub stop_flag: StopFlag,
     join: Option<JoinHandle<()>>,
 }
 
@@ -131,7 +133,25 @@ impl WorkerHandle {
         WorkerHandle {
             commands,
             events,
+            stop_flag: StopFlag::default(),
             join: Some(join),
+        }
+    }
+
+    /// End the run promptly (a signal, the user quitting): the step or evaluation in progress
+    /// is abandoned at its next product boundary, the last evaluation is reused for the
+    /// summary, and the record is closed. Callable from a signal handler's thread through a
+    /// clone of `commands` and `stop_flag` (see [`stopper`](Self::stopper)).
+    pub fn stop(&self) {
+        self.stopper()();
+    }
+
+    /// [`stop`](Self::stop) as a closure that owns what it needs (for `ctrlc::set_handler`).
+    pub fn stopper(&self) -> impl Fn() + Send + 'static {
+        let (flag, commands) = (self.stop_flag.clone(), self.commands.clone());
+        move || {
+            flag.raise();
+            let _ = commands.send(Command::Quit);
         }
     }
 
@@ -200,6 +220,8 @@ pub fn spawn_durable(
     };
     let (cmd_tx, cmd_rx) = unbounded();
     let (ev_tx, ev_rx) = bounded(EVENT_CAPACITY);
+    let stop_flag = StopFlag::default();
+    let worker_stop = stop_flag.clone();
     let join = std::thread::Builder::new()
         .name("aescope-worker".into())
         .spawn(move || {
@@ -208,6 +230,8 @@ pub fn spawn_durable(
                 None => (Trainer::new(&cfg), None),
             };
             let mut w = Worker::new(trainer, opts, control, recorder, ev_tx);
+            w.trainer.set_stop_flag(worker_stop.clone());
+            w.stop = worker_stop;
             w.max_memory = max_memory;
             w.checkpoints = checkpoints;
             w.initial_risk = initial_risk;
@@ -239,6 +263,7 @@ pub fn spawn_durable(
     Ok(WorkerHandle {
         commands: cmd_tx,
         events: ev_rx,
+        stop_flag,
         join: Some(join),
     })
 }
@@ -255,6 +280,46 @@ enum Flow {
     Finish(FinishReason),
 }
 
+/// Seconds of training since the start (or a reset), pauses excluded: a run paused over
+/// lunch reports the time it trained, and its steps per second stay true.
+#[derive(Debug, Clone, Copy)]
+struct TrainingClock {
+    started: Instant,
+    /// Time paused before the current pause.
+    paused_total: std::time::Duration,
+    /// When the current pause began.
+    paused_since: Option<Instant>,
+}
+
+impl TrainingClock {
+    fn new(now: Instant, paused: bool) -> TrainingClock {
+        TrainingClock {
+            started: now,
+            paused_total: std::time::Duration::ZERO,
+            paused_since: paused.then_some(now),
+        }
+    }
+
+    fn set_paused(&mut self, paused: bool, now: Instant) {
+        match (paused, self.paused_since) {
+            (true, None) => self.paused_since = Some(now),
+            (false, Some(since)) => {
+                self.paused_total += now.saturating_duration_since(since);
+                self.paused_since = None;
+            }
+            _ => {}
+        }
+    }
+
+    /// Training seconds at `now`: frozen while paused.
+    fn seconds(&self, now: Instant) -> f64 {
+        let end = self.paused_since.unwrap_or(now);
+        end.saturating_duration_since(self.started)
+            .saturating_sub(self.paused_total)
+            .as_secs_f64()
+    }
+}
+
 struct Worker {
     trainer: Trainer,
     opts: WorkerOptions,
@@ -264,7 +329,8 @@ struct Worker {
     finished: bool,
     /// Steps left of a `Step(k)` request while paused.
     pending_steps: u32,
-    started: Instant,
+    /// Time spent training (pauses excluded): what `elapsed_s` and `wall_s` report.
+    clock: TrainingClock,
     last_metrics: Instant,
     steps_at_last_metrics: u64,
     loss_sum: f64,
@@ -291,6 +357,8 @@ struct Worker {
     last_checkpoint_step: Option<u64>,
     /// The newest checkpoint written (named in the summary).
     last_checkpoint_path: Option<PathBuf>,
+    /// Raised when the run must end promptly (shared with the trainer and the handle).
+    stop: StopFlag,
 }
 
 impl Worker {
@@ -309,12 +377,12 @@ impl Worker {
         Worker {
             trainer,
             paused: opts.start_paused,
+            clock: TrainingClock::new(now, opts.start_paused),
             opts,
             recorder,
             events,
             finished: false,
             pending_steps: 0,
-            started: now,
             last_metrics: now,
             steps_at_last_metrics: steps_at_start,
             loss_sum: 0.0,
@@ -332,6 +400,7 @@ impl Worker {
             last_checkpoint: now,
             last_checkpoint_step: None,
             last_checkpoint_path: None,
+            stop: StopFlag::default(),
         }
     }
 
@@ -415,6 +484,7 @@ impl Worker {
                 }
             }
             StepOutcome::Diverged { loss, .. } => return self.diverge(loss),
+            StepOutcome::Stopped => return Flow::Finish(FinishReason::Interrupted),
         }
         if self.pending_steps > 0 {
             self.pending_steps -= 1;
@@ -423,8 +493,9 @@ impl Worker {
         let budget = self.trainer.config().train.steps;
         let mut reported = false;
         if step.is_multiple_of(self.trainer.config().eval.every) || step == budget {
-            let Some(risk) = self.report() else {
-                return self.diverge(f64::NAN);
+            let risk = match self.report() {
+                Ok(risk) => risk,
+                Err(flow) => return flow,
             };
             reported = true;
             if !population && let Some(c) = &mut self.convergence {
@@ -439,9 +510,9 @@ impl Worker {
             }
         }
         if converged && step < budget {
-            if !reported && self.report().is_none() {
-                // The summary must describe the weights the run stopped at.
-                return self.diverge(f64::NAN);
+            // The summary must describe the weights the run stopped at.
+            if !reported && let Err(flow) = self.report() {
+                return flow;
             }
             if let Some(rule) = self.convergence.as_ref().map(ConvergenceTracker::rule) {
                 self.record(|r| {
@@ -463,6 +534,7 @@ impl Worker {
     /// Stop stepping until the user resumes (a divergence: the update was not applied).
     fn pause_for(&mut self, reason: PauseReason) {
         self.paused = true;
+        self.clock.set_paused(true, Instant::now());
         self.pending_steps = 0;
         self.emit(Event::Paused(reason));
         self.send_metrics();
@@ -546,7 +618,7 @@ impl Worker {
                 self.trainer.reset(seed);
                 self.initial_risk = None;
                 self.finished = false;
-                self.started = Instant::now();
+                self.clock = TrainingClock::new(Instant::now(), self.paused);
                 self.steps_at_last_metrics = 0;
                 self.record(|r| r.event(step, "reset", &json!({ "seed": seed })));
                 self.after_change();
@@ -656,6 +728,7 @@ impl Worker {
             return;
         }
         self.paused = paused;
+        self.clock.set_paused(paused, Instant::now());
         self.pending_steps = 0;
         self.emit(if paused {
             Event::Paused(PauseReason::User)
@@ -666,11 +739,15 @@ impl Worker {
 
     /// Evaluate, record and send a report; returns the evaluated risk, or None (nothing
     /// recorded) when the risk says the run has diverged.
-    fn report(&mut self) -> Option<f64> {
-        let eval = self.trainer.evaluate();
+    /// Evaluate, report and record; the evaluated risk, or how the run ends instead (diverged,
+    /// or stopped by a signal during the evaluation).
+    fn report(&mut self) -> Result<f64, Flow> {
+        let Some(eval) = self.trainer.evaluate_unless_stopped() else {
+            return Err(Flow::Finish(FinishReason::Interrupted));
+        };
         let risk = eval.risk;
         if self.blew_up(risk) || !eval.val_risk.is_finite() {
-            return None;
+            return Err(self.diverge(f64::NAN));
         }
         let limit = self.trainer.limit().value;
         let t = &self.trainer;
@@ -690,23 +767,20 @@ impl Worker {
             lr: t.lr(),
             r: t.rate(),
             n: t.model().n(),
-            wall_s: self.started.elapsed().as_secs_f64(),
+            wall_s: self.clock.seconds(Instant::now()),
             features,
         };
         self.last_eval = Some(eval);
         self.record(|r| r.report(&report));
         self.emit(Event::Report(report));
-        Some(risk)
+        Ok(risk)
     }
 
     fn summary(&mut self, reason: FinishReason) -> Summary {
-        let eval = match &self.last_eval {
-            Some(e) => e.clone(),
-            None => self.trainer.evaluate(),
-        };
+        let eval = self.final_evaluation();
         let limit = self.trainer.limit();
         let t = &self.trainer;
-        let wall = self.started.elapsed().as_secs_f64();
+        let wall = self.clock.seconds(Instant::now());
         Summary {
             reason,
             steps: t.steps_done(),
@@ -800,15 +874,21 @@ impl Worker {
         if self.finished {
             self.record(Recorder::flush);
         } else {
-            // The last evaluation is reused when there is one: an exact evaluation at large d
-            // takes minutes, and a signal must end the run promptly.
-            if self.trainer.steps_done() > 0 && self.last_eval.is_none() {
-                let eval = self.trainer.evaluate();
-                if eval.risk.is_finite() {
-                    self.last_eval = Some(eval);
-                }
-            }
             self.finish(FinishReason::Interrupted);
+        }
+    }
+
+    /// What the summary reports: the last evaluation when there is one (an exact evaluation at
+    /// large d takes seconds, and a signal must end the run promptly); before the first one, a
+    /// full evaluation, or once stopped one sized to a fraction of a second.
+    fn final_evaluation(&mut self) -> Evaluation {
+        if let Some(e) = &self.last_eval {
+            return e.clone();
+        }
+        if self.stop.is_raised() {
+            self.trainer.evaluate_promptly()
+        } else {
+            self.trainer.evaluate()
         }
     }
 
@@ -844,7 +924,7 @@ impl Worker {
             optimizer: cfg.train.opt.kind,
             decoder: cfg.train.decoder,
             paused: self.paused,
-            elapsed_s: self.started.elapsed().as_secs_f64(),
+            elapsed_s: self.clock.seconds(Instant::now()),
             best_risk: self.last_eval.as_ref().and_then(|e| e.best_risk),
             budget: cfg.train.steps,
         };

@@ -62,6 +62,9 @@ pub struct ViewSettings {
     pub cursor: Option<f64>,
     /// The step axis zoomed by the mouse wheel (0 resets).
     pub steps: Option<StepZoom>,
+    /// The matrix panels keep the snapshot they show and ask for no more (x): nothing in
+    /// them changes, so nothing of them is sent to the terminal.
+    pub frozen: bool,
     /// Index into [`SMOOTHING`] ([ and ]).
     smoothing: usize,
 }
@@ -86,6 +89,7 @@ impl ViewSettings {
             features: None,
             cursor: None,
             steps: None,
+            frozen: false,
             smoothing,
         }
     }
@@ -105,13 +109,21 @@ impl ViewSettings {
         self.smoothing = (self.smoothing + 1).min(SMOOTHING.len() - 1);
     }
 
-    /// The next matrix (tab).
+    /// The next matrix (tab); a frozen panel comes alive to show it.
     pub fn cycle_matrix(&mut self) {
         self.matrix = cycle(&MatrixView::ALL, self.matrix);
+        self.frozen = false;
     }
 
-    /// Matrices → encoder features → decoder features → matrices (f).
+    /// Freeze the matrix panels / live again (x).
+    pub fn toggle_freeze(&mut self) {
+        self.frozen = !self.frozen;
+    }
+
+    /// Matrices → encoder features → decoder features → matrices (f); a frozen panel comes
+    /// alive to show them.
     pub fn cycle_features(&mut self) {
+        self.frozen = false;
         self.features = match self.features {
             None => Some(FeatureKind::Encoder),
             Some(FeatureKind::Encoder) => Some(FeatureKind::Decoder),

@@ -39,6 +39,8 @@ pub enum Action {
     CycleFeatures,
     /// m: block max-abs / mean.
     ToggleMaxAbs,
+    /// x: freeze the matrix panels (no more snapshots) / live again.
+    ToggleFreeze,
     /// l: log-scale risk axis.
     ToggleLog,
     /// h: full history / recent window.
@@ -252,6 +254,12 @@ pub const KEYS: KeyTable<Action, Mode> = KeyTable(&[
         "m",
         "heatmap blocks: mean / max-abs",
         &[c('m', Action::ToggleMaxAbs)],
+        Hint::None,
+    ),
+    row(
+        "x",
+        "freeze / unfreeze heatmap, spectrum, features",
+        &[c('x', Action::ToggleFreeze)],
         Hint::None,
     ),
     row(
