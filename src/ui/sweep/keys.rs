@@ -81,13 +81,13 @@ pub const SWEEP_KEYS: KeyTable<SweepKey, Screen> = KeyTable(&[
     },
     KeyRow {
         keys: "Enter",
-        what: "open the selected run: its risk against step, from its record",
+        what: "open the selected run: its record's risk against step",
         bindings: &[list(Key::plain(KeyCode::Enter), SweepKey::Open)],
         hint: Hint::Fits("Enter", "open run"),
     },
     KeyRow {
         keys: "Esc, Backspace",
-        what: "back to the sweep (esc also closes this help)",
+        what: "back to the sweep; esc also closes this help",
         bindings: &[
             on(
                 Key::plain(KeyCode::Esc),
@@ -110,7 +110,7 @@ pub const SWEEP_KEYS: KeyTable<SweepKey, Screen> = KeyTable(&[
     },
     KeyRow {
         keys: "q, ctrl-c",
-        what: "quit (cancels the sweep while it runs: the runs write their summaries, --resume continues)",
+        what: "quit (cancels a running sweep: --resume goes on)",
         bindings: &[
             on(Key::ch('q'), SweepKey::Quit, ALL),
             on(Key::ctrl('c'), SweepKey::Quit, ALL),

@@ -65,8 +65,7 @@ pub fn render(state: &SweepState, theme: &Theme, now: Instant, area: Rect, buf: 
 }
 
 /// The line under the keys in the help overlay.
-pub const HELP_NOTE: &str =
-    "points: mean risk across seeds, bars ± one standard error; the block: the selected run";
+pub const HELP_NOTE: &str = "• mean risk across seeds, │ ± one standard error, █ the selected run";
 
 fn block<'a>(title: &'a str, theme: &Theme) -> Block<'a> {
     Block::default()
