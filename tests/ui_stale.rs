@@ -148,3 +148,35 @@ fn isotropic_references_are_labelled_on_non_isotropic_data() {
     assert!(!s.contains("iso"), "{s}");
     assert!(s.contains("max|λ−t| 0.012"), "{s}");
 }
+
+/// The log risk axis (l) ticks round values and gives data within a decade most of the
+/// chart: doublings (0.4, 0.8, 1.6), not the two decades 0.1 and 1 around it.
+#[test]
+fn log_axis_ticks_are_round_and_fit_the_data() {
+    use aescope::ui::live::keys::Action;
+    use std::time::UNIX_EPOCH;
+    let mut app = app(true);
+    for step in (0..=12_400).step_by(200) {
+        let r = 0.6817 + 0.3 * (-(step as f64) / 2000.0).exp();
+        app.on_event(metrics_with(step, |m| m.loss = r));
+        if step % 2000 == 0 && step > 0 {
+            app.on_event(Event::Report(report(step, r)));
+        }
+    }
+    app.on_action(Action::ToggleLog, UNIX_EPOCH);
+    let buf = draw(&app, &theme(ColorMode::Ansi256), 120, 40);
+    // The y labels: the text between the panel's border and the axis line.
+    let labels: Vec<String> = rows(&buf)
+        .iter()
+        .filter_map(|r| r.strip_prefix('│'))
+        .filter_map(|r| r.split_once('│').map(|(l, _)| l.trim().to_string()))
+        .filter(|l| l.parse::<f64>().is_ok())
+        .collect();
+    assert_eq!(labels, ["1.6", "0.8", "0.4"], "{}", text(&buf));
+    // The limit line sits in the middle of the chart, not in its top quarter.
+    let limit_row = rows(&buf)
+        .iter()
+        .position(|r| r.contains("─ sign limit 0.6817"))
+        .unwrap_or(0);
+    assert!((12..=28).contains(&limit_row), "{}", text(&buf));
+}

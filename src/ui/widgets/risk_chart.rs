@@ -859,9 +859,28 @@ fn col_of(x: f64, lo: f64, hi: f64, graph: Rect, marker: Marker) -> Option<u16> 
     Some(graph.left() + (px / per_cell) as u16)
 }
 
-/// A log10 axis on whole decades: a tick every k decades (at most `max_ticks` ticks) down
-/// from the decade above the data, labelled `1`, `1e-1`, `1e-2`, … (`10`, `1e2` above).
+/// A log10 axis with round ticks. Data within a decade gets doublings from the decade below it
+/// (`0.4`, `0.8`, `1.6`: whole decades would leave it a sliver of the chart); otherwise a tick
+/// every k decades (at most `max_ticks` ticks) down from the decade above the data, labelled
+/// `1`, `1e-1`, `1e-2`, … (`10`, `1e2` above). The chart spaces ticks evenly, so they are a
+/// geometric progression either way.
 fn log_axis(lo: f64, hi: f64, max_ticks: usize) -> (f64, f64, Vec<String>) {
+    if hi - lo < 1.0 {
+        let decade = lo.floor();
+        let octave = std::f64::consts::LOG10_2;
+        let j0 = ((lo - decade) / octave).floor() as i32;
+        let j1 = ((hi - decade) / octave).ceil() as i32;
+        if j1 > j0 && usize::try_from(j1 - j0 + 1).is_ok_and(|n| n <= max_ticks.max(2)) {
+            let labels = (j0..=j1)
+                .map(|j| round_label(10f64.powf(decade) * 2f64.powi(j)))
+                .collect();
+            return (
+                decade + f64::from(j0) * octave,
+                decade + f64::from(j1) * octave,
+                labels,
+            );
+        }
+    }
     let max_ticks = i64::try_from(max_ticks.max(2)).unwrap_or(i64::MAX);
     let b = hi.ceil() as i64;
     let span = (b - lo.floor() as i64).max(1);
@@ -873,6 +892,22 @@ fn log_axis(lo: f64, hi: f64, max_ticks: usize) -> (f64, f64, Vec<String>) {
     let a = b - k * steps;
     let labels = (0..=steps).map(|i| decade(a + i * k)).collect();
     (a as f64, b as f64, labels)
+}
+
+/// A tick value of a doubling axis: `0.4`, `1.6`, `12.8`; scientific outside [1e-3, 1e4)
+/// (`1.6e-4`).
+fn round_label(v: f64) -> String {
+    if (1e-3..1e4).contains(&v) {
+        let s = format!("{v:.6}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        let s = format!("{v:.2e}");
+        // 1.60e-4 → 1.6e-4.
+        match s.split_once('e') {
+            Some((m, e)) => format!("{}e{e}", m.trim_end_matches('0').trim_end_matches('.')),
+            None => s,
+        }
+    }
 }
 
 /// 10^e as an axis label.
@@ -1021,8 +1056,14 @@ mod tests {
         // Thirteen: every fifth, down from the decade above the data.
         let (_, _, labels) = log_axis(-11.5, 0.2, 4);
         assert_eq!(labels, ["1e-14", "1e-9", "1e-4", "10"]);
-        // Within one decade: its two ends.
-        let (_, _, labels) = log_axis(-0.3, -0.05, 5);
+        // Within one decade: doublings from the decade below (0.5 … 0.89 → 0.4 … 1.6).
+        let (lo, hi, labels) = log_axis(-0.3, -0.05, 5);
+        assert_eq!(labels, ["0.4", "0.8", "1.6"]);
+        assert!((lo - 0.4f64.log10()).abs() < 1e-12 && (hi - 1.6f64.log10()).abs() < 1e-12);
+        let (_, _, labels) = log_axis(-3.7, -3.2, 5);
+        assert_eq!(labels, ["1e-4", "2e-4", "4e-4", "8e-4"]);
+        // Too many doublings for the ticks allowed: decades.
+        let (_, _, labels) = log_axis(-0.95, -0.05, 3);
         assert_eq!(labels, ["1e-1", "1"]);
     }
 
