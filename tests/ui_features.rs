@@ -222,3 +222,32 @@ fn train_risk_beside_validation_risk_and_epochs_in_the_header() {
         .count();
     assert!(light_blue > 10, "{light_blue} train cells\n{screen}");
 }
+
+/// A data-file run: the exact risk on the Gaussian twin N(0, Σ̂) is a line of its own colour,
+/// labelled at its last value and in the legend.
+#[test]
+fn gaussian_twin_is_drawn_beside_the_validation_risk() {
+    let cfg = Config::load("digits-sign", &[]).unwrap_or_else(|e| panic!("{e}"));
+    let mut app = AppState::new(&cfg, Some("run.jsonl".into()));
+    for (i, step) in [100u64, 200, 300, 400].into_iter().enumerate() {
+        app.on_event(metrics_with(step, |m| {
+            m.d = 64;
+            m.n = 32;
+            m.limit = 0.2910;
+            m.risk = Some(0.5);
+        }));
+        let mut r = report(step, 0.5 - 0.02 * i as f64);
+        r.twin_risk = Some(0.6 - 0.06 * i as f64);
+        app.on_event(Event::Report(r));
+    }
+    let theme = theme(ColorMode::TrueColor);
+    let buf = draw(&app, &theme, 120, 40);
+    let screen = text(&buf);
+    assert!(screen.contains("Gaussian twin 0.4200"), "{screen}");
+    assert!(screen.contains("━ Gaussian twin"), "legend: {screen}");
+    let twin_cells = (0..buf.area.height)
+        .flat_map(|y| (0..70).map(move |x| (x, y)))
+        .filter(|&p| buf[p].fg == theme.twin && buf[p].symbol() != " ")
+        .count();
+    assert!(twin_cells > 10, "{twin_cells} twin cells\n{screen}");
+}

@@ -378,7 +378,7 @@ pub fn prepare(
 }
 
 /// `(1/n) Σ (x − μ)(x − μ)ᵀ` in f64, accumulated over row chunks (`d × d`).
-fn covariance(x: ArrayView2<'_, f32>, mean: &[f64]) -> Array2<f64> {
+pub(crate) fn covariance(x: ArrayView2<'_, f32>, mean: &[f64]) -> Array2<f64> {
     let d = x.ncols();
     let mut cov = Array2::<f64>::zeros((d, d));
     for chunk in x.axis_chunks_iter(Axis(0), 4096) {

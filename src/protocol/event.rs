@@ -112,6 +112,11 @@ pub struct Report {
     /// Risk on a fixed subset of the training split, as large as the validation set (finite
     /// data sets only).
     pub train_risk: Option<f64>,
+    /// Exact risk of the current weights on the data's Gaussian twin N(0, Σ̂) (data files,
+    /// at the reports whose share of the wall time allows it): the universality error is
+    /// `val_risk − twin_risk`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub twin_risk: Option<f64>,
     /// Passes over the training split so far (finite data sets only).
     pub epochs: Option<f64>,
     pub limit: f64,

@@ -12,6 +12,7 @@ pub mod snapshot;
 pub mod speed;
 pub mod stop;
 pub mod trainer;
+pub mod twin;
 pub mod worker;
 
 pub use stop::StopFlag;

@@ -16,6 +16,7 @@ use crate::train::StopFlag;
 use crate::train::features::PixelSpace;
 use crate::train::optim::Optimizer;
 use crate::train::population::{self, PopulationEngine, StepSize};
+use crate::train::twin::Twin;
 use ndarray::{Array2, Axis};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::SeedableRng;
@@ -63,6 +64,9 @@ pub struct Evaluation {
     /// Mean over a fixed subset of the training split of a finite data set (file sources), as
     /// large as the validation set: beside `val_risk` it shows overfitting.
     pub train_risk: Option<f64>,
+    /// Exact risk on the data's Gaussian twin N(0, Σ̂) (file sources; only at the
+    /// evaluations its share of the wall time allows, see [`crate::train::twin::SHARE`]).
+    pub twin_risk: Option<f64>,
 }
 
 /// (1/(N d)) Σ ‖x − x̂‖² over the N rows of `x` (N×d), None once `stop` is raised (checked per
@@ -143,6 +147,8 @@ pub struct Trainer {
     data_error: Option<String>,
     /// The data set of a file source (its preprocessing and image shape).
     real: Option<Arc<RealData>>,
+    /// The Gaussian twin of a file source's training split.
+    twin: Option<Twin>,
     /// Raised to abandon a long step or evaluation (a signal at large d). Survives `reset`.
     stop: StopFlag,
 }
@@ -311,6 +317,7 @@ impl Trainer {
             train_subset,
             epoch_len,
             data_error,
+            twin: real.as_ref().map(|r| Twin::of(r.prepared.train.view())),
             real,
             stop: StopFlag::default(),
         };
@@ -522,6 +529,7 @@ impl Trainer {
             val_risk,
             best_risk: None,
             train_risk: None,
+            twin_risk: None,
         }
     }
 
@@ -534,6 +542,10 @@ impl Trainer {
             Some(x) => Some(mean_sq_error(model, ws, x.view(), stop)?),
             None => None,
         };
+        let twin_risk = match &mut self.twin {
+            Some(t) if !stop.is_raised() => t.risk_when_due(&self.model),
+            _ => None,
+        };
         let exact = match self.mode.cov() {
             Some(cov) => population::exact_risks(&self.model, cov, stop).ok()?,
             None => None,
@@ -545,6 +557,7 @@ impl Trainer {
                 val_risk,
                 best_risk: Some(best),
                 train_risk,
+                twin_risk,
             },
             None => Evaluation {
                 risk: val_risk,
@@ -556,6 +569,7 @@ impl Trainer {
                     self.best_risk_on_validation()
                 },
                 train_risk,
+                twin_risk,
             },
         })
     }

@@ -761,6 +761,7 @@ impl Worker {
             val_risk: eval.val_risk,
             best_risk: eval.best_risk,
             train_risk: eval.train_risk,
+            twin_risk: eval.twin_risk,
             epochs: t.epochs(),
             limit,
             gap: eval.risk - limit,

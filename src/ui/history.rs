@@ -304,6 +304,9 @@ pub struct Histories {
     /// Risk on a fixed subset of the training split (finite data sets), one point per report:
     /// beside the validation risk, overfitting shows as the two separating.
     pub train: Series,
+    /// Exact risk on the Gaussian twin N(0, Σ̂) of a data file, at the reports that carry it:
+    /// its gap to the validation risk is the universality error.
+    pub twin: Series,
     /// The activation's limit at the current r, as a step function of the step.
     pub limit: StepLine,
     /// Empty unless the data is isotropic (the bound needs Σ = I).
@@ -382,6 +385,7 @@ impl Histories {
         self.risk.clear();
         self.best.clear();
         self.train.clear();
+        self.twin.clear();
         self.limit.clear();
         self.pca.clear();
         self.shannon.clear();

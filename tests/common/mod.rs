@@ -67,6 +67,7 @@ pub fn report(step: u64, risk: f64) -> Report {
         val_risk: risk,
         best_risk: None,
         train_risk: None,
+        twin_risk: None,
         epochs: None,
         risk_kind: RiskKind::Exact,
         limit: 0.6817,

@@ -430,6 +430,9 @@ impl AppState {
                 if let Some(t) = r.train_risk.filter(|t| t.is_finite()) {
                     self.series.train.push(Point::single(r.step as f64, t));
                 }
+                if let Some(t) = r.twin_risk.filter(|t| t.is_finite()) {
+                    self.series.twin.push(Point::single(r.step as f64, t));
+                }
                 self.run.report = Some(r);
                 self.run.report_stale = false;
             }

@@ -95,8 +95,8 @@ struct RefLine {
     anchor: bool,
 }
 
-/// Labels (no line of their own) at the last value of the curves that carry one: R*(B) and
-/// the training-subset risk.
+/// Labels (no line of their own) at the last value of the curves that carry one: R*(B), the
+/// training-subset risk and the Gaussian twin's exact risk.
 fn curve_labels(
     series: &Histories,
     theme: &Theme,
@@ -105,6 +105,7 @@ fn curve_labels(
     [
         (&series.best, "R*(B)", theme.best),
         (&series.train, "train", theme.train),
+        (&series.twin, "Gaussian twin", theme.twin),
     ]
     .into_iter()
     .filter_map(|(s, name, color)| {
@@ -221,6 +222,12 @@ impl RiskChart<'_> {
                 ));
                 if self.series.train.last().is_some() {
                     spans.push(Span::styled("━ train ", Style::default().fg(theme.train)));
+                }
+                if self.series.twin.last().is_some() {
+                    spans.push(Span::styled(
+                        "━ Gaussian twin ",
+                        Style::default().fg(theme.twin),
+                    ));
                 }
             }
             Line::from(spans)
@@ -448,6 +455,11 @@ impl RiskChart<'_> {
             x_lo,
             x_hi,
         ));
+        let twin = transform(&in_range(
+            &series.twin.points(HistoryView::Full),
+            x_lo,
+            x_hi,
+        ));
 
         let mut refs: Vec<RefLine> = Vec::new();
         let mut add = |line: &StepLine, label: &str, color: Color, glyph: char, anchor: bool| {
@@ -495,6 +507,7 @@ impl RiskChart<'_> {
         let lines = vec![
             line(best, theme.best),
             line(train, theme.train),
+            line(twin, theme.twin),
             line(loss, theme.loss),
             Curve {
                 points: risk,

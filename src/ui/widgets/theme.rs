@@ -61,6 +61,9 @@ pub struct Theme {
     /// Risk on the training subset (data files; never drawn with PCA, which is for
     /// isotropic sources only).
     pub train: Color,
+    /// Exact risk on the data's Gaussian twin (data files; never drawn with Shannon's D(r),
+    /// which is for Gaussian sources only).
+    pub twin: Color,
     /// Eigenvalue histogram.
     pub histogram: Color,
     /// Marchenko–Pastur law.
@@ -102,6 +105,7 @@ impl Theme {
             best: Color::Cyan,
             isotropic: Color::Green,
             train: Color::LightBlue,
+            twin: Color::Magenta,
             histogram: Color::LightCyan,
             mp: Color::Magenta,
             target: Color::Yellow,
