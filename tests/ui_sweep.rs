@@ -698,3 +698,41 @@ fn question_mark_opens_the_help_from_the_key_table_and_esc_closes_it() {
     s.on_key(&key(KeyCode::Char('?')));
     assert_eq!(s.on_key(&key(KeyCode::Char('q'))), SweepAction::Quit);
 }
+
+#[test]
+fn at_80_by_24_the_chart_keeps_its_legend_and_running_rows_their_step_and_risk() {
+    let now = Instant::now();
+    let mut s = scripted(now);
+    s.on_event(
+        &SweepEvent::RunReport {
+            point: points()[1],
+            step: 300,
+            risk: 0.41234,
+            gap: 0.04896,
+        },
+        now,
+    );
+    let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap_or_else(|e| panic!("{e}"));
+    let theme = Theme::new(ColorMode::TrueColor, false);
+    t.draw(|f| sweep_view::draw(f, &s, &theme, now))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let rows = lines(t.backend().buffer());
+    let text = rows.join("\n");
+    for want in [
+        "sign limit",
+        "PCA bound",
+        "selected run",
+        "rate r = n/d",
+        "? help",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in\n{text}");
+    }
+    let running = rows
+        .iter()
+        .find(|l| l.contains("running"))
+        .unwrap_or_else(|| panic!("no running row in\n{text}"));
+    assert!(
+        running.contains("300") && running.contains("0.41234"),
+        "{running}"
+    );
+}
