@@ -703,6 +703,22 @@ fn question_mark_opens_the_help_from_the_key_table_and_esc_closes_it() {
 fn at_80_by_24_the_chart_keeps_its_legend_and_running_rows_their_step_and_risk() {
     let now = Instant::now();
     let mut s = scripted(now);
+    // The longest limit label of all: the data's water-filling prediction.
+    s.curves = SweepCurves {
+        activation: Activation::Sign,
+        source: SourceKind::File,
+        spectral: Some(
+            [0.5, 1.0, 2.0, 4.0]
+                .iter()
+                .map(|&r| aescope::sweep::curves::RatePoint {
+                    r,
+                    limit: 0.5 / (1.0 + r),
+                    limit_label: "water-filling (sign)".into(),
+                    pca: 0.0,
+                })
+                .collect(),
+        ),
+    };
     s.on_event(
         &SweepEvent::RunReport {
             point: points()[1],
@@ -719,7 +735,8 @@ fn at_80_by_24_the_chart_keeps_its_legend_and_running_rows_their_step_and_risk()
     let rows = lines(t.backend().buffer());
     let text = rows.join("\n");
     for want in [
-        "sign limit",
+        "water-filling (sign)",
+        "isotropic limit",
         "PCA bound",
         "selected run",
         "rate r = n/d",

@@ -237,7 +237,8 @@ fn render_curve(state: &SweepState, theme: &Theme, area: Rect, buf: &mut Buffer)
                 .labels([num_label(0.0), num_label(y_hi / 2.0), num_label(y_hi)]),
         )
         .legend_position(Some(ratatui::widgets::LegendPosition::TopRight))
-        .hidden_legend_constraints((Constraint::Percentage(60), Constraint::Percentage(60)));
+        // Generous: a long label (water-filling) must not hide the legend of an 80-column screen.
+        .hidden_legend_constraints((Constraint::Percentage(70), Constraint::Percentage(70)));
     chart.render(area, buf);
 }
 
