@@ -24,6 +24,9 @@ pub struct WatchArgs {
     /// Leave the mouse to the terminal (its own text selection) instead of the chart cursor.
     #[arg(long)]
     pub no_mouse: bool,
+    /// Draw an earlier run's risk curve beside this one, from its run record (repeatable).
+    #[arg(long, value_name = "RECORD")]
+    pub compare: Vec<PathBuf>,
     /// Largest checkpoint loaded for the heatmap (e.g. 8G, 512M; default: half the
     /// physical memory).
     #[arg(long, value_name = "SIZE", value_parser = super::parse_size)]
@@ -33,6 +36,7 @@ pub struct WatchArgs {
 pub(super) fn run(args: &WatchArgs) -> Result<i32> {
     let header = crate::record::read_header(&args.record)?;
     let cfg = header.cfg.clone();
+    let compare = crate::ui::compare::load_all(&args.compare)?;
     let (budget, _) = crate::memory::budget(args.max_memory);
     let feed = crate::watch::spawn(&args.record, header, budget)?;
     let opts = UiOptions {
@@ -42,6 +46,7 @@ pub(super) fn run(args: &WatchArgs) -> Result<i32> {
         record: None,
         exit_when_done: false,
         durable: Durability::default(),
+        compare,
     };
     let outcome = crate::ui::watch(&cfg, args.record.clone(), feed, &opts)?;
     Ok(match outcome.ending {

@@ -4,6 +4,7 @@
 
 use crate::data::SourceKind;
 use crate::theory::bounds;
+use crate::ui::compare::ComparedRun;
 use std::collections::VecDeque;
 
 /// One point of a series: `y` is the mean over the `weight` steps that end at step `x`.
@@ -322,6 +323,10 @@ pub struct Histories {
     pub lr: StepLine,
     /// The rate r = n/d, as a step function of the step.
     pub rate: StepLine,
+    /// Samples per step of this run (the samples-seen axis is step × batch).
+    pub batch: f64,
+    /// Earlier runs drawn beside this one (`--compare`); a reset keeps them.
+    pub compared: Vec<ComparedRun>,
 }
 
 impl Histories {
@@ -376,7 +381,20 @@ impl Histories {
             .collect()
     }
 
-    /// Forget the run (a reset): every series and line restarts; the label stays.
+    /// The x of the latest report of the compared runs on the axis in use (0 without any).
+    pub fn compared_extent(&self, samples_axis: bool) -> f64 {
+        self.compared
+            .iter()
+            .filter_map(|c| {
+                c.points
+                    .last()
+                    .map(|p| c.x(p.step, samples_axis, self.batch))
+            })
+            .fold(0.0, f64::max)
+    }
+
+    /// Forget the run (a reset): every series and line restarts; the label and the compared
+    /// runs stay.
     pub fn clear(&mut self) {
         self.loss.clear();
         self.risk.clear();

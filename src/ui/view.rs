@@ -62,6 +62,9 @@ pub struct ViewSettings {
     pub cursor: Option<f64>,
     /// The step axis zoomed by the mouse wheel (0 resets).
     pub steps: Option<StepZoom>,
+    /// The step axis counts samples seen (step × batch), so runs with other batch sizes line
+    /// up (x).
+    pub samples_axis: bool,
     /// Index into [`SMOOTHING`] ([ and ]).
     smoothing: usize,
 }
@@ -86,6 +89,7 @@ impl ViewSettings {
             features: None,
             cursor: None,
             steps: None,
+            samples_axis: false,
             smoothing,
         }
     }
@@ -181,6 +185,11 @@ impl ViewSettings {
             span,
             end: (new_hi < base.1).then_some(new_hi),
         });
+    }
+
+    /// Steps ↔ samples seen on the step axis (x).
+    pub fn toggle_samples(&mut self) {
+        self.samples_axis = !self.samples_axis;
     }
 
     /// Full history ↔ recent window (h).

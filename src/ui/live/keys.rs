@@ -61,6 +61,8 @@ pub enum Action {
     CursorPageRight,
     /// esc with the cursor shown: hide it.
     CursorHide,
+    /// x: the step axis counts steps / samples seen (step × batch).
+    ToggleSamples,
     /// j: the event log (every change and message, in full).
     EventLog,
     /// r: new seed, step 0.
@@ -295,6 +297,12 @@ pub const KEYS: KeyTable<Action, Mode> = KeyTable(&[
         "full history / recent window",
         &[c('h', Action::ToggleHistory)],
         Hint::Fits("h", "history"),
+    ),
+    row(
+        "x",
+        "step axis: steps / samples seen (step × batch)",
+        &[c('x', Action::ToggleSamples)],
+        Hint::None,
     ),
     row(
         "j",
