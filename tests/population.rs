@@ -6,10 +6,10 @@ use aescope::model::Workspace;
 use aescope::protocol::RiskKind;
 use aescope::theory::bounds::r_sign;
 use aescope::theory::spectrum::{spectrum_distance, target_spectrum};
-use aescope::train::Trainer;
 use aescope::train::population::{covariance_of, exact_risks};
 use aescope::train::snapshot::Diagnostics;
 use aescope::train::trainer::StepOutcome;
+use aescope::train::{StopFlag, Trainer};
 
 fn run(preset: &str, overrides: &[&str]) -> Trainer {
     let o: Vec<String> = overrides.iter().map(ToString::to_string).collect();
@@ -135,7 +135,9 @@ fn exact_risk_of_a_saved_checkpoint_matches_monte_carlo() {
         let (exact, _) = exact_risks(
             &model,
             &covariance_of(&source).unwrap_or_else(|| panic!("Gaussian")),
+            &StopFlag::default(),
         )
+        .unwrap_or_else(|e| panic!("{e}"))
         .unwrap_or_else(|| panic!("closed form"));
         let mut stream = source.fork(12345);
         let d = model.d();
@@ -199,5 +201,67 @@ fn population_resize_keeps_the_risk_when_growing() {
     assert!(
         t.evaluate().risk <= after + 1e-9,
         "GD went up after growing"
+    );
+}
+
+#[test]
+fn a_raised_stop_flag_abandons_the_step_and_the_evaluation_and_changes_nothing() {
+    let cfg = Config::load("sign-population-r0.5", &["data.d=40".into()])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut t = Trainer::new(&cfg);
+    let stop = StopFlag::default();
+    t.set_stop_flag(stop.clone());
+    assert!(matches!(t.step(), StepOutcome::Applied { .. }));
+    let full = t
+        .evaluate_unless_stopped()
+        .unwrap_or_else(|| panic!("not raised yet"));
+    assert_eq!(full, t.evaluate());
+    let (a, b) = (t.model().a.clone(), t.model().b.clone());
+    let state = t.state().pop.unwrap_or_else(|| panic!("population state"));
+    stop.raise();
+    assert_eq!(t.step(), StepOutcome::Stopped);
+    assert_eq!(t.steps_done(), 1);
+    assert_eq!((&t.model().a, &t.model().b), (&a, &b));
+    let after = t.state().pop.unwrap_or_else(|| panic!("population state"));
+    assert_eq!(
+        (after.a, after.b),
+        (state.a, state.b),
+        "the f64 masters moved"
+    );
+    assert_eq!(t.evaluate_unless_stopped(), None);
+    // A reset keeps the flag: the run is ending.
+    t.reset(7);
+    assert_eq!(t.step(), StepOutcome::Stopped);
+}
+
+#[test]
+fn a_prompt_evaluation_is_the_full_one_when_cheap_and_a_labelled_sample_when_not() {
+    let mut small = Trainer::new(
+        &Config::load("sign-r0.5", &["data.d=64".into()]).unwrap_or_else(|e| panic!("{e}")),
+    );
+    assert_eq!(small.evaluate_promptly(), small.evaluate());
+    // n·d large enough that 8192 validation rows and the exact parts exceed the budget.
+    let mut large = Trainer::new(
+        &Config::load(
+            "sign-r0.5",
+            &["data.d=2048".into(), "eval.val_size=8192".into()],
+        )
+        .unwrap_or_else(|e| panic!("{e}")),
+    );
+    let full = large.evaluate();
+    let quick = large.evaluate_promptly();
+    let RiskKind::Validation { samples } = quick.kind else {
+        panic!("expected a validation estimate, got {:?}", quick.kind);
+    };
+    // 2e10 flops / (4 n d), n = 1024, d = 2048.
+    assert_eq!(samples, 2384);
+    assert_eq!(quick.best_risk, None);
+    // The same weights on a subset of the same validation rows: at init the per-row error is
+    // ‖x‖²/d-like, so the subset mean is within a few standard errors of the full one.
+    assert!(
+        (quick.risk - full.val_risk).abs() < 0.01,
+        "{} vs {}",
+        quick.risk,
+        full.val_risk
     );
 }

@@ -261,3 +261,38 @@ fn snapshots_and_exports_on_request() {
     w.commands.send(Command::Quit).ok();
     w.join();
 }
+
+#[test]
+fn stop_ends_a_population_run_with_a_summary_and_a_record() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let record = dir.path().join("run.jsonl");
+    let c = Config::load(
+        "sign-population-r0.5",
+        &[
+            "data.d=300".into(),
+            "train.steps=100000".into(),
+            "eval.every=1000000".into(),
+        ],
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let w = start(c, Some(record.clone()), false);
+    wait_for(&w, "a few steps", |e| {
+        metrics_step(e).is_some_and(|s| s >= 2)
+    });
+    w.stop();
+    let Event::Finished(s) = wait_for(&w, "the summary", |e| matches!(e, Event::Finished(_)))
+    else {
+        unreachable!()
+    };
+    assert_eq!(s.reason, FinishReason::Interrupted);
+    assert!(s.steps >= 2 && s.steps < 100000, "{}", s.steps);
+    // No report was made (eval.every is past the budget): the summary's risk is measured,
+    // finite, and a full evaluation at this size (within the prompt budget).
+    assert!(s.risk.is_finite() && s.risk < 1.0, "{}", s.risk);
+    assert_eq!(s.risk_kind.name(), "exact");
+    w.join();
+    let text = std::fs::read_to_string(&record).unwrap_or_else(|e| panic!("{e}"));
+    let last = text.lines().last().unwrap_or_default();
+    assert!(last.contains("\"type\":\"summary\""), "{last}");
+    assert!(last.contains("\"reason\":\"interrupted\""), "{last}");
+}

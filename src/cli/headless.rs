@@ -3,7 +3,7 @@
 use super::RunArgs;
 use crate::config::Config;
 use crate::human;
-use crate::protocol::{Command, Event, FinishReason, Metrics, Summary};
+use crate::protocol::{Event, FinishReason, Metrics, Summary};
 use crate::train::{Durability, RunControl, WorkerOptions, spawn_durable};
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -24,11 +24,7 @@ pub(super) fn run(cfg: Config, args: &RunArgs, durable: Durability) -> Result<i3
     let worker = spawn_durable(cfg, opts, RunControl::default(), durable)?;
     // Ctrl-C, SIGTERM and SIGHUP all end the run the same way: the worker writes the summary
     // line and flushes the record before the process exits.
-    let quit = worker.commands.clone();
-    ctrlc::set_handler(move || {
-        let _ = quit.send(Command::Quit);
-    })
-    .context("installing the Ctrl-C handler")?;
+    ctrlc::set_handler(worker.stopper()).context("installing the Ctrl-C handler")?;
 
     let mut progress = Progress::new(budget);
     let mut summary: Option<Summary> = None;

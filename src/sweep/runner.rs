@@ -7,7 +7,7 @@ use super::table::{Row, Stop, relative_gap};
 use super::{SweepError, SweepPlan};
 use crate::config::n_for_rate;
 use crate::data::{SourceKind, power_law_spectrum};
-use crate::protocol::{Command, Event, Summary, TrainMode};
+use crate::protocol::{Event, Summary, TrainMode};
 use crate::theory::bounds;
 use crate::theory::gaussian::Parallelism;
 use crate::train::{RunControl, WorkerOptions, spawn_with};
@@ -269,7 +269,7 @@ impl Shared {
         let summary = loop {
             // Checked before every receive: a busy worker sends events faster than the timeout.
             if self.cancelled() && !quit_sent {
-                let _ = worker.commands.send(Command::Quit);
+                worker.stop();
                 quit_sent = true;
             }
             match worker.events.recv_timeout(CANCEL_POLL) {

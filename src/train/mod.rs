@@ -9,9 +9,11 @@ pub mod optim;
 pub mod population;
 pub mod snapshot;
 pub mod speed;
+pub mod stop;
 pub mod trainer;
 pub mod worker;
 
+pub use stop::StopFlag;
 pub use trainer::Trainer;
 pub use worker::{
     CheckpointPolicy, Durability, Resume, RunControl, WorkerHandle, WorkerOptions, spawn,

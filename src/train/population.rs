@@ -5,6 +5,7 @@ use crate::data::{DataSource, SourceKind};
 use crate::model::{Activation, Autoencoder, NeuronMap};
 use crate::protocol::{DecoderMode, OptParams};
 use crate::theory::gaussian::{self, Covariance, GaussianError, Parallelism, PopulationWorkspace};
+use crate::train::StopFlag;
 use crate::train::optim::{Optimizer, remap_axis};
 use ndarray::{Array2, Axis};
 
@@ -36,19 +37,40 @@ pub fn has_closed_form(act: Activation) -> bool {
     act != Activation::Tanh
 }
 
-/// Exact risk R(A, B) and R*(B) of an f32 model under x ~ N(0, Σ); None where no closed form
-/// exists (tanh) or the weights are not finite.
-pub fn exact_risks(model: &Autoencoder, cov: &Covariance) -> Option<(f64, f64)> {
+/// Exact risk R(A, B) and R*(B) of an f32 model under x ~ N(0, Σ); `Ok(None)` where no closed
+/// form exists (tanh) or the weights are not finite, `Err(Stopped)` once `stop` is raised (it
+/// is checked between the three O(n²d) parts).
+pub fn exact_risks(
+    model: &Autoencoder,
+    cov: &Covariance,
+    stop: &StopFlag,
+) -> Result<Option<(f64, f64)>, GaussianError> {
+    let go_on = || {
+        if stop.is_raised() {
+            Err(GaussianError::Stopped)
+        } else {
+            Ok(())
+        }
+    };
     if !has_closed_form(model.act) {
-        return None;
+        return Ok(None);
     }
     let a = model.a.mapv(f64::from);
     let b = model.b.mapv(f64::from);
-    let m = gaussian::moments(model.act, b.view(), cov).ok()?;
-    let risk = gaussian::risk(a.view(), &m, cov).ok()?;
-    let best = gaussian::optimal_decoder(&m, cov).ok()?.1;
+    go_on()?;
+    let Ok(m) = gaussian::moments(model.act, b.view(), cov) else {
+        return Ok(None);
+    };
+    go_on()?;
+    let Ok(risk) = gaussian::risk(a.view(), &m, cov) else {
+        return Ok(None);
+    };
+    go_on()?;
+    let Ok((_, best)) = gaussian::optimal_decoder(&m, cov) else {
+        return Ok(None);
+    };
     let norm = cov.trace() / cov.d() as f64;
-    Some((risk / norm, best / norm))
+    Ok(Some((risk / norm, best / norm)))
 }
 
 /// A*(B) for an f32 model (written into `model.a`).
@@ -70,6 +92,7 @@ pub struct PopulationEngine {
     ws: PopulationWorkspace,
     ga: Array2<f64>,
     gb: Array2<f64>,
+    stop: StopFlag,
 }
 
 impl PopulationEngine {
@@ -82,7 +105,15 @@ impl PopulationEngine {
             ws: PopulationWorkspace::new(n, d),
             ga: Array2::zeros((d, n)),
             gb: Array2::zeros((n, d)),
+            stop: StopFlag::default(),
         }
+    }
+
+    /// Abandon a step in progress between its products once `stop` is raised
+    /// ([`GaussianError::Stopped`]; nothing is updated).
+    pub fn set_stop_flag(&mut self, stop: &StopFlag) {
+        self.ws.set_stop_flag(stop.shared());
+        self.stop = stop.clone();
     }
 
     /// Threading of the risk-and-gradient kernels (all cores by default).
@@ -103,6 +134,9 @@ impl PopulationEngine {
         lr: f64,
         decoder: DecoderMode,
     ) -> Result<(f64, f64, bool), GaussianError> {
+        if self.stop.is_raised() {
+            return Err(GaussianError::Stopped);
+        }
         if decoder == DecoderMode::Optimal {
             let m = gaussian::moments(act, self.b.view(), cov)?;
             self.a = gaussian::optimal_decoder(&m, cov)?.0;

@@ -12,7 +12,7 @@ use crate::safe_io::OutputMode;
 use crate::theory::gaussian::Parallelism;
 use crate::train::convergence::{Convergence, ConvergenceTracker};
 use crate::train::trainer::{Evaluation, StepOutcome, Trainer};
-use crate::train::{feature_png, features, snapshot};
+use crate::train::{StopFlag, feature_png, features, snapshot};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError, bounded, unbounded};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -118,6 +118,8 @@ pub struct RunControl {
 pub struct WorkerHandle {
     pub commands: Sender<Command>,
     pub events: Receiver<Event>,
+    /// Raised by [`WorkerHandle::stop`]: abandons a long step or evaluation in progress.
+    pub stop_flag: StopFlag,
     join: Option<JoinHandle<()>>,
 }
 
@@ -131,7 +133,25 @@ impl WorkerHandle {
         WorkerHandle {
             commands,
             events,
+            stop_flag: StopFlag::default(),
             join: Some(join),
+        }
+    }
+
+    /// End the run promptly (a signal, the user quitting): the step or evaluation in progress
+    /// is abandoned at its next product boundary, the last evaluation is reused for the
+    /// summary, and the record is closed. Callable from a signal handler's thread through a
+    /// clone of `commands` and `stop_flag` (see [`stopper`](Self::stopper)).
+    pub fn stop(&self) {
+        self.stopper()();
+    }
+
+    /// [`stop`](Self::stop) as a closure that owns what it needs (for `ctrlc::set_handler`).
+    pub fn stopper(&self) -> impl Fn() + Send + 'static {
+        let (flag, commands) = (self.stop_flag.clone(), self.commands.clone());
+        move || {
+            flag.raise();
+            let _ = commands.send(Command::Quit);
         }
     }
 
@@ -200,6 +220,8 @@ pub fn spawn_durable(
     };
     let (cmd_tx, cmd_rx) = unbounded();
     let (ev_tx, ev_rx) = bounded(EVENT_CAPACITY);
+    let stop_flag = StopFlag::default();
+    let worker_stop = stop_flag.clone();
     let join = std::thread::Builder::new()
         .name("aescope-worker".into())
         .spawn(move || {
@@ -208,6 +230,8 @@ pub fn spawn_durable(
                 None => (Trainer::new(&cfg), None),
             };
             let mut w = Worker::new(trainer, opts, control, recorder, ev_tx);
+            w.trainer.set_stop_flag(worker_stop.clone());
+            w.stop = worker_stop;
             w.max_memory = max_memory;
             w.checkpoints = checkpoints;
             w.initial_risk = initial_risk;
@@ -239,6 +263,7 @@ pub fn spawn_durable(
     Ok(WorkerHandle {
         commands: cmd_tx,
         events: ev_rx,
+        stop_flag,
         join: Some(join),
     })
 }
@@ -291,6 +316,8 @@ struct Worker {
     last_checkpoint_step: Option<u64>,
     /// The newest checkpoint written (named in the summary).
     last_checkpoint_path: Option<PathBuf>,
+    /// Raised when the run must end promptly (shared with the trainer and the handle).
+    stop: StopFlag,
 }
 
 impl Worker {
@@ -332,6 +359,7 @@ impl Worker {
             last_checkpoint: now,
             last_checkpoint_step: None,
             last_checkpoint_path: None,
+            stop: StopFlag::default(),
         }
     }
 
@@ -415,6 +443,7 @@ impl Worker {
                 }
             }
             StepOutcome::Diverged { loss, .. } => return self.diverge(loss),
+            StepOutcome::Stopped => return Flow::Finish(FinishReason::Interrupted),
         }
         if self.pending_steps > 0 {
             self.pending_steps -= 1;
@@ -423,8 +452,9 @@ impl Worker {
         let budget = self.trainer.config().train.steps;
         let mut reported = false;
         if step.is_multiple_of(self.trainer.config().eval.every) || step == budget {
-            let Some(risk) = self.report() else {
-                return self.diverge(f64::NAN);
+            let risk = match self.report() {
+                Ok(risk) => risk,
+                Err(flow) => return flow,
             };
             reported = true;
             if !population && let Some(c) = &mut self.convergence {
@@ -439,9 +469,9 @@ impl Worker {
             }
         }
         if converged && step < budget {
-            if !reported && self.report().is_none() {
-                // The summary must describe the weights the run stopped at.
-                return self.diverge(f64::NAN);
+            // The summary must describe the weights the run stopped at.
+            if !reported && let Err(flow) = self.report() {
+                return flow;
             }
             if let Some(rule) = self.convergence.as_ref().map(ConvergenceTracker::rule) {
                 self.record(|r| {
@@ -666,11 +696,15 @@ impl Worker {
 
     /// Evaluate, record and send a report; returns the evaluated risk, or None (nothing
     /// recorded) when the risk says the run has diverged.
-    fn report(&mut self) -> Option<f64> {
-        let eval = self.trainer.evaluate();
+    /// Evaluate, report and record; the evaluated risk, or how the run ends instead (diverged,
+    /// or stopped by a signal during the evaluation).
+    fn report(&mut self) -> Result<f64, Flow> {
+        let Some(eval) = self.trainer.evaluate_unless_stopped() else {
+            return Err(Flow::Finish(FinishReason::Interrupted));
+        };
         let risk = eval.risk;
         if self.blew_up(risk) || !eval.val_risk.is_finite() {
-            return None;
+            return Err(self.diverge(f64::NAN));
         }
         let limit = self.trainer.limit().value;
         let t = &self.trainer;
@@ -696,14 +730,11 @@ impl Worker {
         self.last_eval = Some(eval);
         self.record(|r| r.report(&report));
         self.emit(Event::Report(report));
-        Some(risk)
+        Ok(risk)
     }
 
     fn summary(&mut self, reason: FinishReason) -> Summary {
-        let eval = match &self.last_eval {
-            Some(e) => e.clone(),
-            None => self.trainer.evaluate(),
-        };
+        let eval = self.final_evaluation();
         let limit = self.trainer.limit();
         let t = &self.trainer;
         let wall = self.started.elapsed().as_secs_f64();
@@ -800,15 +831,21 @@ impl Worker {
         if self.finished {
             self.record(Recorder::flush);
         } else {
-            // The last evaluation is reused when there is one: an exact evaluation at large d
-            // takes minutes, and a signal must end the run promptly.
-            if self.trainer.steps_done() > 0 && self.last_eval.is_none() {
-                let eval = self.trainer.evaluate();
-                if eval.risk.is_finite() {
-                    self.last_eval = Some(eval);
-                }
-            }
             self.finish(FinishReason::Interrupted);
+        }
+    }
+
+    /// What the summary reports: the last evaluation when there is one (an exact evaluation at
+    /// large d takes seconds, and a signal must end the run promptly); before the first one, a
+    /// full evaluation, or once stopped one sized to a fraction of a second.
+    fn final_evaluation(&mut self) -> Evaluation {
+        if let Some(e) = &self.last_eval {
+            return e.clone();
+        }
+        if self.stop.is_raised() {
+            self.trainer.evaluate_promptly()
+        } else {
+            self.trainer.evaluate()
         }
     }
 

@@ -41,4 +41,8 @@ pub enum GaussianError {
     /// The symmetric eigensolver did not converge.
     #[error("symmetric eigenvalue decomposition did not converge")]
     Eigen,
+    /// The caller raised the workspace's stop flag (a signal): the pass was abandoned between
+    /// two of its products and its outputs are incomplete.
+    #[error("stopped before the computation finished")]
+    Stopped,
 }

@@ -19,6 +19,8 @@ use crate::linalg::{self as bridge, Parallelism};
 use crate::model::Activation;
 use faer::Accum;
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis, Zip};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Buffers for [`PopulationWorkspace::risk_and_grad_into`], reused across steps so that a
 /// gradient step allocates nothing. They resize themselves when (n, d) changes.
@@ -36,6 +38,9 @@ pub struct PopulationWorkspace {
     rows: Vec<Row>,
     /// `a_iᵀ Σ b_i`.
     t: Vec<f64>,
+    /// Raised from another thread to abandon a pass between its products: at large d one pass
+    /// takes seconds, and a signal must end the run promptly.
+    stop: Option<Arc<AtomicBool>>,
 }
 
 impl PopulationWorkspace {
@@ -62,6 +67,12 @@ impl PopulationWorkspace {
     /// Changes the threading policy.
     pub fn set_parallelism(&mut self, par: Parallelism) {
         self.par = par;
+    }
+
+    /// A flag that, once raised, makes the pass in progress (and every later one) return
+    /// [`GaussianError::Stopped`] at its next product boundary.
+    pub fn set_stop_flag(&mut self, stop: Arc<AtomicBool>) {
+        self.stop = Some(stop);
     }
 
     /// `K` (n×n) of the encoder passed to the last successful
@@ -108,7 +119,7 @@ impl PopulationWorkspace {
         check_finite("encoder B", b)?;
         check_finite("decoder A", a)?;
         self.resize(n, d);
-        with_kernel!(act, K => Ok(self.run::<K>(a, b, cov, grad_a, grad_b)))
+        with_kernel!(act, K => self.run::<K>(a, b, cov, grad_a, grad_b))
     }
 
     fn run<K: Kernel>(
@@ -118,7 +129,7 @@ impl PopulationWorkspace {
         cov: &Covariance,
         mut grad_a: ArrayViewMut2<'_, f64>,
         mut grad_b: ArrayViewMut2<'_, f64>,
-    ) -> f64 {
+    ) -> Result<f64, GaussianError> {
         let Self {
             par,
             p,
@@ -127,8 +138,16 @@ impl PopulationWorkspace {
             w,
             rows,
             t,
+            stop,
         } = self;
         let par = *par;
+        // Each product is O(n²d); checking between them bounds the wait to one of them.
+        let stop = stop.as_deref();
+        let check = || match stop {
+            Some(s) if s.load(Ordering::Relaxed) => Err(GaussianError::Stopped),
+            _ => Ok(()),
+        };
+        check()?;
         let d = cov.d();
         let inv_d = 1.0 / d as f64;
 
@@ -140,7 +159,9 @@ impl PopulationWorkspace {
             }
         };
         bridge::gemm_symmetric(q.view_mut(), p, b.t(), 1.0, par);
+        check()?;
         bridge::gemm_symmetric(w.view_mut(), a.t(), a, inv_d, par);
+        check()?;
 
         // grad_b starts as AᵀΣ (= (ΣA)ᵀ); its row i dotted with b_i is a_iᵀ Σ b_i.
         cov.apply_rows_into(a.t(), grad_b.view_mut(), par);
@@ -197,7 +218,9 @@ impl PopulationWorkspace {
             acc
         });
 
+        check()?;
         bridge::gemm(grad_b.view_mut(), Accum::Add, q.view(), p, 1.0, par);
+        check()?;
         bridge::gemm(
             grad_a.view_mut(),
             Accum::Replace,
@@ -214,7 +237,7 @@ impl PopulationWorkspace {
                 .for_each(|ga, &x| *ga -= g * x);
         }
 
-        (cov.trace() - 2.0 * tr_ac) * inv_d + tr_wk
+        Ok((cov.trace() - 2.0 * tr_ac) * inv_d + tr_wk)
     }
 }
 

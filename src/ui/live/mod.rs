@@ -170,9 +170,9 @@ fn drive(mut app: AppState, worker: WorkerHandle, opts: &UiOptions) -> Result<Ou
     // SIGHUP (terminal closed), SIGTERM and SIGINT: the worker closes its record even if the
     // UI thread is stuck on a dead terminal, and the UI loop ends.
     let (sig_tx, sig_rx) = bounded::<()>(1);
-    let quit = worker.commands.clone();
+    let stop = worker.stopper();
     let handler = ctrlc::set_handler(move || {
-        let _ = quit.send(Command::Quit);
+        stop();
         let _ = sig_tx.try_send(());
     });
     let ended = match handler {
@@ -372,7 +372,7 @@ fn on_input(
 
 /// Stop the worker and wait (bounded) until it has written its summary and ended.
 fn shutdown(worker: WorkerHandle, app: &mut AppState) {
-    let _ = worker.commands.send(Command::Quit);
+    worker.stop();
     let deadline = Instant::now() + SHUTDOWN;
     loop {
         match worker.events.recv_deadline(deadline) {
