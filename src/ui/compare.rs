@@ -1,13 +1,13 @@
 //! Earlier runs drawn beside the live one (`--compare RECORD`): each record is read once, at
 //! start, through the one record reader (its header, then its lines replayed as the worker's
 //! events), and only what the risk chart needs is kept: the evaluated risk and the limit in
-//! force at each report, thinned to at most [`MAX_POINTS`] points however long the run was.
+//! force at each report, thinned to at most twice [`MAX_POINTS`] points however long the run was.
 
-use crate::model::Activation;
 use crate::protocol::Event;
 use crate::record::{LineTail, RecordReadError, read_header};
 use crate::safe_io::InputError;
 use crate::ui::history::StepLine;
+pub use crate::ui::history::{ComparedPoint, ComparedRun};
 use crate::watch::replay::Replay;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -32,43 +32,6 @@ impl From<RecordReadError> for CompareError {
     fn from(e: RecordReadError) -> Self {
         CompareError::Read(e)
     }
-}
-
-/// One report of a compared run.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ComparedPoint {
-    /// The report's step.
-    pub step: f64,
-    /// The evaluated risk.
-    pub risk: f64,
-    /// The limit in force at the report (the run's own).
-    pub limit: f64,
-}
-
-impl ComparedPoint {
-    /// risk − limit, against the run's own limit at the report.
-    pub fn gap(&self) -> f64 {
-        self.risk - self.limit
-    }
-}
-
-/// An earlier run as the chart draws it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ComparedRun {
-    /// The record's path (for messages).
-    pub path: PathBuf,
-    /// Its preset's name.
-    pub preset: String,
-    /// Rate r and activation at its last report.
-    pub r: f64,
-    pub activation: Activation,
-    /// Samples per step: step × batch is the samples-seen axis.
-    pub batch: f64,
-    /// Its reports (of the last segment, after any reset), thinned evenly to at most
-    /// [`MAX_POINTS`]; the last one is always kept.
-    pub points: Vec<ComparedPoint>,
-    /// Its limit as a step function of its step.
-    pub limit: StepLine,
 }
 
 impl ComparedRun {
@@ -145,30 +108,6 @@ impl ComparedRun {
             },
         );
     }
-
-    /// The last report's limit.
-    pub fn last_limit(&self) -> Option<f64> {
-        self.limit.last()
-    }
-
-    /// The x at which the chart draws this run's step `step`: the step itself, or on the
-    /// samples axis the step of the live run (batch `live_batch`) that has seen as many
-    /// samples.
-    pub fn x(&self, step: f64, samples_axis: bool, live_batch: f64) -> f64 {
-        if samples_axis && live_batch > 0.0 {
-            step * self.batch / live_batch
-        } else {
-            step
-        }
-    }
-
-    /// The risk at or before chart position `x` (the last report there), as (step, risk).
-    pub fn risk_at(&self, x: f64, samples_axis: bool, live_batch: f64) -> Option<ComparedPoint> {
-        let i = self
-            .points
-            .partition_point(|p| self.x(p.step, samples_axis, live_batch) <= x);
-        i.checked_sub(1).and_then(|i| self.points.get(i)).copied()
-    }
 }
 
 /// Keeps every `stride`-th point, and halves what it kept when it reaches twice
@@ -224,6 +163,7 @@ pub fn load_all(paths: &[PathBuf]) -> Result<Vec<ComparedRun>, CompareError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Activation;
 
     fn pt(step: f64) -> ComparedPoint {
         ComparedPoint {
