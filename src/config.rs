@@ -299,6 +299,7 @@ pub const BUILTIN_PRESETS: &[(&str, &str)] = &[
     ("sweep-relu", include_str!("../presets/sweep-relu.toml")),
     ("sweep-sparse", include_str!("../presets/sweep-sparse.toml")),
     ("digits-sign", include_str!("../presets/digits-sign.toml")),
+    ("sweep-digits", include_str!("../presets/sweep-digits.toml")),
     ("mnist-sign", include_str!("../presets/mnist-sign.toml")),
     (
         "mnist-sign-white",

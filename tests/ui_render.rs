@@ -306,9 +306,9 @@ fn heatmap_legend_and_title() {
     layout::heatmap(&app, &theme(ColorMode::TrueColor)).render(area, &mut buf);
     let s = text(&buf);
     assert!(s.contains("Gram B̃B̃ᵀ 4×4"), "{s}");
-    assert!(s.contains("-1.00"), "{s}");
-    assert!(s.contains("+1.00"), "{s}");
-    assert!(s.contains("range [-0.50, 1.00]"), "{s}");
+    assert!(s.contains("−1 "), "{s}");
+    assert!(s.contains(" +1"), "{s}");
+    assert!(s.contains("range [-0.5, 1]"), "{s}");
     // The legend bar runs from blue to red.
     let legend_y = 10;
     let bgs: Vec<Color> = (0..60).map(|x| buf[(x, legend_y)].bg).collect();
@@ -320,6 +320,73 @@ fn heatmap_legend_and_title() {
     let mut buf = Buffer::empty(area);
     layout::heatmap(&app, &theme(ColorMode::TrueColor)).render(area, &mut buf);
     assert!(text(&buf).contains("· mean ·"));
+}
+
+#[test]
+fn heatmap_legend_range_is_round_and_readable_at_any_magnitude() {
+    // Entries of a few 1e-3 (a decoder early in training): the ends of the colour scale are a
+    // round value with its digits, never "+0.00".
+    let mut app = running();
+    let mut m = Array2::<f32>::from_elem((4, 4), 0.001);
+    m[[0, 0]] = 0.0042;
+    m[[1, 2]] = -0.0031;
+    let mut snap = snapshot(100, m);
+    snap.range = (-0.0031, 0.0042);
+    app.on_event(Event::Snapshot(Box::new(snap)));
+    let area = Rect::new(0, 0, 60, 12);
+    let th = theme(ColorMode::TrueColor);
+    let mut buf = Buffer::empty(area);
+    layout::heatmap(&app, &th).render(area, &mut buf);
+    let s = text(&buf);
+    assert!(s.contains("−5.00e-3 "), "{s}");
+    assert!(s.contains(" +5.00e-3"), "{s}");
+    assert!(s.contains("range [-3.10e-3, 4.20e-3]"), "{s}");
+    assert!(!s.contains("0.00 "), "{s}");
+    // Large entries: three digits, no exponent.
+    let mut snap = snapshot(101, Array2::<f32>::from_elem((4, 4), 12.5));
+    snap.range = (-3.0, 12.5);
+    app.on_event(Event::Snapshot(Box::new(snap)));
+    let mut buf = Buffer::empty(area);
+    layout::heatmap(&app, &th).render(area, &mut buf);
+    let s = text(&buf);
+    assert!(s.contains("−15 ") && s.contains(" +15"), "{s}");
+    assert!(s.contains("range [-3, 12.5]"), "{s}");
+}
+
+#[test]
+fn heatmap_cells_that_barely_changed_are_identical() {
+    // Two snapshots a step apart, every entry moved by 1 % of the scale: the colours are
+    // quantised, so (almost) no cell changes and the terminal is sent (almost) nothing.
+    let th = theme(ColorMode::TrueColor);
+    let area = Rect::new(0, 0, 60, 20);
+    let grid = |shift: f32| {
+        Array2::<f32>::from_shape_fn((16, 16), |(i, j)| {
+            let v = ((i * 16 + j) as f32 * 0.37).sin();
+            // Away from the colour steps' boundaries (multiples of 1/16), then moved a little.
+            (v * 8.0).round() / 8.0 + shift
+        })
+    };
+    let draw_one = |m: Array2<f32>| {
+        let mut app = running();
+        let mut snap = snapshot(100, m);
+        snap.range = (-1.0, 1.0);
+        app.on_event(Event::Snapshot(Box::new(snap)));
+        let mut buf = Buffer::empty(area);
+        layout::heatmap(&app, &th).render(area, &mut buf);
+        buf
+    };
+    let a = draw_one(grid(0.0));
+    let b = draw_one(grid(0.01));
+    let changed: Vec<_> = a.diff(&b).into_iter().map(|(x, y, _)| (x, y)).collect();
+    // The title's step is the same; only cells that crossed a colour step may differ: none.
+    assert!(
+        changed.is_empty(),
+        "{} cells changed: {changed:?}",
+        changed.len()
+    );
+    // A visible change (a quarter of the scale) does show.
+    let c = draw_one(grid(0.25));
+    assert!(a.diff(&c).len() > 100, "{}", a.diff(&c).len());
 }
 
 #[test]

@@ -381,3 +381,195 @@ fn a_power_law_sweep_draws_the_same_water_filling_curve_as_its_figure() {
     }
     assert!(screen(&state).contains("water-filling (sign)"));
 }
+
+/// Eigenvalues of a symmetric matrix by cyclic Jacobi rotations (descending): an eigensolver
+/// of its own, not the faer decomposition the preprocessing uses.
+fn jacobi_eigenvalues(mut a: Vec<Vec<f64>>) -> Vec<f64> {
+    let d = a.len();
+    for _sweep in 0..100 {
+        let off: f64 = (0..d)
+            .flat_map(|i| (0..d).filter(move |&j| j != i).map(move |j| (i, j)))
+            .map(|(i, j)| a[i][j] * a[i][j])
+            .sum();
+        if off < 1e-22 {
+            break;
+        }
+        for p in 0..d {
+            for q in p + 1..d {
+                if a[p][q].abs() < 1e-300 {
+                    continue;
+                }
+                let theta = (a[q][q] - a[p][p]) / (2.0 * a[p][q]);
+                let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
+                let t = if theta == 0.0 { 1.0 } else { t };
+                let c = 1.0 / (t * t + 1.0).sqrt();
+                let s = t * c;
+                for row in &mut a {
+                    let (akp, akq) = (row[p], row[q]);
+                    row[p] = c * akp - s * akq;
+                    row[q] = s * akp + c * akq;
+                }
+                let (row_p, row_q) = (a[p].clone(), a[q].clone());
+                for (k, (apk, aqk)) in row_p.into_iter().zip(row_q).enumerate() {
+                    a[p][k] = c * apk - s * aqk;
+                    a[q][k] = s * apk + c * aqk;
+                }
+            }
+        }
+    }
+    let mut ev: Vec<f64> = (0..d).map(|i| a[i][i]).collect();
+    ev.sort_by(|x, y| y.total_cmp(x));
+    ev
+}
+
+/// Reverse water-filling of THEORY §4 in closed form: for integer n, the top a ≤ k = min(n, d)
+/// eigenvalues are active, √ν = √c Σ_{j≤a} √s_j / (n + a c), with a the largest count whose
+/// last allocation m_a = √(c s_a/ν) − c is positive; risk (Σ_{j≤a} √(c s_j ν) + Σ_{j>a} s_j)/Tr.
+fn water_filling_closed_form(spectrum: &[f64], n: usize, c: f64) -> f64 {
+    let k = n.min(spectrum.len());
+    let trace: f64 = spectrum.iter().sum();
+    let mut best = None;
+    for a in 1..=k {
+        let root_nu = c.sqrt() * spectrum[..a].iter().map(|s| s.sqrt()).sum::<f64>()
+            / (n as f64 + a as f64 * c);
+        let nu = root_nu * root_nu;
+        if (c * spectrum[a - 1] / nu).sqrt() - c > 0.0 {
+            best = Some(nu);
+        }
+    }
+    let Some(nu) = best else {
+        return 1.0;
+    };
+    let active = |s: f64| (c * s / nu).sqrt() - c > 0.0;
+    let head: f64 = spectrum[..k]
+        .iter()
+        .map(|&s| if active(s) { (c * s * nu).sqrt() } else { s })
+        .sum();
+    let tail: f64 = spectrum[k..].iter().sum();
+    (head + tail) / trace
+}
+
+/// The eigenvalues of the covariance of the rows of `x` (descending), by [`jacobi_eigenvalues`].
+fn training_spectrum(x: &ndarray::Array2<f32>) -> Vec<f64> {
+    // The preprocessed training split's covariance, and its eigenvalues by our own Jacobi.
+    let (rows_n, d) = x.dim();
+    assert_eq!(d, 64);
+    let mean: Vec<f64> = (0..d)
+        .map(|j| x.column(j).iter().map(|&v| f64::from(v)).sum::<f64>() / rows_n as f64)
+        .collect();
+    let mut cov = vec![vec![0.0; d]; d];
+    for row in x.rows() {
+        for i in 0..d {
+            let xi = f64::from(row[i]) - mean[i];
+            for j in 0..d {
+                cov[i][j] += xi * (f64::from(row[j]) - mean[j]) / rows_n as f64;
+            }
+        }
+    }
+    jacobi_eigenvalues(cov)
+        .into_iter()
+        .map(|v| v.max(0.0))
+        .collect()
+}
+
+#[test]
+fn a_digits_sweep_draws_the_water_filling_of_the_data_spectrum_in_both_views() {
+    let overrides: Vec<String> = [
+        "train.steps=200",
+        "eval.every=100",
+        "sweep.seeds=2",
+        "sweep.rates=\"0.25,0.5,1,2\"",
+    ]
+    .iter()
+    .map(ToString::to_string)
+    .collect();
+    let cfg = Config::load("sweep-digits", &overrides).unwrap_or_else(|e| panic!("{e}"));
+    let data = cfg
+        .data
+        .loaded
+        .0
+        .clone()
+        .unwrap_or_else(|| panic!("sweep-digits did not read its data"));
+    let spectrum = training_spectrum(&data.prepared.train);
+    let c = std::f64::consts::FRAC_PI_2 - 1.0;
+
+    let plan = SweepPlan::new(cfg, "sweep-digits", Shard::ALL).unwrap_or_else(|e| panic!("{e}"));
+    let rates: Vec<f64> = plan.points.iter().map(|p| p.rate).collect();
+    let state = SweepState::new(
+        "sweep-digits",
+        SweepCurves::for_config(&plan.base, &rates),
+        &plan.points,
+    );
+    let tui = sweep_view::reference_curves(&state);
+    let limit = &tui[0];
+    assert_eq!(limit.kind, CurveKind::Limit);
+    assert_eq!(limit.short_label, "water-filling (sign)");
+    let want_rates = [0.25, 0.5, 1.0, 2.0];
+    assert_eq!(limit.points.len(), want_rates.len());
+    for (&(r, v), &want_r) in limit.points.iter().zip(&want_rates) {
+        assert_eq!(r, want_r);
+        let n = (r * 64.0).round() as usize;
+        let want = water_filling_closed_form(&spectrum, n, c);
+        assert!(
+            (v - want).abs() < 1e-6,
+            "r = {r}: drawn {v}, independent {want}"
+        );
+        // Far below the isotropic limit: the digits are not isotropic.
+        assert!(v < bounds::r_sign(r) - 0.1, "r = {r}: {v}");
+    }
+    // digits-sign's documented prediction at r = 0.5.
+    assert!((limit.points[1].1 - 0.290981).abs() < 1e-6);
+    // The isotropic limit (where whitened digits land) is drawn beside it.
+    let iso = tui
+        .iter()
+        .find(|c| c.kind == CurveKind::Isotropic)
+        .unwrap_or_else(|| panic!("no isotropic curve in {tui:?}"));
+    for &(r, v) in &iso.points {
+        assert!((v - bounds::r_sign(r)).abs() < 1e-12, "r = {r}");
+    }
+
+    let handle = sweep::spawn(
+        plan,
+        RunOptions {
+            jobs: 2,
+            records: None,
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let rows = loop {
+        match handle.events.recv_timeout(Duration::from_mins(1)) {
+            Ok(SweepEvent::Finished { rows, .. }) => break rows,
+            Ok(_) => {}
+            Err(e) => panic!("no Finished: {e}"),
+        }
+    };
+    handle.join();
+    assert_eq!(rows.len(), 8);
+    for row in &rows {
+        // The PCA bound of the data's spectrum: its d − n smallest eigenvalues over the trace.
+        let tail: f64 =
+            spectrum[row.n.min(64)..].iter().sum::<f64>() / spectrum.iter().sum::<f64>();
+        assert!(
+            (row.pca - tail).abs() < 1e-6,
+            "r = {}: {} vs {tail}",
+            row.r,
+            row.pca
+        );
+    }
+    // The figure draws the same curves as the view (Shannon and the isotropic limit are
+    // sampled over each one's own r range).
+    let through_rates = |cs: Vec<Curve>| -> Vec<Curve> {
+        cs.into_iter()
+            .filter(|c| !matches!(c.kind, CurveKind::Shannon | CurveKind::Isotropic))
+            .collect()
+    };
+    assert_eq!(
+        through_rates(sweep_view::reference_curves(&state)),
+        through_rates(figure_curves(&rows))
+    );
+    assert!(
+        figure_curves(&rows)
+            .iter()
+            .any(|c| c.kind == CurveKind::Isotropic)
+    );
+}

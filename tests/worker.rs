@@ -262,6 +262,62 @@ fn snapshots_and_exports_on_request() {
     w.join();
 }
 
+/// The header as text, drawn from `metrics` of a run of `c`.
+fn header_text(c: &Config, metrics: Event) -> String {
+    use aescope::ui::live::{layout, state::AppState};
+    use aescope::ui::widgets::theme::{ColorMode, Theme};
+    let mut app = AppState::new(c, None);
+    app.on_event(metrics);
+    let th = Theme::new(ColorMode::Ansi256, false);
+    let area = ratatui::layout::Rect::new(0, 0, 120, 40);
+    let mut buf = ratatui::buffer::Buffer::empty(area);
+    layout::render(&app, &th, area, &mut buf);
+    (0..4)
+        .map(|y| (0..120).map(|x| buf[(x, y)].symbol()).collect::<String>())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn elapsed(ev: &Event) -> f64 {
+    match ev {
+        Event::Metrics(m) => m.elapsed_s,
+        _ => f64::NAN,
+    }
+}
+
+#[test]
+fn elapsed_time_stops_while_paused() {
+    let c = cfg(&[]);
+    let w = start(c.clone(), None, true);
+    std::thread::sleep(Duration::from_millis(200));
+    // Paused from the start: the clock has not run, single steps do not run it.
+    w.commands.send(Command::Step(2)).ok();
+    let m = wait_for(&w, "step 2", |e| metrics_step(e) == Some(2));
+    assert_eq!(elapsed(&m), 0.0);
+    let header = header_text(&c, m);
+    assert!(header.contains("elapsed 0:00"), "{header}");
+    w.commands.send(Command::Resume).ok();
+    wait_for(&w, "progress", |e| metrics_step(e).is_some_and(|s| s > 50));
+    w.commands.send(Command::Pause).ok();
+    wait_for(&w, "paused", |e| {
+        matches!(e, Event::Paused(PauseReason::User))
+    });
+    // Metrics after the pause all carry the time of the pause, however long it lasts.
+    w.commands.send(Command::Step(0)).ok();
+    let at_pause = elapsed(&wait_for(&w, "metrics", |e| metrics_step(e).is_some()));
+    assert!(at_pause > 0.0);
+    std::thread::sleep(Duration::from_millis(300));
+    w.commands.send(Command::Step(1)).ok();
+    let later = elapsed(&wait_for(&w, "metrics", |e| metrics_step(e).is_some()));
+    assert_eq!(later, at_pause);
+    w.commands.send(Command::Quit).ok();
+    let Event::Finished(s) = wait_for(&w, "finish", |e| matches!(e, Event::Finished(_))) else {
+        unreachable!()
+    };
+    assert_eq!(s.wall_s, at_pause);
+    w.join();
+}
+
 #[test]
 fn stop_ends_a_population_run_with_a_summary_and_a_record() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));

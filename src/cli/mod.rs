@@ -98,6 +98,10 @@ pub struct RunArgs {
     /// is then on `c` and ←/→ only).
     #[arg(long)]
     pub no_mouse: bool,
+    /// Frames a second at most while only training data changes (1–60; default 10): fewer
+    /// frames send fewer bytes over a slow link. A key press is still answered at once.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=60))]
+    pub fps: Option<u32>,
     /// Replace an existing --record file (without it an existing file is refused).
     #[arg(long)]
     pub force: bool,

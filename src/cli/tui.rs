@@ -42,6 +42,7 @@ pub(super) fn run(cfg: Config, args: &RunArgs, durable: Durability) -> Result<i3
         record: args.record.clone(),
         exit_when_done: args.exit_when_done,
         no_mouse: args.no_mouse,
+        fps: args.fps,
         durable,
         compare,
     };

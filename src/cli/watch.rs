@@ -27,6 +27,10 @@ pub struct WatchArgs {
     /// Draw an earlier run's risk curve beside this one, from its run record (repeatable).
     #[arg(long, value_name = "RECORD")]
     pub compare: Vec<PathBuf>,
+    /// Frames a second at most while only training data changes (1–60; default 10): fewer
+    /// frames send fewer bytes over a slow link. A key press is still answered at once.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=60))]
+    pub fps: Option<u32>,
     /// Largest checkpoint loaded for the heatmap (e.g. 8G, 512M; default: half the
     /// physical memory).
     #[arg(long, value_name = "SIZE", value_parser = super::parse_size)]
@@ -43,6 +47,7 @@ pub(super) fn run(args: &WatchArgs) -> Result<i32> {
         colors: args.colors.map(ColorMode::from),
         dot_marker: args.dot_marker,
         no_mouse: args.no_mouse,
+        fps: args.fps,
         record: None,
         exit_when_done: false,
         durable: Durability::default(),

@@ -1,7 +1,9 @@
-//! One description of a sweep's reference curves against the rate r: the activation's limit
-//! (isotropic closed form, or reverse water-filling over the data's spectrum for power-law
-//! data), relu's pairing construction beyond r = 1, the PCA bound and Shannon's D(r). The
-//! figure (SVG/PNG) and the sweep view both draw what this says, so they cannot drift apart.
+//! One description of a sweep's curves against the rate r: the activation's limit (isotropic
+//! closed form, or reverse water-filling over the data's spectrum for power-law data and data
+//! files), relu's pairing construction beyond r = 1, the isotropic limit beside a data file's
+//! prediction (where whitened data land), the PCA bound, Shannon's D(r), and the trained runs
+//! as mean ± standard error across seeds. The figure (SVG/PNG) and the sweep view both draw
+//! what this says, so they cannot drift apart.
 
 use super::table::{Row, aggregate};
 use crate::config::{Config, n_for_rate};
@@ -20,6 +22,9 @@ pub enum CurveKind {
     /// A construction that continues the limit where no theorem does (relu pairs beyond
     /// r = 1).
     Construction,
+    /// The activation's limit on isotropic data, beside a data file's prediction: where the
+    /// data land once whitened (THEORY §6).
+    Isotropic,
     /// The linear (PCA) bound.
     Pca,
     /// Shannon's distortion-rate function of a unit Gaussian source.
@@ -59,9 +64,58 @@ pub struct SweepCurves {
     pub activation: Activation,
     /// The sweep's data.
     pub source: SourceKind,
-    /// For power-law data, the limit and PCA bound at each rate of the sweep (they need the
-    /// spectrum, so they are drawn through the sweep's rates); None for isotropic data.
+    /// For power-law data and data files, the limit and PCA bound at each rate of the sweep
+    /// (they need the spectrum, so they are drawn through the sweep's rates); None for
+    /// isotropic data.
     pub spectral: Option<Vec<RatePoint>>,
+}
+
+/// The trained runs at one rate: the mean final risk across seeds and its standard error (the
+/// error bar), as the figure and the sweep view draw them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrainedPoint {
+    /// The rate as requested.
+    pub r: f64,
+    /// Mean final risk over the runs with a result (normalized risk).
+    pub mean: f64,
+    /// Standard error of the mean (sample standard deviation / √runs); NaN for one run.
+    pub se: f64,
+    /// Runs averaged.
+    pub runs: usize,
+}
+
+/// The trained points of `rows` (one per rate with a finite mean, r ascending).
+pub fn trained_points(rows: &[Row]) -> Vec<TrainedPoint> {
+    aggregate(rows)
+        .into_iter()
+        .filter(|a| a.risk_mean.is_finite())
+        .map(|a| TrainedPoint {
+            r: a.r,
+            mean: a.risk_mean,
+            se: a.risk_se,
+            runs: a.runs,
+        })
+        .collect()
+}
+
+/// The eigenvalues of Σ the runs of `base` see, when the data are not isotropic: the power
+/// law, or a data file's preprocessed training spectrum (None for a file not read yet).
+pub fn data_spectrum(base: &Config) -> Option<Vec<f64>> {
+    match base.data.kind {
+        SourceKind::Powerlaw => Some(power_law_spectrum(base.data.d, base.data.alpha)),
+        SourceKind::File => base
+            .data
+            .loaded
+            .0
+            .as_ref()
+            .map(|d| d.prepared.spectrum.clone()),
+        SourceKind::Gaussian | SourceKind::Sparse => None,
+    }
+}
+
+/// Whether the rows' limits and PCA bounds come from a spectrum (drawn through their rates).
+fn spectral_source(source: SourceKind) -> bool {
+    matches!(source, SourceKind::Powerlaw | SourceKind::File)
 }
 
 impl SweepCurves {
@@ -74,17 +128,17 @@ impl SweepCurves {
         }
     }
 
-    /// The curves of a sweep about to run: `base` its resolved configuration, `rates` the
-    /// rates of its grid. For power-law data the limit at each rate is the one its run will
-    /// report (reverse water-filling at n = round(r·d) over the same spectrum).
+    /// The curves of a sweep about to run: `base` its resolved configuration (a data file
+    /// already read), `rates` the rates of its grid. For power-law data and data files the
+    /// limit at each rate is the one its run will report (reverse water-filling at
+    /// n = round(r·d) over the same spectrum).
     pub fn for_config(base: &Config, rates: &[f64]) -> SweepCurves {
         let activation = base.model.activation;
         let source = base.data.kind;
-        if source != SourceKind::Powerlaw {
+        let Some(spectrum) = data_spectrum(base) else {
             return SweepCurves::isotropic(activation, source);
-        }
-        let d = base.data.d;
-        let spectrum = power_law_spectrum(d, base.data.alpha);
+        };
+        let d = spectrum.len();
         let mut rates = rates.to_vec();
         rates.sort_by(f64::total_cmp);
         rates.dedup();
@@ -110,10 +164,11 @@ impl SweepCurves {
     }
 
     /// The curves of finished runs (the figure, possibly of merged shards): for power-law
-    /// data through the limits and PCA bounds the runs reported. None without rows.
+    /// data and data files through the limits and PCA bounds the runs reported. None without
+    /// rows.
     pub fn from_rows(rows: &[Row]) -> Option<SweepCurves> {
         let first = rows.first()?;
-        if first.source != SourceKind::Powerlaw {
+        if !spectral_source(first.source) {
             return Some(SweepCurves::isotropic(first.activation, first.source));
         }
         let points = aggregate(rows)
@@ -132,10 +187,13 @@ impl SweepCurves {
         })
     }
 
-    /// Every curve over r in `[lo, hi]`: the limit (split where its meaning changes), the PCA
-    /// bound, Shannon's D(r).
+    /// Every curve over r in `[lo, hi]`: the limit (split where its meaning changes), for a
+    /// data file the isotropic limit, the PCA bound, Shannon's D(r).
     pub fn curves(&self, lo: f64, hi: f64) -> Vec<Curve> {
         let mut out = self.limit_curves(lo, hi);
+        if self.source == SourceKind::File {
+            out.push(self.isotropic_curve(lo, hi));
+        }
         out.push(self.pca_curve(lo, hi));
         out.push(self.shannon_curve(lo, hi));
         out
@@ -150,31 +208,51 @@ impl SweepCurves {
         };
         let points: Vec<(f64, f64, &'static str)> = match &self.spectral {
             Some(pts) => {
-                return segments(
-                    pts.iter()
-                        .map(|p| (p.r, p.limit, p.limit_label.as_str(), p.limit_label.clone())),
-                );
+                let of = if self.source == SourceKind::File {
+                    "the data's spectrum"
+                } else {
+                    "Σ's spectrum"
+                };
+                return segments(pts.iter().map(|p| {
+                    let label = p.limit_label.as_str();
+                    (
+                        p.r,
+                        p.limit,
+                        label,
+                        format!("{label}, prediction from {of}"),
+                    )
+                }));
             }
-            None => {
-                let mut rs = grid(lo, hi);
-                // The kink at r = 1 must be a vertex of the polyline.
-                if lo < 1.0 && hi > 1.0 {
-                    rs.push(1.0);
-                    rs.sort_by(f64::total_cmp);
-                }
-                rs.into_iter()
-                    .map(|r| {
-                        let lim = bounds::limit(self.activation, r);
-                        (r, lim.value, lim.label)
-                    })
-                    .collect()
-            }
+            None => grid_with_kink(lo, hi)
+                .into_iter()
+                .map(|r| {
+                    let lim = bounds::limit(self.activation, r);
+                    (r, lim.value, lim.label)
+                })
+                .collect(),
         };
         segments(
             points
                 .into_iter()
                 .map(|(r, v, label)| (r, v, label, format!("{label}{suffix}"))),
         )
+    }
+
+    /// The activation's isotropic limit as one curve (relu's pairing part included).
+    fn isotropic_curve(&self, lo: f64, hi: f64) -> Curve {
+        Curve {
+            kind: CurveKind::Isotropic,
+            label: format!(
+                "{} limit of isotropic data (where whitened data land)",
+                self.activation.name()
+            ),
+            short_label: "isotropic limit".into(),
+            points: grid_with_kink(lo, hi)
+                .into_iter()
+                .map(|r| (r, bounds::limit(self.activation, r).value))
+                .filter(|(_, y)| y.is_finite())
+                .collect(),
+        }
     }
 
     fn pca_curve(&self, lo: f64, hi: f64) -> Curve {
@@ -214,6 +292,16 @@ fn grid(lo: f64, hi: f64) -> Vec<f64> {
     (0..=CURVE_POINTS)
         .map(|i| lo + (hi - lo) * i as f64 / CURVE_POINTS as f64)
         .collect()
+}
+
+/// [`grid`] with r = 1 added where it falls inside: the limits' kink must be a vertex.
+fn grid_with_kink(lo: f64, hi: f64) -> Vec<f64> {
+    let mut rs = grid(lo, hi);
+    if lo < 1.0 && hi > 1.0 {
+        rs.push(1.0);
+        rs.sort_by(f64::total_cmp);
+    }
+    rs
 }
 
 fn sample(lo: f64, hi: f64, f: fn(f64) -> f64) -> Vec<(f64, f64)> {

@@ -4,7 +4,7 @@
 //! libraries are needed.
 
 use super::SweepError;
-use super::curves::{Curve, CurveKind, SweepCurves};
+use super::curves::{Curve, CurveKind, SweepCurves, TrainedPoint, trained_points};
 use super::files::sibling;
 use super::table::{RateSummary, Row, aggregate};
 use crate::data::SourceKind;
@@ -21,6 +21,7 @@ const LIMIT: RGBColor = RGBColor(31, 119, 180);
 const CONSTRUCTION: RGBColor = RGBColor(148, 103, 189);
 const PCA: RGBColor = RGBColor(110, 110, 110);
 const SHANNON: RGBColor = RGBColor(44, 160, 44);
+const ISOTROPIC: RGBColor = RGBColor(255, 127, 14);
 const TRAINED: RGBColor = RGBColor(214, 39, 40);
 
 /// How a reference curve is drawn.
@@ -35,6 +36,7 @@ fn style(kind: CurveKind) -> (RGBColor, Stroke) {
     match kind {
         CurveKind::Limit => (LIMIT, Stroke::Solid),
         CurveKind::Construction => (CONSTRUCTION, Stroke::Dashed),
+        CurveKind::Isotropic => (ISOTROPIC, Stroke::Dashed),
         CurveKind::Pca => (PCA, Stroke::Dashed),
         CurveKind::Shannon => (SHANNON, Stroke::Dashed),
     }
@@ -47,8 +49,8 @@ struct Figure {
     x_label: String,
     x_max: f64,
     curves: Vec<Curve>,
-    /// (r, mean risk, standard error or NaN).
-    points: Vec<(f64, f64, f64)>,
+    /// Mean risk ± standard error per rate.
+    points: Vec<TrainedPoint>,
     points_label: String,
 }
 
@@ -110,11 +112,7 @@ impl Figure {
     fn of(rows: &[Row]) -> Option<Figure> {
         let first = rows.first()?;
         let agg = aggregate(rows);
-        let points: Vec<(f64, f64, f64)> = agg
-            .iter()
-            .filter(|a| a.risk_mean.is_finite())
-            .map(|a| (a.r, a.risk_mean, a.risk_se))
-            .collect();
+        let points = trained_points(rows);
         if points.is_empty() {
             return None;
         }
@@ -175,18 +173,15 @@ impl Figure {
         }
         let bar = TRAINED.stroke_width(2);
         chart
-            .draw_series(
-                self.points
-                    .iter()
-                    .filter(|p| p.2.is_finite())
-                    .map(|&(r, m, se)| ErrorBar::new_vertical(r, m - se, m, m + se, bar, 10)),
-            )
+            .draw_series(self.points.iter().filter(|p| p.se.is_finite()).map(|p| {
+                ErrorBar::new_vertical(p.r, p.mean - p.se, p.mean, p.mean + p.se, bar, 10)
+            }))
             .map_err(e)?;
         chart
             .draw_series(
                 self.points
                     .iter()
-                    .map(|&(r, m, _)| Circle::new((r, m), 5, TRAINED.filled())),
+                    .map(|p| Circle::new((p.r, p.mean), 5, TRAINED.filled())),
             )
             .map_err(e)?
             .label(&self.points_label)
@@ -221,13 +216,13 @@ fn title(r: &Row) -> String {
         crate::protocol::TrainMode::Sample => "trained on samples",
     };
     let source = match r.source {
-        SourceKind::Gaussian => "Gaussian",
-        SourceKind::Powerlaw => "power-law Gaussian",
-        SourceKind::Sparse => "sparse (Bernoulli–Gaussian)",
-        SourceKind::File => "a data file",
+        SourceKind::Gaussian => "Gaussian data",
+        SourceKind::Powerlaw => "power-law Gaussian data",
+        SourceKind::Sparse => "sparse (Bernoulli–Gaussian) data",
+        SourceKind::File => "real data (a file)",
     };
     format!(
-        "{}: {} autoencoder, {source} data, d = {}, {mode}",
+        "{}: {} autoencoder, {source}, d = {}, {mode}",
         r.preset,
         r.activation.name(),
         r.d

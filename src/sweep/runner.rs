@@ -6,7 +6,6 @@ use super::grid::{GridPoint, cost_weight};
 use super::table::{Row, Stop, relative_gap};
 use super::{SweepError, SweepPlan};
 use crate::config::n_for_rate;
-use crate::data::{SourceKind, power_law_spectrum};
 use crate::protocol::{Event, Summary, TrainMode};
 use crate::theory::bounds;
 use crate::theory::gaussian::Parallelism;
@@ -134,8 +133,7 @@ pub fn spawn(plan: SweepPlan, opts: RunOptions) -> Result<SweepHandle, SweepErro
         // The GEMM pool and the kernels' scoped threads would each claim every core.
         parallelism: (jobs > 1).then_some(Parallelism::Sequential),
     };
-    let spectrum = (plan.base.data.kind == SourceKind::Powerlaw)
-        .then(|| power_law_spectrum(d, plan.base.data.alpha));
+    let spectrum = super::curves::data_spectrum(&plan.base);
     let (events, rx) = unbounded();
     let cancel = Canceller(Arc::new(AtomicBool::new(false)));
     let shared = Arc::new(Shared {
@@ -198,7 +196,7 @@ struct Shared {
     plan: SweepPlan,
     control: RunControl,
     records: Option<PathBuf>,
-    /// Σ's eigenvalues for power-law data (the PCA bound per row).
+    /// Σ's eigenvalues for power-law data and data files (the PCA bound per row).
     spectrum: Option<Vec<f64>>,
     queue: Receiver<GridPoint>,
     events: Sender<SweepEvent>,

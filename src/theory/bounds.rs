@@ -327,6 +327,22 @@ pub fn limit(act: Activation, r: f64) -> Limit {
     }
 }
 
+/// [`limit`] drawn for data with identity covariance that is not Gaussian (the sparse
+/// Bernoulli–Gaussian source): the same value, labelled "Gaussian limit", since it is the limit
+/// of Gaussian data, a reference here and not the limit of this data (sparse data can go
+/// below it). The PCA bound (linear) holds for every identity covariance and keeps its name.
+pub fn gaussian_reference(act: Activation, r: f64) -> Limit {
+    let l = limit(act, r);
+    if act == Activation::Linear {
+        l
+    } else {
+        Limit {
+            label: "Gaussian limit",
+            ..l
+        }
+    }
+}
+
 /// The finite-d value THEORY gives beside the asymptotic [`limit`], where it gives one: sign
 /// on isotropic Gaussian data at `r > 1` ([`sign_tight_frame_finite_d`]), sign on the sparse
 /// source of density `p` ([`sparse_sign_finite_d`], `sparse = Some(p)`), relu at `r ≤ 1`

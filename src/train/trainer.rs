@@ -406,6 +406,9 @@ impl Trainer {
         match &self.spectrum {
             Some(s) => bounds::limit_for_spectrum(self.model.act, s, self.model.n() as f64)
                 .unwrap_or_else(|_| bounds::limit(self.model.act, self.rate())),
+            None if self.cfg.data.kind == SourceKind::Sparse => {
+                bounds::gaussian_reference(self.model.act, self.rate())
+            }
             None => bounds::limit(self.model.act, self.rate()),
         }
     }

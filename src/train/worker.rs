@@ -280,6 +280,46 @@ enum Flow {
     Finish(FinishReason),
 }
 
+/// Seconds of training since the start (or a reset), pauses excluded: a run paused over
+/// lunch reports the time it trained, and its steps per second stay true.
+#[derive(Debug, Clone, Copy)]
+struct TrainingClock {
+    started: Instant,
+    /// Time paused before the current pause.
+    paused_total: std::time::Duration,
+    /// When the current pause began.
+    paused_since: Option<Instant>,
+}
+
+impl TrainingClock {
+    fn new(now: Instant, paused: bool) -> TrainingClock {
+        TrainingClock {
+            started: now,
+            paused_total: std::time::Duration::ZERO,
+            paused_since: paused.then_some(now),
+        }
+    }
+
+    fn set_paused(&mut self, paused: bool, now: Instant) {
+        match (paused, self.paused_since) {
+            (true, None) => self.paused_since = Some(now),
+            (false, Some(since)) => {
+                self.paused_total += now.saturating_duration_since(since);
+                self.paused_since = None;
+            }
+            _ => {}
+        }
+    }
+
+    /// Training seconds at `now`: frozen while paused.
+    fn seconds(&self, now: Instant) -> f64 {
+        let end = self.paused_since.unwrap_or(now);
+        end.saturating_duration_since(self.started)
+            .saturating_sub(self.paused_total)
+            .as_secs_f64()
+    }
+}
+
 struct Worker {
     trainer: Trainer,
     opts: WorkerOptions,
@@ -289,7 +329,8 @@ struct Worker {
     finished: bool,
     /// Steps left of a `Step(k)` request while paused.
     pending_steps: u32,
-    started: Instant,
+    /// Time spent training (pauses excluded): what `elapsed_s` and `wall_s` report.
+    clock: TrainingClock,
     last_metrics: Instant,
     steps_at_last_metrics: u64,
     loss_sum: f64,
@@ -336,12 +377,12 @@ impl Worker {
         Worker {
             trainer,
             paused: opts.start_paused,
+            clock: TrainingClock::new(now, opts.start_paused),
             opts,
             recorder,
             events,
             finished: false,
             pending_steps: 0,
-            started: now,
             last_metrics: now,
             steps_at_last_metrics: steps_at_start,
             loss_sum: 0.0,
@@ -493,6 +534,7 @@ impl Worker {
     /// Stop stepping until the user resumes (a divergence: the update was not applied).
     fn pause_for(&mut self, reason: PauseReason) {
         self.paused = true;
+        self.clock.set_paused(true, Instant::now());
         self.pending_steps = 0;
         self.emit(Event::Paused(reason));
         self.send_metrics();
@@ -576,7 +618,7 @@ impl Worker {
                 self.trainer.reset(seed);
                 self.initial_risk = None;
                 self.finished = false;
-                self.started = Instant::now();
+                self.clock = TrainingClock::new(Instant::now(), self.paused);
                 self.steps_at_last_metrics = 0;
                 self.record(|r| r.event(step, "reset", &json!({ "seed": seed })));
                 self.after_change();
@@ -686,6 +728,7 @@ impl Worker {
             return;
         }
         self.paused = paused;
+        self.clock.set_paused(paused, Instant::now());
         self.pending_steps = 0;
         self.emit(if paused {
             Event::Paused(PauseReason::User)
@@ -724,7 +767,7 @@ impl Worker {
             lr: t.lr(),
             r: t.rate(),
             n: t.model().n(),
-            wall_s: self.started.elapsed().as_secs_f64(),
+            wall_s: self.clock.seconds(Instant::now()),
             features,
         };
         self.last_eval = Some(eval);
@@ -737,7 +780,7 @@ impl Worker {
         let eval = self.final_evaluation();
         let limit = self.trainer.limit();
         let t = &self.trainer;
-        let wall = self.started.elapsed().as_secs_f64();
+        let wall = self.clock.seconds(Instant::now());
         Summary {
             reason,
             steps: t.steps_done(),
@@ -881,7 +924,7 @@ impl Worker {
             optimizer: cfg.train.opt.kind,
             decoder: cfg.train.decoder,
             paused: self.paused,
-            elapsed_s: self.started.elapsed().as_secs_f64(),
+            elapsed_s: self.clock.seconds(Instant::now()),
             best_risk: self.last_eval.as_ref().and_then(|e| e.best_risk),
             budget: cfg.train.steps,
         };

@@ -47,6 +47,9 @@ pub struct RunInfo {
     pub metrics: Option<Metrics>,
     /// The latest evaluation report.
     pub report: Option<Report>,
+    /// The model changed (r, activation, decoder) since the latest report: its values are
+    /// the old model's.
+    pub report_stale: bool,
     /// The worker's summary once the run has ended.
     pub finished: Option<Summary>,
     /// Step and loss of a divergence the worker paused on.
@@ -68,6 +71,7 @@ impl RunInfo {
             record_error: None,
             metrics: None,
             report: None,
+            report_stale: false,
             finished: None,
             diverged: None,
             rate_window: VecDeque::new(),
@@ -124,6 +128,7 @@ impl RunInfo {
     pub(crate) fn clear(&mut self) {
         self.rate_window.clear();
         self.report = None;
+        self.report_stale = false;
         self.finished = None;
         self.diverged = None;
     }

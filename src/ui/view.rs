@@ -63,8 +63,11 @@ pub struct ViewSettings {
     /// The step axis zoomed by the mouse wheel (0 resets).
     pub steps: Option<StepZoom>,
     /// The step axis counts samples seen (step × batch), so runs with other batch sizes line
-    /// up (x).
+    /// up (b).
     pub samples_axis: bool,
+    /// The matrix panels keep the snapshot they show and ask for no more (x): nothing in
+    /// them changes, so nothing of them is sent to the terminal.
+    pub frozen: bool,
     /// Index into [`SMOOTHING`] ([ and ]).
     smoothing: usize,
 }
@@ -90,6 +93,7 @@ impl ViewSettings {
             cursor: None,
             steps: None,
             samples_axis: false,
+            frozen: false,
             smoothing,
         }
     }
@@ -109,13 +113,21 @@ impl ViewSettings {
         self.smoothing = (self.smoothing + 1).min(SMOOTHING.len() - 1);
     }
 
-    /// The next matrix (tab).
+    /// The next matrix (tab); a frozen panel comes alive to show it.
     pub fn cycle_matrix(&mut self) {
         self.matrix = cycle(&MatrixView::ALL, self.matrix);
+        self.frozen = false;
     }
 
-    /// Matrices → encoder features → decoder features → matrices (f).
+    /// Freeze the matrix panels / live again (x).
+    pub fn toggle_freeze(&mut self) {
+        self.frozen = !self.frozen;
+    }
+
+    /// Matrices → encoder features → decoder features → matrices (f); a frozen panel comes
+    /// alive to show them.
     pub fn cycle_features(&mut self) {
+        self.frozen = false;
         self.features = match self.features {
             None => Some(FeatureKind::Encoder),
             Some(FeatureKind::Encoder) => Some(FeatureKind::Decoder),
@@ -187,7 +199,7 @@ impl ViewSettings {
         });
     }
 
-    /// Steps ↔ samples seen on the step axis (x).
+    /// Steps ↔ samples seen on the step axis (b).
     pub fn toggle_samples(&mut self) {
         self.samples_axis = !self.samples_axis;
     }

@@ -117,6 +117,8 @@ impl Replay {
         let cfg = &self.header.cfg;
         let label = if self.spectral {
             bounds::spectrum_limit_label(self.activation)
+        } else if cfg.data.kind == SourceKind::Sparse {
+            bounds::gaussian_reference(self.activation, r.r).label
         } else {
             bounds::limit(self.activation, r.r).label
         };

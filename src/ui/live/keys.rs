@@ -39,6 +39,8 @@ pub enum Action {
     CycleFeatures,
     /// m: block max-abs / mean.
     ToggleMaxAbs,
+    /// x: freeze the matrix panels (no more snapshots) / live again.
+    ToggleFreeze,
     /// l: log-scale risk axis.
     ToggleLog,
     /// h: full history / recent window.
@@ -61,7 +63,7 @@ pub enum Action {
     CursorPageRight,
     /// esc with the cursor shown: hide it.
     CursorHide,
-    /// x: the step axis counts steps / samples seen (step × batch).
+    /// b: the step axis counts steps / samples seen (step × batch).
     ToggleSamples,
     /// j: the event log (every change and message, in full).
     EventLog,
@@ -257,6 +259,12 @@ pub const KEYS: KeyTable<Action, Mode> = KeyTable(&[
         Hint::None,
     ),
     row(
+        "x",
+        "freeze / unfreeze heatmap, spectrum, features",
+        &[c('x', Action::ToggleFreeze)],
+        Hint::None,
+    ),
+    row(
         "l",
         "log-scale risk axis",
         &[c('l', Action::ToggleLog)],
@@ -299,9 +307,9 @@ pub const KEYS: KeyTable<Action, Mode> = KeyTable(&[
         Hint::Fits("h", "history"),
     ),
     row(
-        "x",
+        "b",
         "step axis: steps / samples seen (step × batch)",
-        &[c('x', Action::ToggleSamples)],
+        &[c('b', Action::ToggleSamples)],
         Hint::None,
     ),
     row(

@@ -12,6 +12,7 @@
 
 use super::keys::{Action, HELP_NOTE, KEYS};
 use super::state::{AppState, Overlay};
+use crate::data::SourceKind;
 use crate::ui::widgets::event_log::LogOverlay;
 use crate::ui::widgets::features::FeatureGrid;
 use crate::ui::widgets::header::Header;
@@ -125,8 +126,15 @@ pub fn heatmap<'a>(app: &'a AppState, theme: &'a Theme) -> Heatmap<'a> {
     Heatmap {
         snapshot: app.snapshot.as_deref(),
         view: &app.view,
+        isotropic: isotropic(app),
         theme,
     }
+}
+
+/// Whether the run's data has identity covariance, for which the spectrum target and the
+/// alignment A ≈ βBᵀ are derived (THEORY §5).
+fn isotropic(app: &AppState) -> bool {
+    matches!(app.run.source, SourceKind::Gaussian | SourceKind::Sparse)
 }
 
 /// The spectrum over the app's latest snapshot.
@@ -134,6 +142,7 @@ pub fn spectrum<'a>(app: &'a AppState, theme: &'a Theme) -> Spectrum<'a> {
     Spectrum {
         snapshot: app.snapshot.as_deref(),
         shape: app.run.metrics.as_ref().map(|m| (m.n, m.d)),
+        isotropic: isotropic(app),
         theme,
     }
 }

@@ -1,8 +1,8 @@
 //! The UI thread: one `select!` over the worker's events, the input thread's key presses and
 //! the signal handler, with a deadline only while a frame or a snapshot request is due. It
 //! sleeps until something arrives, drains everything pending before drawing, and draws only
-//! after a change: at most 25 times a second while the user acts, 10 while only training data
-//! comes in. A slow terminal costs the UI frames, never the worker steps. Snapshots are asked
+//! after a change: at most 25 times a second while the user acts, `--fps` (10) while only
+//! training data comes in. A slow terminal costs the UI frames, never the worker steps. Snapshots are asked
 //! for the view on screen; the worker spaces them by their cost.
 
 pub mod export;
@@ -30,9 +30,9 @@ use thiserror::Error;
 
 /// Shortest time between two frames while the user is acting (25 per second at most).
 const FRAME_FAST: Duration = Duration::from_millis(40);
-/// Shortest time between two frames that only show new training data (10 a second): every
+/// Frames a second that only show new training data, unless `--fps` says otherwise: every
 /// frame costs the worker a little when it uses both cores, and the curves need no more.
-const FRAME_CALM: Duration = Duration::from_millis(100);
+pub const DEFAULT_FPS: u32 = 10;
 /// How long after a key press frames stay fast, so that the worker's answer (the new lr, r…)
 /// shows within 100 ms.
 const FAST_AFTER_INPUT: Duration = Duration::from_millis(500);
@@ -53,10 +53,19 @@ pub struct UiOptions {
     /// Leave the mouse to the terminal (its own text selection) instead of capturing clicks
     /// and the wheel for the chart cursor and step zoom.
     pub no_mouse: bool,
+    /// Frames a second at most while only training data comes in ([`DEFAULT_FPS`] when None).
+    pub fps: Option<u32>,
     /// Record and memory guards, checkpoints, and the checkpoint to resume from.
     pub durable: Durability,
     /// Earlier runs drawn beside this one (`--compare`), read before the terminal is set up.
     pub compare: Vec<ComparedRun>,
+}
+
+impl UiOptions {
+    /// Shortest time between two frames that only show new training data.
+    pub fn calm_interval(&self) -> Duration {
+        Duration::from_secs(1) / self.fps.unwrap_or(DEFAULT_FPS).max(1)
+    }
 }
 
 /// Why the interface ended.
@@ -204,9 +213,7 @@ fn session(
 ) -> Result<Ending, UiError> {
     let mut session = Session::start(!opts.no_mouse)?;
     match session.parts() {
-        Some((term, input)) => {
-            event_loop(term, app, theme, worker, input, signal, opts.exit_when_done)
-        }
+        Some((term, input)) => event_loop(term, app, theme, worker, input, signal, opts),
         None => Ok(Ending::TerminalGone),
     }
 }
@@ -219,8 +226,11 @@ fn event_loop(
     worker: &WorkerHandle,
     input: &Receiver<Input>,
     signal: &Receiver<()>,
-    exit_when_done: bool,
+    opts: &UiOptions,
 ) -> Result<Ending, UiError> {
+    let calm = opts.calm_interval();
+    // A key is answered at once, and no slower than training data is drawn.
+    let fast = FRAME_FAST.min(calm);
     let mut last_frame: Option<Instant> = None;
     let mut fast_until = Instant::now();
     let mut pending_draw = true;
@@ -232,11 +242,7 @@ fn event_loop(
     let mut events = worker.events.clone();
     loop {
         let now = Instant::now();
-        let interval = if now < fast_until {
-            FRAME_FAST
-        } else {
-            FRAME_CALM
-        };
+        let interval = if now < fast_until { fast } else { calm };
         let next_frame = last_frame.map_or(now, |t| t + interval);
         let frame_at = if pending_draw {
             next_frame
@@ -279,16 +285,12 @@ fn event_loop(
         }
         pending_draw |= app.take_dirty();
         let now = Instant::now();
-        let interval = if now < fast_until {
-            FRAME_FAST
-        } else {
-            FRAME_CALM
-        };
+        let interval = if now < fast_until { fast } else { calm };
         if pending_draw && last_frame.is_none_or(|t| now >= t + interval) {
             draw(term, app, theme, &mut link)?;
             pending_draw = false;
             last_frame = Some(Instant::now());
-            if exit_when_done && app.run.finished.is_some() {
+            if opts.exit_when_done && app.run.finished.is_some() {
                 return Ok(Ending::Quit);
             }
         }

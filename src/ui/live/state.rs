@@ -190,7 +190,7 @@ pub struct Requests {
     activation: Option<Pending<Activation>>,
     optimizer: Option<Pending<OptKind>>,
     decoder: Option<Pending<DecoderMode>>,
-    /// The snapshot request last sent.
+    /// The snapshot request last sent (None: none, or stopped by a freeze).
     snapshots: Option<SnapshotRequest>,
     /// The largest matrix side the heatmap panel can draw, in pixels (set from the layout).
     heatmap_side: usize,
@@ -226,21 +226,22 @@ impl Requests {
         if self.heatmap_side == 0 {
             return None;
         }
-        let want = SnapshotRequest {
+        let want = (!view.frozen).then_some(SnapshotRequest {
             view: view.matrix,
             max_side: self.heatmap_side,
-        };
-        if self.snapshots == Some(want) {
+        });
+        if self.snapshots == want {
             return None;
         }
-        self.snapshots = Some(want);
-        Some(Command::WantSnapshots(Some(want)))
+        self.snapshots = want;
+        Some(Command::WantSnapshots(want))
     }
 
     /// The feature request `view` needs at the current panel size, if it differs from the
     /// last one sent (None → stop them when the view closes).
     fn sync_features(&mut self, view: &ViewSettings) -> Option<Command> {
         let want = match view.features {
+            Some(_) if view.frozen => None,
             Some(kind) if self.feature_tiles > 0 => Some(FeatureRequest {
                 kind,
                 max_tiles: self.feature_tiles,
@@ -359,7 +360,14 @@ impl AppState {
             run: RunInfo::new(cfg, record),
             series: Histories {
                 batch: cfg.train.batch as f64,
-                ..Histories::new(bounds::limit(cfg.model.activation, cfg.model.rate).label)
+                ..Histories::new(
+                    if cfg.data.kind == SourceKind::Sparse {
+                        bounds::gaussian_reference(cfg.model.activation, cfg.model.rate)
+                    } else {
+                        bounds::limit(cfg.model.activation, cfg.model.rate)
+                    }
+                    .label,
+                )
             },
             view: {
                 let mut view = ViewSettings::new(cfg.eval.ema);
@@ -426,6 +434,7 @@ impl AppState {
                     self.series.train.push(Point::single(r.step as f64, t));
                 }
                 self.run.report = Some(r);
+                self.run.report_stale = false;
             }
             Event::RateChanged { step, r, limit, .. } => {
                 self.series.set_references(self.run.source, step, r, limit);
@@ -464,8 +473,10 @@ impl AppState {
                 self.say(Status::info(format!("checkpoint saved to {}", p.display())));
             }
             Event::Exported(files) => self.on_exported(&files),
-            Event::Snapshot(s) => self.snapshot = Some(s),
-            Event::Features(f) => self.features = Some(f),
+            // One already on its way when the panels froze is not shown.
+            Event::Snapshot(s) if !self.view.frozen => self.snapshot = Some(s),
+            Event::Features(f) if !self.view.frozen => self.features = Some(f),
+            Event::Snapshot(_) | Event::Features(_) => {}
             Event::Error(e) => {
                 self.requests.forget();
                 self.say(Status::error(e));
@@ -494,6 +505,16 @@ impl AppState {
 
     fn on_metrics(&mut self, m: Metrics) {
         self.log_changes(&m);
+        // The model changed (r, activation, decoder): the worker evaluated it again at once,
+        // so the metrics' risk and R*(B) are the new model's; the last report's values (the
+        // training-subset risk) are the old one's until the next report.
+        let model_changed =
+            self.run.metrics.as_ref().is_some_and(|p| {
+                p.n != m.n || p.activation != m.activation || p.decoder != m.decoder
+            });
+        if model_changed {
+            self.run.report_stale = true;
+        }
         let prev_step = match &self.run.metrics {
             // The step went back: the run was reset; its history no longer applies.
             Some(prev) if m.step < prev.step => {
@@ -523,8 +544,10 @@ impl AppState {
                 weight: steps as f64,
             });
         }
+        // Paused, a change evaluates the new model at the same step: its R*(B) replaces the
+        // old one's on the chart.
         if let Some(b) = m.best_risk.filter(|b| b.is_finite())
-            && (steps > 0 || self.series.best.last().is_none())
+            && (steps > 0 || model_changed || self.series.best.last().is_none())
         {
             self.series.best.push(Point::single(m.step as f64, b));
         }
@@ -772,6 +795,17 @@ impl AppState {
             Action::SmoothLess => self.view_only(ViewSettings::smooth_less),
             Action::SmoothMore => self.view_only(ViewSettings::smooth_more),
             Action::ToggleMaxAbs => self.view_only(ViewSettings::toggle_block),
+            Action::ToggleFreeze => {
+                self.view.toggle_freeze();
+                [
+                    self.requests.sync_snapshots(&self.view),
+                    self.requests.sync_features(&self.view),
+                ]
+                .into_iter()
+                .flatten()
+                .map(Effect::Send)
+                .collect()
+            }
             Action::ToggleLog => self.view_only(ViewSettings::toggle_log),
             Action::ToggleHistory => self.view_only(ViewSettings::toggle_history),
             Action::ToggleGap => self.view_only(ViewSettings::toggle_chart),

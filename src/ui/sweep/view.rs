@@ -136,6 +136,7 @@ fn render_curve(state: &SweepState, theme: &Theme, area: Rect, buf: &mut Buffer)
             let color = match c.kind {
                 CurveKind::Limit => theme.limit,
                 CurveKind::Construction => theme.best,
+                CurveKind::Isotropic => theme.isotropic,
                 CurveKind::Pca => theme.pca,
                 CurveKind::Shannon => theme.shannon,
             };

@@ -70,11 +70,20 @@ impl Header<'_> {
         ])
     }
 
-    /// Finite data sets: the risk on the training subset ("train 0.2201").
+    /// Finite data sets: the risk on the training subset ("train 0.2201"); measured before a
+    /// change of r, activation or decoder, it is dimmed and says so until the next report.
     fn train_item(&self) -> Option<Item> {
         let t = self.run.report.as_ref()?.train_risk?;
+        let dim = Style::default().fg(self.theme.dim);
+        if self.run.report_stale {
+            return Some(vec![
+                Span::styled("train ", dim),
+                Span::styled(human::fixed(t, 4), dim),
+                Span::styled(" (before the change)", dim),
+            ]);
+        }
         Some(vec![
-            Span::styled("train ", Style::default().fg(self.theme.dim)),
+            Span::styled("train ", dim),
             Span::styled(
                 human::fixed(t, 4),
                 Style::default()

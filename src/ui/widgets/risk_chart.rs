@@ -746,28 +746,47 @@ impl RiskChart<'_> {
     }
 }
 
-/// The steps the chart shows at the run's step `step`: the whole run or the recent window,
-/// narrowed by the step zoom.
+/// The steps the chart shows at the run's step `step`: the whole run (up to the round step
+/// above it, see [`axis_end`]) or the recent window, narrowed by the step zoom.
 pub fn visible_steps(series: &Histories, view: &ViewSettings, step: u64) -> (f64, f64) {
-    let x_lo = match view.history {
-        HistoryView::Full => 0.0,
-        HistoryView::Recent => series
-            .loss
-            .points(HistoryView::Recent)
-            .first()
-            .map_or(0.0, |p| p.x - p.weight),
-    };
     // The whole history also spans the compared runs, so a new run is seen against them.
-    let end = match view.history {
-        HistoryView::Full => (step as f64).max(series.compared_extent(view.samples_axis)),
-        HistoryView::Recent => step as f64,
+    let end = (step as f64).max(series.compared_extent(view.samples_axis));
+    let (x_lo, x_hi) = match view.history {
+        // A step zoom that follows the run ends at its latest step.
+        HistoryView::Full if view.steps.is_some() => (0.0, end),
+        HistoryView::Full => (0.0, axis_end(end)),
+        HistoryView::Recent => (
+            series
+                .loss
+                .points(HistoryView::Recent)
+                .first()
+                .map_or(0.0, |p| p.x - p.weight),
+            step as f64,
+        ),
     };
-    view.step_range((x_lo, end.max(x_lo + 1.0)))
+    view.step_range((x_lo, x_hi.max(x_lo + 1.0)))
 }
 
 /// Whether a compared run's limit `own` is drawn: when it differs from the live one.
 fn own_limit(own: f64, live: Option<f64>) -> bool {
     live.is_none_or(|l| (own - l).abs() > 1e-9 * l.abs().max(1.0))
+}
+
+/// Round ends of the full-history step axis (times a power of 10).
+const AXIS_ENDS: [f64; 9] = [1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0];
+
+/// The end of the full-history step axis at step `step`: the next round value (1, 1.5, 2, 3,
+/// 4, 5, 6, 8 × 10^k) at or above it, at least 10. The axis jumps to the next one when the run
+/// gets there instead of stretching every frame, so the curves already drawn stay on the
+/// same cells and the terminal is sent only what is new; the run fills at least two thirds.
+pub fn axis_end(step: f64) -> f64 {
+    let s = step.max(10.0);
+    let mag = 10f64.powf(s.log10().floor());
+    AXIS_ENDS
+        .iter()
+        .map(|m| m * mag)
+        .find(|&v| v >= s * (1.0 - 1e-9))
+        .unwrap_or(10.0 * mag)
 }
 
 /// A vertical dotted line on column `col` of the graph; on cells with data the data stays and
@@ -1012,9 +1031,28 @@ fn col_of(x: f64, lo: f64, hi: f64, graph: Rect, marker: Marker) -> Option<u16> 
     Some(graph.left() + (px / per_cell) as u16)
 }
 
-/// A log10 axis on whole decades: a tick every k decades (at most `max_ticks` ticks) down
-/// from the decade above the data, labelled `1`, `1e-1`, `1e-2`, … (`10`, `1e2` above).
+/// A log10 axis with round ticks. Data within a decade gets doublings from the decade below it
+/// (`0.4`, `0.8`, `1.6`: whole decades would leave it a sliver of the chart); otherwise a tick
+/// every k decades (at most `max_ticks` ticks) down from the decade above the data, labelled
+/// `1`, `1e-1`, `1e-2`, … (`10`, `1e2` above). The chart spaces ticks evenly, so they are a
+/// geometric progression either way.
 fn log_axis(lo: f64, hi: f64, max_ticks: usize) -> (f64, f64, Vec<String>) {
+    if hi - lo < 1.0 {
+        let decade = lo.floor();
+        let octave = std::f64::consts::LOG10_2;
+        let j0 = ((lo - decade) / octave).floor() as i32;
+        let j1 = ((hi - decade) / octave).ceil() as i32;
+        if j1 > j0 && usize::try_from(j1 - j0 + 1).is_ok_and(|n| n <= max_ticks.max(2)) {
+            let labels = (j0..=j1)
+                .map(|j| round_label(10f64.powf(decade) * 2f64.powi(j)))
+                .collect();
+            return (
+                decade + f64::from(j0) * octave,
+                decade + f64::from(j1) * octave,
+                labels,
+            );
+        }
+    }
     let max_ticks = i64::try_from(max_ticks.max(2)).unwrap_or(i64::MAX);
     let b = hi.ceil() as i64;
     let span = (b - lo.floor() as i64).max(1);
@@ -1026,6 +1064,22 @@ fn log_axis(lo: f64, hi: f64, max_ticks: usize) -> (f64, f64, Vec<String>) {
     let a = b - k * steps;
     let labels = (0..=steps).map(|i| decade(a + i * k)).collect();
     (a as f64, b as f64, labels)
+}
+
+/// A tick value of a doubling axis: `0.4`, `1.6`, `12.8`; scientific outside [1e-3, 1e4)
+/// (`1.6e-4`).
+fn round_label(v: f64) -> String {
+    if (1e-3..1e4).contains(&v) {
+        let s = format!("{v:.6}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        let s = format!("{v:.2e}");
+        // 1.60e-4 → 1.6e-4.
+        match s.split_once('e') {
+            Some((m, e)) => format!("{}e{e}", m.trim_end_matches('0').trim_end_matches('.')),
+            None => s,
+        }
+    }
 }
 
 /// 10^e as an axis label.
@@ -1174,8 +1228,14 @@ mod tests {
         // Thirteen: every fifth, down from the decade above the data.
         let (_, _, labels) = log_axis(-11.5, 0.2, 4);
         assert_eq!(labels, ["1e-14", "1e-9", "1e-4", "10"]);
-        // Within one decade: its two ends.
-        let (_, _, labels) = log_axis(-0.3, -0.05, 5);
+        // Within one decade: doublings from the decade below (0.5 … 0.89 → 0.4 … 1.6).
+        let (lo, hi, labels) = log_axis(-0.3, -0.05, 5);
+        assert_eq!(labels, ["0.4", "0.8", "1.6"]);
+        assert!((lo - 0.4f64.log10()).abs() < 1e-12 && (hi - 1.6f64.log10()).abs() < 1e-12);
+        let (_, _, labels) = log_axis(-3.7, -3.2, 5);
+        assert_eq!(labels, ["1e-4", "2e-4", "4e-4", "8e-4"]);
+        // Too many doublings for the ticks allowed: decades.
+        let (_, _, labels) = log_axis(-0.95, -0.05, 3);
         assert_eq!(labels, ["1e-1", "1"]);
     }
 
@@ -1188,6 +1248,19 @@ mod tests {
         assert_eq!(bounds(std::iter::empty(), false), (0.0, 1.0));
         let (lo, _) = bounds([0.0, 1.0].into_iter(), false);
         assert_eq!(lo, 0.0);
+    }
+
+    #[test]
+    fn the_step_axis_ends_on_round_values_and_jumps() {
+        assert_eq!(axis_end(0.0), 10.0);
+        assert_eq!(axis_end(10.0), 10.0);
+        assert_eq!(axis_end(11.0), 15.0);
+        assert_eq!(axis_end(12_400.0), 15_000.0);
+        assert_eq!(axis_end(15_000.0), 15_000.0);
+        assert_eq!(axis_end(15_001.0), 20_000.0);
+        assert_eq!(axis_end(810_000.0), 1_000_000.0);
+        // Constant between the round values: the axis does not move with every step.
+        assert_eq!(axis_end(3001.0), axis_end(3999.0));
     }
 
     #[test]

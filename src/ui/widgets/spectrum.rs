@@ -23,6 +23,10 @@ pub struct Spectrum<'a> {
     /// (n, d) of the run when no snapshot has come yet: the target and the MP law need
     /// only these.
     pub shape: Option<(usize, usize)>,
+    /// The data has identity covariance (Gaussian, sparse), for which the target is derived;
+    /// on other data (power-law, a data file) the target and the distance to it are labelled
+    /// as the isotropic reference they are.
+    pub isotropic: bool,
     /// Colours and marker.
     pub theme: &'a Theme,
 }
@@ -40,11 +44,19 @@ impl Widget for Spectrum<'_> {
             Span::styled(name, theme.title_style()),
             Span::styled("┃ eigs ", Style::default().fg(theme.histogram)),
             Span::styled(mp, Style::default().fg(theme.mp)),
-            Span::styled("│ target ", Style::default().fg(theme.target)),
+            Span::styled(
+                if self.isotropic {
+                    "│ target "
+                } else {
+                    "│ target (iso) "
+                },
+                Style::default().fg(theme.target),
+            ),
         ]);
         let mut bottom = Vec::new();
         if let Some(s) = snap {
-            bottom.push(format!("max|λ−t| {:.3}", s.spectrum_distance));
+            let t = if self.isotropic { "t" } else { "t_iso" };
+            bottom.push(format!("max|λ−{t}| {:.3}", s.spectrum_distance));
             bottom.push(format!("‖A−βBᵀ‖/‖A‖ {:.3}", s.alignment_rel));
         }
         let (n, d) = snap.map(|s| (s.n, s.d)).or(self.shape).unwrap_or((0, 0));

@@ -56,6 +56,8 @@ pub struct Theme {
     pub shannon: Color,
     /// R*(B).
     pub best: Color,
+    /// The isotropic limit beside a data file's prediction (sweeps).
+    pub isotropic: Color,
     /// Risk on the training subset (data files; never drawn with PCA, which is for
     /// isotropic sources only).
     pub train: Color,
@@ -101,6 +103,7 @@ impl Theme {
             pca: Color::LightBlue,
             shannon: Color::LightMagenta,
             best: Color::Cyan,
+            isotropic: Color::Green,
             train: Color::LightBlue,
             histogram: Color::LightCyan,
             mp: Color::Magenta,
