@@ -10,7 +10,7 @@ use super::theme::Theme;
 use crate::human;
 use crate::protocol::RiskKind;
 use crate::ui::event_log::{EventKind, EventLog};
-use crate::ui::history::{Histories, HistoryView, Point, StepLine, smooth};
+use crate::ui::history::{Histories, HistoryView, Point, Series, StepLine, smooth};
 use crate::ui::view::{ChartMode, ViewSettings, ZOOM_WINDOW};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -530,22 +530,15 @@ impl RiskChart<'_> {
         let loss_pts = series.loss.points(view);
         let mut loss = transform(&smooth(&loss_pts, self.view.smoothing()));
         loss.retain(|p| p.0 >= x_lo && p.0 <= x_hi);
-        let risk = transform(&in_range(
-            &series.risk.points(HistoryView::Full),
-            x_lo,
-            x_hi,
-        ));
+        // One point per report: every report, whatever the history view.
+        let per_report =
+            |s: &Series| transform(&in_range(&s.points(HistoryView::Full), x_lo, x_hi));
+        let (risk, train, twin) = (
+            per_report(&series.risk),
+            per_report(&series.train),
+            per_report(&series.twin),
+        );
         let best = transform(&in_range(&series.best.points(view), x_lo, x_hi));
-        let train = transform(&in_range(
-            &series.train.points(HistoryView::Full),
-            x_lo,
-            x_hi,
-        ));
-        let twin = transform(&in_range(
-            &series.twin.points(HistoryView::Full),
-            x_lo,
-            x_hi,
-        ));
 
         let mut refs: Vec<RefLine> = Vec::new();
         let mut add = |line: &StepLine, label: &str, color: Color, glyph: char, anchor: bool| {
