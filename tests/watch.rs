@@ -271,3 +271,103 @@ fn what_is_not_a_record_is_refused_with_exit_2() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("needs a terminal"));
 }
+
+/// A CSV of 400 images 4×4 (a blob whose brightness and position vary) in `dir`.
+fn image_csv(dir: &Path, seed: u64) -> PathBuf {
+    let path = dir.join("blobs.csv");
+    let mut text = String::new();
+    let mut s = seed;
+    let mut next = || {
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (s >> 33) as f64 / f64::from(1u32 << 31)
+    };
+    for _ in 0..400 {
+        let (cy, cx, w) = (next() * 3.0, next() * 3.0, 1.0 + next());
+        let px: Vec<String> = (0..16)
+            .map(|i| {
+                let (y, x) = (f64::from(i / 4), f64::from(i % 4));
+                let v = w * (-((y - cy).powi(2) + (x - cx).powi(2)) / 2.0).exp() + 0.05 * next();
+                format!("{v:.5}")
+            })
+            .collect();
+        text.push_str(&px.join(","));
+        text.push('\n');
+    }
+    std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+    path
+}
+
+#[test]
+fn a_data_file_run_is_watched_with_its_features_in_pixels_and_a_changed_file_is_named() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let csv = image_csv(dir.path(), 1);
+    let rec = dir.path().join("run.jsonl");
+    let o = aescope(&[
+        "run",
+        "digits-sign",
+        "--headless",
+        "--steps",
+        "200",
+        "--set",
+        &format!("data.path={}", csv.display()),
+        "--set",
+        "data.shape=[4, 4]",
+        "--set",
+        "model.rate=0.5",
+        "--record",
+        &rec.to_string_lossy(),
+        "--checkpoint-every",
+        "200",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let want = FeatureRequest {
+        kind: FeatureKind::Decoder,
+        max_tiles: 8,
+    };
+    let h = spawn(&rec);
+    h.commands
+        .send(Command::WantFeatures(Some(want)))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let ev = events_until(&h, |e| matches!(e, Event::Features(f) if f.step == 200));
+    let Some(Event::Features(f)) = ev.last() else {
+        panic!("{ev:?}");
+    };
+    assert!(f.pixel_space, "drawn in model coordinates");
+    assert_eq!((f.shape.height, f.shape.width, f.n), (4, 4, 8));
+    // The same images as the run itself draws: its checkpoint through its data's
+    // preprocessing, computed here independently of the watching thread.
+    let ck =
+        checkpoint::load(&checkpoint::beside(&rec)[0], u64::MAX).unwrap_or_else(|e| panic!("{e}"));
+    let t = aescope::train::Trainer::from_state(ck.state).unwrap_or_else(|e| panic!("{e}"));
+    let direct = aescope::train::features::images(
+        t.model(),
+        &t.pixel_space(),
+        want.kind,
+        want.max_tiles,
+        200,
+    );
+    assert_eq!(f.tiles, direct.tiles);
+    h.commands.send(Command::Quit).ok();
+    h.join();
+
+    // The file changed after the run: its images would be wrong, so none are drawn and the
+    // message says which file and why.
+    image_csv(dir.path(), 2);
+    let h = spawn(&rec);
+    h.commands
+        .send(Command::WantFeatures(Some(want)))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let ev = events_until(&h, |e| matches!(e, Event::Error(_)));
+    let Some(Event::Error(msg)) = ev.last() else {
+        panic!("{ev:?}");
+    };
+    assert!(
+        msg.contains("blobs.csv") && msg.contains("has changed since the run"),
+        "{msg}"
+    );
+    assert!(!ev.iter().any(|e| matches!(e, Event::Features(_))));
+    h.commands.send(Command::Quit).ok();
+    h.join();
+}

@@ -7,6 +7,7 @@
 //! steers nothing: commands that would change the run are answered with an error (the
 //! interface does not send them).
 
+pub mod pixels;
 pub mod replay;
 pub mod weights;
 
@@ -14,6 +15,7 @@ use crate::protocol::{Command, Event, FeatureRequest, SnapshotRequest};
 use crate::record::{LineTail, Polled, RecordHeader};
 use crate::train::WorkerHandle;
 use crossbeam_channel::{Receiver, RecvTimeoutError, SendTimeoutError, Sender, bounded, unbounded};
+use pixels::RunData;
 use replay::Replay;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -31,7 +33,7 @@ const EVENT_CAPACITY: usize = 256;
 pub fn spawn(path: &Path, header: RecordHeader, max_bytes: u64) -> std::io::Result<WorkerHandle> {
     let (cmd_tx, cmd_rx) = unbounded();
     let (ev_tx, ev_rx) = bounded(EVENT_CAPACITY);
-    let file_data = header.cfg.data.kind == crate::data::SourceKind::File;
+    let data = RunData::of(&header.cfg, header.data.as_ref());
     let mut watcher = Watcher {
         path: path.to_path_buf(),
         tail: LineTail::default(),
@@ -39,7 +41,7 @@ pub fn spawn(path: &Path, header: RecordHeader, max_bytes: u64) -> std::io::Resu
         weights: Weights::new(path, max_bytes),
         want: None,
         want_features: None,
-        file_data,
+        data,
         commands: cmd_rx,
         events: ev_tx,
         read_error: None,
@@ -60,8 +62,8 @@ struct Watcher {
     want: Option<SnapshotRequest>,
     /// The feature images the interface asked for.
     want_features: Option<FeatureRequest>,
-    /// The run trained on a data file (whose features need its preprocessing).
-    file_data: bool,
+    /// What the run trained on (a data file's features need its preprocessing).
+    data: RunData,
     commands: Receiver<Command>,
     events: Sender<Event>,
     /// The last error reading the record, reported once until it changes.
@@ -173,10 +175,15 @@ impl Watcher {
         {
             return Flow::Stop;
         }
-        let features = self
-            .want_features
-            .and_then(|req| self.weights.features(req, !self.file_data));
-        match features {
+        let Some(req) = self.want_features else {
+            return Flow::Continue;
+        };
+        if let Err(e) = self.data.prepare()
+            && self.emit(Event::Error(e)) == Flow::Stop
+        {
+            return Flow::Stop;
+        }
+        match self.weights.features(req, &self.data) {
             Some(f) => self.emit(Event::Features(Box::new(f))),
             None => Flow::Continue,
         }

@@ -1,9 +1,10 @@
 //! The weights of a watched run: its newest checkpoint, loaded again when a newer one appears,
 //! from which the heatmap and spectrum are computed as the worker computes them.
 
+use super::pixels::RunData;
 use crate::model::Autoencoder;
 use crate::protocol::{FeatureImages, FeatureRequest, Snapshot, SnapshotRequest};
-use crate::train::features::{self, PixelSpace};
+use crate::train::features;
 use crate::train::{checkpoint, snapshot};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -66,21 +67,13 @@ impl Weights {
             .map(|(step, m)| snapshot::snapshot(m, *step, req))
     }
 
-    /// The learned features as images, as `req` asks: in the data's own coordinates (a data
-    /// file's features need its preprocessing, which the record does not hold: `None`).
-    pub fn features(&self, req: FeatureRequest, in_pixels: bool) -> Option<FeatureImages> {
-        if !in_pixels {
-            return None;
-        }
-        self.model.as_ref().map(|(step, m)| {
-            features::images(
-                m,
-                &PixelSpace::identity(m.d()),
-                req.kind,
-                req.max_tiles,
-                *step,
-            )
-        })
+    /// The learned features as images, as `req` asks, in the pixels of `space` (the data's
+    /// preprocessing undone; see [`super::pixels`]). None before a checkpoint is loaded or
+    /// without a pixel space for the model's d.
+    pub fn features(&self, req: FeatureRequest, data: &RunData) -> Option<FeatureImages> {
+        let (step, m) = self.model.as_ref()?;
+        let space = data.space(m.d())?;
+        Some(features::images(m, &space, req.kind, req.max_tiles, *step))
     }
 
     /// Write the loaded weights' matrices into `dir` (as the live run's export does).
