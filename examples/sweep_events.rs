@@ -28,6 +28,11 @@ fn main() -> anyhow::Result<()> {
                 eprintln!("r = {}: {message}", point.rate);
             }
             SweepEvent::Warning { message, .. } => eprintln!("warning: {message}"),
+            SweepEvent::RunReport {
+                point, step, risk, ..
+            } => {
+                println!("r = {}: step {step}, risk {risk:.6}", point.rate);
+            }
             SweepEvent::Finished { cancelled, .. } => {
                 println!("done{}", if cancelled { " (cancelled)" } else { "" });
                 break;

@@ -171,10 +171,16 @@ fn sweep_keys_are_dispatched_named_and_hinted_from_one_table() {
         ),
         &pts,
     );
-    for screen in [Screen::Overview, Screen::Run] {
+    for screen in [Screen::Overview, Screen::Run, Screen::Help] {
         assert_hints_from_table(SWEEP_KEYS, screen);
-        if screen == Screen::Run {
-            state.on_action(SweepKey::Open);
+        match screen {
+            Screen::Run => {
+                state.on_action(SweepKey::Open);
+            }
+            Screen::Help => {
+                state.on_action(SweepKey::Help);
+            }
+            Screen::Overview => {}
         }
         assert_eq!(state.screen(), screen);
         let drawn = sweep_screen(&state);

@@ -120,7 +120,7 @@ fn events_fill_the_runs_points_and_progress() {
     let now = Instant::now();
     let s = scripted(now);
     assert_eq!(s.counts(), (2, 4));
-    assert_eq!(s.points().len(), 2);
+    assert_eq!(s.rows().len(), 2);
     assert_eq!(s.runs[0].state, RunState::Finished(Stop::Converged));
     assert_eq!(s.runs[1].state, RunState::Running);
     assert_eq!(s.runs[2].state, RunState::Queued);
@@ -162,11 +162,19 @@ fn keys_move_the_selection_and_open_and_close_a_run() {
 }
 
 fn screen(s: &SweepState) -> String {
+    screen_at(s, Instant::now())
+}
+
+/// The view drawn at 120×40 at time `now`.
+fn buffer_at(s: &SweepState, now: Instant) -> ratatui::buffer::Buffer {
     let mut t = Terminal::new(TestBackend::new(120, 40)).unwrap_or_else(|e| panic!("{e}"));
     let theme = Theme::new(ColorMode::TrueColor, false);
-    t.draw(|f| sweep_view::draw(f, s, &theme, Instant::now()))
+    t.draw(|f| sweep_view::draw(f, s, &theme, now))
         .unwrap_or_else(|e| panic!("{e}"));
-    let buf = t.backend().buffer().clone();
+    t.backend().buffer().clone()
+}
+
+fn lines(buf: &ratatui::buffer::Buffer) -> Vec<String> {
     let area = buf.area;
     (0..area.height)
         .map(|y| {
@@ -174,8 +182,11 @@ fn screen(s: &SweepState) -> String {
                 .map(|x| buf[(x, y)].symbol().to_string())
                 .collect::<String>()
         })
-        .collect::<Vec<_>>()
-        .join("\n")
+        .collect()
+}
+
+fn screen_at(s: &SweepState, now: Instant) -> String {
+    lines(&buffer_at(s, now)).join("\n")
 }
 
 #[test]
@@ -294,7 +305,9 @@ fn live_view_draws_the_run_from_its_record() {
         "limit 0.60000",
         "gap +0.05000",
         "running",
-        "risk against step",
+        // The shared risk chart: its legend and the limit line with its value.
+        " Risk ",
+        "limit 0.6000",
     ] {
         assert!(text.contains(want), "missing {want:?} in\n{text}");
     }
@@ -572,4 +585,202 @@ fn a_digits_sweep_draws_the_water_filling_of_the_data_spectrum_in_both_views() {
             .iter()
             .any(|c| c.kind == CurveKind::Isotropic)
     );
+}
+
+#[test]
+fn elapsed_time_runs_with_the_eta_and_stops_when_the_sweep_finishes() {
+    let t0 = Instant::now();
+    let mut s = scripted(t0);
+    s.started = t0;
+    let early = screen_at(&s, t0 + Duration::from_secs(5));
+    assert!(early.contains("elapsed 5 s · ETA 1m 00s"), "{early}");
+    let later = screen_at(&s, t0 + Duration::from_secs(30));
+    assert!(later.contains("elapsed 30 s · ETA 35 s"), "{later}");
+    s.on_event(
+        &SweepEvent::Finished {
+            rows: Vec::new(),
+            cancelled: false,
+        },
+        t0 + Duration::from_secs(100),
+    );
+    let done = screen_at(&s, t0 + Duration::from_secs(500));
+    assert!(done.contains("elapsed 1m 40s"), "{done}");
+}
+
+#[test]
+fn running_rows_show_their_last_step_risk_and_gap() {
+    let now = Instant::now();
+    let mut s = scripted(now);
+    s.on_event(
+        &SweepEvent::RunReport {
+            point: points()[1],
+            step: 300,
+            risk: 0.41234,
+            gap: 0.04896,
+        },
+        now,
+    );
+    let text = screen(&s);
+    let running = text
+        .lines()
+        .find(|l| l.contains("running"))
+        .unwrap_or_else(|| panic!("no running row in\n{text}"));
+    for want in ["300", "0.41234", "+0.04896"] {
+        assert!(running.contains(want), "{want:?} not in {running:?}");
+    }
+    // A finished row shows its final step count.
+    let finished = text
+        .lines()
+        .find(|l| l.contains("converged"))
+        .unwrap_or_else(|| panic!("no finished row in\n{text}"));
+    assert!(finished.contains("500"), "{finished:?}");
+}
+
+#[test]
+fn the_quit_hint_says_cancel_only_while_the_sweep_runs() {
+    let now = Instant::now();
+    let mut s = scripted(now);
+    let bottom = |s: &SweepState| {
+        lines(&buffer_at(s, now))
+            .last()
+            .cloned()
+            .unwrap_or_default()
+    };
+    let running = bottom(&s);
+    assert!(running.contains("q quit"), "{running}");
+    assert!(running.contains("quitting cancels the sweep"), "{running}");
+    s.on_event(
+        &SweepEvent::Finished {
+            rows: Vec::new(),
+            cancelled: false,
+        },
+        now,
+    );
+    let text = screen_at(&s, now);
+    assert!(!text.contains("cancel"), "{text}");
+    assert!(
+        lines(&buffer_at(&s, now))
+            .last()
+            .is_some_and(|l| l.contains("sweep finished"))
+    );
+}
+
+/// The foreground colour of the first cell of `needle` on screen.
+fn colour_of(buf: &ratatui::buffer::Buffer, needle: &str) -> Option<ratatui::style::Color> {
+    let rows = lines(buf);
+    rows.iter().enumerate().find_map(|(y, line)| {
+        let byte = line.find(needle)?;
+        let x = line[..byte].chars().count() as u16;
+        Some(buf[(x, y as u16)].fg)
+    })
+}
+
+#[test]
+fn every_legend_entry_has_its_own_colour() {
+    let s = scripted(Instant::now());
+    let buf = buffer_at(&s, Instant::now());
+    let names = [
+        "sign limit",
+        "PCA bound",
+        "Shannon D(r)",
+        "runs",
+        "selected run",
+    ];
+    let colours: Vec<_> = names
+        .iter()
+        .map(|n| colour_of(&buf, n).unwrap_or_else(|| panic!("no legend entry {n}")))
+        .collect();
+    for i in 0..colours.len() {
+        for j in i + 1..colours.len() {
+            assert_ne!(colours[i], colours[j], "{} and {}", names[i], names[j]);
+        }
+    }
+}
+
+#[test]
+fn the_rate_axis_is_named_in_the_border_not_over_the_curves() {
+    let s = scripted(Instant::now());
+    let rows = lines(&buffer_at(&s, Instant::now()));
+    let y = rows
+        .iter()
+        .position(|l| l.contains(sweep_view::X_TITLE))
+        .unwrap_or_else(|| panic!("no x title in\n{}", rows.join("\n")));
+    // Its row is the chart's bottom border.
+    assert!(rows[y].starts_with('└'), "{}", rows[y]);
+    assert_eq!(
+        rows.iter()
+            .filter(|l| l.contains(sweep_view::X_TITLE))
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn seeds_of_one_rate_are_drawn_as_their_mean_with_an_error_bar() {
+    let now = Instant::now();
+    let pts: Vec<GridPoint> = [(0.5, 1), (0.5, 2), (2.0, 1), (2.0, 2)]
+        .iter()
+        .enumerate()
+        .map(|(index, &(rate, seed))| GridPoint {
+            index,
+            rate,
+            k: seed - 1,
+            seed: seed.into(),
+        })
+        .collect();
+    let mut s = SweepState::new(
+        "sweep-sign",
+        SweepCurves::isotropic(Activation::Sign, SourceKind::Gaussian),
+        &pts,
+    );
+    for (p, risk) in pts.iter().zip([0.3, 0.9, 0.2, 0.2]) {
+        let mut r = row(p.rate, risk);
+        r.seed = p.seed;
+        s.on_event(
+            &SweepEvent::RunFinished {
+                row: Box::new(r),
+                progress: progress(1, 0),
+            },
+            now,
+        );
+    }
+    // Select the run at r = 2 so its marker does not sit on the bar.
+    s.selected = 3;
+    let buf = buffer_at(&s, now);
+    let text = lines(&buf).join("\n");
+    assert!(text.contains("runs: mean ± s.e."), "{text}");
+    // The bar at r = 0.5 spans mean 0.6 ± 0.3: many rows of the chart (70 columns wide) hold
+    // the run colour; the r = 2 runs agree (no bar) and give one row.
+    let theme = Theme::new(ColorMode::TrueColor, false);
+    let chart_rows_with_runs = (1..35u16)
+        .filter(|&y| {
+            (1..69u16).any(|x| {
+                let c = &buf[(x, y)];
+                c.fg == theme.risk && c.symbol() != " "
+            })
+        })
+        .count();
+    assert!(chart_rows_with_runs >= 8, "{chart_rows_with_runs}\n{text}");
+}
+
+#[test]
+fn question_mark_opens_the_help_from_the_key_table_and_esc_closes_it() {
+    let mut s = scripted(Instant::now());
+    s.on_key(&key(KeyCode::Char('?')));
+    assert_eq!(s.screen(), aescope::ui::sweep::keys::Screen::Help);
+    let text = screen(&s);
+    assert!(text.contains(" Keys "), "{text}");
+    for row in aescope::ui::sweep::keys::SWEEP_KEYS.rows() {
+        let start: String = row.what.chars().take(30).collect();
+        assert!(text.contains(&start), "help lacks {start:?}\n{text}");
+    }
+    // Selection keys scroll the help instead of moving the selection.
+    s.on_key(&key(KeyCode::Down));
+    assert_eq!(s.selected, 0);
+    s.on_key(&key(KeyCode::Esc));
+    assert!(s.help.is_none() && s.live.is_none());
+    assert!(!screen(&s).contains(" Keys "));
+    // q quits from the help too.
+    s.on_key(&key(KeyCode::Char('?')));
+    assert_eq!(s.on_key(&key(KeyCode::Char('q'))), SweepAction::Quit);
 }

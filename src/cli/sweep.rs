@@ -313,7 +313,7 @@ impl Consumer<'_> {
                 self.cancelled = *cancelled;
                 return true;
             }
-            SweepEvent::RunStarted { .. } => {}
+            SweepEvent::RunStarted { .. } | SweepEvent::RunReport { .. } => {}
         }
         false
     }

@@ -9,34 +9,48 @@ use super::table::{RateSummary, Row, aggregate, sort_rows};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-/// The CSV header of a rows file, in [`Row`]'s field order.
-pub const COLUMNS: &[&str] = &[
-    "preset",
-    "sweep_id",
-    "shard",
-    "activation",
-    "source",
-    "mode",
-    "d",
-    "r",
-    "n",
-    "seed",
-    "risk",
-    "risk_kind",
-    "val_risk",
-    "best_risk",
-    "limit",
-    "limit_label",
-    "gap",
-    "rel_gap",
-    "pca",
-    "shannon",
-    "steps",
-    "budget",
-    "stop",
-    "wall_s",
-    "record",
-];
+/// The CSV header of a rows file: [`Row`]'s fields as serde names them, in their order (the
+/// writer's header comes from the same derive, so the two cannot disagree).
+pub fn columns() -> &'static [&'static str] {
+    static COLUMNS: std::sync::OnceLock<&'static [&'static str]> = std::sync::OnceLock::new();
+    COLUMNS.get_or_init(|| {
+        let mut fields: &'static [&'static str] = &[];
+        // Only the field list is wanted: the deserializer stops with an error right after.
+        let _ = Row::deserialize(FieldNames(&mut fields));
+        fields
+    })
+}
+
+/// A deserializer that records the field names serde asks a struct for, and nothing else.
+struct FieldNames<'a>(&'a mut &'static [&'static str]);
+
+impl<'de> serde::Deserializer<'de> for FieldNames<'_> {
+    type Error = serde::de::value::Error;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+        Err(serde::de::Error::custom(
+            "FieldNames reads struct field names only",
+        ))
+    }
+
+    fn deserialize_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        _visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        *self.0 = fields;
+        Err(serde::de::Error::custom(
+            "FieldNames reads struct field names only",
+        ))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+        ignored_any
+    }
+}
 
 /// File format, from the extension: `.json` is JSON, anything else CSV.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -180,10 +194,11 @@ pub fn read_rows(path: &Path) -> Result<Vec<Row>, SweepError> {
 }
 
 fn check_header(header: &[String]) -> Result<(), String> {
-    if header == COLUMNS {
+    let columns = columns();
+    if header == columns {
         return Ok(());
     }
-    let missing: Vec<&str> = COLUMNS
+    let missing: Vec<&str> = columns
         .iter()
         .copied()
         .filter(|c| !header.iter().any(|h| h == c))
@@ -195,7 +210,7 @@ fn check_header(header: &[String]) -> Result<(), String> {
     };
     Err(format!(
         "not a sweep results CSV ({detail}); expected the header {} (the .by-rate.csv aggregates cannot be merged: merge the rows files)",
-        COLUMNS.join(",")
+        columns.join(",")
     ))
 }
 
@@ -211,7 +226,7 @@ fn csv_message(e: &csv::Error, record: &csv::StringRecord) -> String {
         let quoted = message.split('`').nth(1)?;
         record.iter().position(|v| v == quoted)
     });
-    match column.and_then(|i| COLUMNS.get(i)) {
+    match column.and_then(|i| columns().get(i)) {
         Some(name) => format!("column {name}: {message}"),
         None => message,
     }
@@ -252,7 +267,12 @@ mod tests {
         };
         let text = to_csv(Path::new("t.csv"), std::slice::from_ref(&row)).unwrap_or_default();
         let text = String::from_utf8(text).unwrap_or_default();
-        assert_eq!(text.lines().next(), Some(COLUMNS.join(",").as_str()));
+        assert_eq!(text.lines().next(), Some(columns().join(",").as_str()));
+        // The README's header line of s.csv.
+        assert_eq!(
+            columns().join(","),
+            "preset,sweep_id,shard,activation,source,mode,d,r,n,seed,risk,risk_kind,val_risk,best_risk,limit,limit_label,gap,rel_gap,pca,shannon,steps,budget,stop,wall_s,record"
+        );
         // Round trip, NaN as an empty field.
         let mut r = csv::Reader::from_reader(text.as_bytes());
         let back: Vec<Row> = r.deserialize().filter_map(Result::ok).collect();

@@ -44,8 +44,8 @@ pub struct Progress {
     pub eta: Option<Duration>,
 }
 
-/// What a running sweep reports, in order per run: `RunStarted`, then `RunFinished` or
-/// `RunFailed`; `Finished` last of all.
+/// What a running sweep reports, in order per run: `RunStarted`, `RunReport`s, then
+/// `RunFinished` or `RunFailed`; `Finished` last of all.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SweepEvent {
     /// A run began training; its record (if any) is being written at `record`.
@@ -54,6 +54,16 @@ pub enum SweepEvent {
         /// Hidden units n = round(r·d).
         n: usize,
         record: Option<PathBuf>,
+    },
+    /// A running run evaluated its risk (every `eval.every` steps).
+    RunReport {
+        point: GridPoint,
+        /// Steps trained.
+        step: u64,
+        /// The evaluated risk (normalized).
+        risk: f64,
+        /// risk − limit.
+        gap: f64,
     },
     /// A run ended (converged, reached its budget, diverged or was interrupted: see
     /// [`Row::stop`]).
@@ -272,6 +282,14 @@ impl Shared {
             }
             match worker.events.recv_timeout(CANCEL_POLL) {
                 Ok(Event::Finished(s)) => break Some(s),
+                Ok(Event::Report(r)) => {
+                    let _ = self.events.send(SweepEvent::RunReport {
+                        point: *p,
+                        step: r.step,
+                        risk: r.risk,
+                        gap: r.gap,
+                    });
+                }
                 Ok(Event::Error(message)) => {
                     let _ = self.events.send(SweepEvent::Warning { point: *p, message });
                 }

@@ -10,6 +10,9 @@ use std::path::Path;
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
 pub struct TailReport {
     pub step: u64,
+    /// The moving average of the minibatch loss (absent from hand-written lines).
+    #[serde(default)]
+    pub loss: Option<f64>,
     pub risk: f64,
     pub limit: f64,
     pub gap: f64,

@@ -1,4 +1,5 @@
-//! The sweep view's keys: one table that dispatches presses and fills the hint line.
+//! The sweep view's keys: one table that dispatches presses, lists them in the help overlay
+//! and fills the hint line.
 
 use crate::ui::keys::{Binding, Hint, Key, KeyRow, KeyTable};
 use crossterm::event::KeyCode;
@@ -16,8 +17,14 @@ pub enum SweepKey {
     Last,
     /// Open the selected run's live view.
     Open,
-    /// Close the live view.
+    /// Close the help, else the live view.
     Back,
+    /// Open or close the help overlay.
+    Help,
+    /// Scroll the help up.
+    ScrollUp,
+    /// Scroll the help down.
+    ScrollDown,
     /// Cancel the sweep and leave.
     Quit,
 }
@@ -29,11 +36,14 @@ pub enum Screen {
     Overview,
     /// One run's live view.
     Run,
+    /// The help overlay, over either.
+    Help,
 }
 
 const OVERVIEW: &[Screen] = &[Screen::Overview];
 const RUN: &[Screen] = &[Screen::Run];
-const BOTH: &[Screen] = &[Screen::Overview, Screen::Run];
+const HELP: &[Screen] = &[Screen::Help];
+const ALL: &[Screen] = &[Screen::Overview, Screen::Run, Screen::Help];
 
 const fn on(key: Key, action: SweepKey, when: &'static [Screen]) -> Binding<SweepKey, Screen> {
     Binding { key, action, when }
@@ -71,26 +81,40 @@ pub const SWEEP_KEYS: KeyTable<SweepKey, Screen> = KeyTable(&[
     },
     KeyRow {
         keys: "Enter",
-        what: "open the selected run: its risk against step, from its record",
+        what: "open the selected run: its record's risk against step",
         bindings: &[list(Key::plain(KeyCode::Enter), SweepKey::Open)],
         hint: Hint::Fits("Enter", "open run"),
     },
     KeyRow {
         keys: "Esc, Backspace",
-        what: "back to the sweep",
+        what: "back to the sweep; esc also closes this help",
         bindings: &[
-            on(Key::plain(KeyCode::Esc), SweepKey::Back, RUN),
+            on(
+                Key::plain(KeyCode::Esc),
+                SweepKey::Back,
+                &[Screen::Run, Screen::Help],
+            ),
             on(Key::plain(KeyCode::Backspace), SweepKey::Back, RUN),
         ],
         hint: Hint::Fits("Esc", "back"),
     },
     KeyRow {
-        keys: "q, ctrl-c",
-        what: "quit (cancels the sweep while it runs)",
+        keys: "?",
+        what: "this help (↑/↓ scroll it)",
         bindings: &[
-            on(Key::ch('q'), SweepKey::Quit, BOTH),
-            on(Key::ctrl('c'), SweepKey::Quit, BOTH),
+            on(Key::ch('?'), SweepKey::Help, ALL),
+            on(Key::plain(KeyCode::Up), SweepKey::ScrollUp, HELP),
+            on(Key::plain(KeyCode::Down), SweepKey::ScrollDown, HELP),
         ],
-        hint: Hint::Always("q", "quit (cancels the sweep)"),
+        hint: Hint::Always("?", "help"),
+    },
+    KeyRow {
+        keys: "q, ctrl-c",
+        what: "quit (cancels a running sweep: --resume goes on)",
+        bindings: &[
+            on(Key::ch('q'), SweepKey::Quit, ALL),
+            on(Key::ctrl('c'), SweepKey::Quit, ALL),
+        ],
+        hint: Hint::Always("q", "quit"),
     },
 ]);

@@ -33,6 +33,17 @@ impl RunState {
     }
 }
 
+/// The last report of a running run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Latest {
+    /// Steps trained.
+    pub step: u64,
+    /// Evaluated risk (normalized).
+    pub risk: f64,
+    /// risk − limit.
+    pub gap: f64,
+}
+
 /// One (rate, seed) of the sweep.
 #[derive(Debug, Clone)]
 pub struct RunEntry {
@@ -41,6 +52,22 @@ pub struct RunEntry {
     /// Its JSONL record, once it has started (None when the sweep writes none).
     pub record: Option<PathBuf>,
     pub row: Option<Row>,
+    /// Its last report while it trains.
+    pub latest: Option<Latest>,
+}
+
+impl RunEntry {
+    /// Step, risk and gap to show: the final ones once finished, else the last report's.
+    pub fn shown(&self) -> Option<Latest> {
+        match &self.row {
+            Some(r) => Some(Latest {
+                step: r.steps,
+                risk: r.risk,
+                gap: r.gap,
+            }),
+            None => self.latest,
+        }
+    }
 }
 
 /// The live view of one run, open over the sweep.
@@ -82,6 +109,12 @@ pub struct SweepState {
     pub cancelling: bool,
     /// `Finished` arrived.
     pub done: bool,
+    /// When the view started (the elapsed time counts from here).
+    pub started: Instant,
+    /// When `Finished` arrived (the elapsed time stops here).
+    pub finished_at: Option<Instant>,
+    /// The help overlay, scrolled by this many lines; None when closed.
+    pub help: Option<u16>,
 }
 
 impl SweepState {
@@ -98,6 +131,7 @@ impl SweepState {
                     state: RunState::Queued,
                     record: None,
                     row: None,
+                    latest: None,
                 })
                 .collect(),
             selected: 0,
@@ -107,6 +141,9 @@ impl SweepState {
             last_warning: None,
             cancelling: false,
             done: false,
+            started: Instant::now(),
+            finished_at: None,
+            help: None,
         }
     }
 
@@ -126,6 +163,20 @@ impl SweepState {
                 if let Some(i) = self.find(point) {
                     self.runs[i].state = RunState::Running;
                     self.runs[i].record.clone_from(record);
+                }
+            }
+            SweepEvent::RunReport {
+                point,
+                step,
+                risk,
+                gap,
+            } => {
+                if let Some(i) = self.find(point) {
+                    self.runs[i].latest = Some(Latest {
+                        step: *step,
+                        risk: *risk,
+                        gap: *gap,
+                    });
                 }
             }
             SweepEvent::RunFinished { row, progress } => {
@@ -153,7 +204,10 @@ impl SweepState {
                 self.last_warning =
                     Some(format!("r={} seed={}: {message}", point.rate, point.seed));
             }
-            SweepEvent::Finished { .. } => self.done = true,
+            SweepEvent::Finished { .. } => {
+                self.done = true;
+                self.finished_at.get_or_insert(now);
+            }
         }
     }
 
@@ -166,6 +220,13 @@ impl SweepState {
     pub fn counts(&self) -> (usize, usize) {
         self.progress
             .map_or((0, self.runs.len()), |p| (p.done, p.total))
+    }
+
+    /// Time since the view started, stopped when the sweep finished.
+    pub fn elapsed(&self, now: Instant) -> Duration {
+        self.finished_at
+            .unwrap_or(now)
+            .saturating_duration_since(self.started)
     }
 
     /// The ETA counted down since it was estimated; None before the first run ends and once
@@ -181,14 +242,9 @@ impl SweepState {
         Some(p.eta?.saturating_sub(since))
     }
 
-    /// (r, risk) of every run with a result: the scatter points.
-    pub fn points(&self) -> Vec<(f64, f64)> {
-        self.runs
-            .iter()
-            .filter_map(|e| e.row.as_ref())
-            .filter(|r| r.stop.is_result() && r.risk.is_finite())
-            .map(|r| (r.r, r.risk))
-            .collect()
+    /// The rows of the runs that finished, in grid order.
+    pub fn rows(&self) -> Vec<Row> {
+        self.runs.iter().filter_map(|e| e.row.clone()).collect()
     }
 
     /// The smallest and largest rate of the sweep (the chart's x range).
@@ -219,7 +275,9 @@ impl SweepState {
 
     /// Which screen is up, for the key table.
     pub fn screen(&self) -> Screen {
-        if self.live.is_some() {
+        if self.help.is_some() {
+            Screen::Help
+        } else if self.live.is_some() {
             Screen::Run
         } else {
             Screen::Overview
@@ -242,7 +300,22 @@ impl SweepState {
                 self.cancelling = !self.done;
                 return SweepAction::Quit;
             }
+            SweepKey::Back if self.help.is_some() => self.help = None,
             SweepKey::Back => self.live = None,
+            SweepKey::Help => {
+                self.help = match self.help {
+                    Some(_) => None,
+                    None => Some(0),
+                };
+            }
+            SweepKey::ScrollUp => {
+                self.help = self.help.map(|s| s.saturating_sub(1));
+            }
+            SweepKey::ScrollDown => {
+                // The overlay clamps what it cannot scroll.
+                let most = SWEEP_KEYS.rows().len() as u16;
+                self.help = self.help.map(|s| (s + 1).min(most));
+            }
             SweepKey::Previous => self.selected = self.selected.saturating_sub(1),
             SweepKey::Next => self.selected = (self.selected + 1).min(last),
             SweepKey::First => self.selected = 0,

@@ -1,11 +1,16 @@
-//! Drawing the sweep view: risk against r with the theory curves and the finished runs as
-//! points, a progress gauge with the ETA, and the list of runs; or, when one is opened, that
-//! run's risk against step from its record.
+//! Drawing the sweep view: risk against r with the theory curves and the trained runs (mean ±
+//! standard error across seeds, from the same description as the figure), a progress gauge
+//! with the elapsed time and the ETA, and the list of runs; or, when one is opened, that run's
+//! risk against step from its record in the shared risk chart. `?` lays the help over either.
 
 use super::keys::SWEEP_KEYS;
-use super::state::{RunEntry, RunState, SweepState};
+use super::state::{Latest, RunEntry, RunState, SweepState};
 use crate::human;
-use crate::sweep::curves::{Curve, CurveKind};
+use crate::sweep::curves::{Curve, CurveKind, trained_points};
+use crate::ui::history::{Histories, Point};
+use crate::ui::view::ViewSettings;
+use crate::ui::widgets::help::{HelpOverlay, HintLine};
+use crate::ui::widgets::risk_chart::RiskChart;
 use crate::ui::widgets::theme::Theme;
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
@@ -20,6 +25,10 @@ use ratatui::widgets::{
 use std::fmt::Write as _;
 use std::time::Instant;
 
+/// The x axis's name, in the chart's bottom border (an axis title would be drawn over the
+/// curves).
+pub const X_TITLE: &str = "rate r = n/d";
+
 pub fn draw(f: &mut Frame, state: &SweepState, theme: &Theme, now: Instant) {
     render(state, theme, now, f.area(), f.buffer_mut());
 }
@@ -32,17 +41,31 @@ pub fn render(state: &SweepState, theme: &Theme, now: Instant, area: Rect, buf: 
     ])
     .areas(area);
     gauge_widget(state, theme, now).render(gauge, buf);
-    status_line(state, theme).render(status, buf);
+    render_status(state, theme, status, buf);
     if let Some(live) = &state.live {
-        let entry = state.runs.get(live.run);
-        render_live(state, entry, theme, top, buf);
-        return;
+        if let Some(entry) = state.runs.get(live.run) {
+            render_live(live, entry, theme, top, buf);
+        }
+    } else {
+        let [chart, list] =
+            Layout::horizontal([Constraint::Min(30), Constraint::Length(50)]).areas(top);
+        render_curve(state, theme, chart, buf);
+        render_list(state, theme, list, buf);
     }
-    let [chart, list] =
-        Layout::horizontal([Constraint::Min(40), Constraint::Length(50)]).areas(top);
-    render_curve(state, theme, chart, buf);
-    render_list(state, theme, list, buf);
+    if let Some(scroll) = state.help {
+        HelpOverlay {
+            keys: SWEEP_KEYS,
+            scroll,
+            note: Some(HELP_NOTE),
+            theme,
+            unavailable: None,
+        }
+        .render(area, buf);
+    }
 }
+
+/// The line under the keys in the help overlay.
+pub const HELP_NOTE: &str = "• mean risk across seeds, │ ± one standard error, █ the selected run";
 
 fn block<'a>(title: &'a str, theme: &Theme) -> Block<'a> {
     Block::default()
@@ -58,10 +81,10 @@ fn gauge_widget<'a>(state: &SweepState, theme: &Theme, now: Instant) -> Gauge<'a
     } else {
         (done as f64 / total as f64).clamp(0.0, 1.0)
     };
-    let mut label = format!("{done}/{total} runs");
-    if let Some(p) = state.progress {
-        let _ = write!(label, " · elapsed {}", human::duration(p.elapsed));
-    }
+    let mut label = format!(
+        "{done}/{total} runs · elapsed {}",
+        human::duration(state.elapsed(now))
+    );
     match state.eta(now) {
         Some(eta) => {
             let _ = write!(label, " · ETA {}", human::duration(eta));
@@ -76,35 +99,30 @@ fn gauge_widget<'a>(state: &SweepState, theme: &Theme, now: Instant) -> Gauge<'a
         .label(label)
 }
 
-fn status_line<'a>(state: &SweepState, theme: &Theme) -> Paragraph<'a> {
-    let hints = SWEEP_KEYS.hints(state.screen());
-    let last = hints.len().saturating_sub(1);
-    let mut spans = Vec::new();
-    for (i, h) in hints.iter().enumerate() {
-        let gap = if i < last { "  " } else { "" };
-        spans.push(Span::styled(h.keys, Style::default().fg(theme.key)));
-        spans.push(Span::styled(
-            format!(" {}{gap}", h.word),
-            Style::default().fg(theme.dim),
-        ));
-    }
-    if state.cancelling {
-        spans.push(Span::styled(
-            "  cancelling: runs are writing their summaries…",
-            Style::default().fg(theme.warn),
-        ));
+/// The key hints (from the key table) and, on the right, where the sweep stands.
+fn render_status(state: &SweepState, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    let (text, color) = if state.cancelling {
+        (
+            "cancelling: runs are writing their summaries…".to_string(),
+            theme.warn,
+        )
     } else if state.done {
-        spans.push(Span::styled(
-            "  sweep finished",
-            Style::default().fg(theme.ok),
-        ));
+        ("sweep finished".to_string(), theme.ok)
     } else if let Some(w) = &state.last_warning {
-        spans.push(Span::styled(
-            format!("  warning {w}"),
-            Style::default().fg(theme.warn),
-        ));
+        (format!("warning {w}"), theme.warn)
+    } else {
+        ("running: quitting cancels the sweep".to_string(), theme.dim)
+    };
+    let width = (text.chars().count() as u16 + 1).min(area.width / 2);
+    let [hints, message] =
+        Layout::horizontal([Constraint::Min(0), Constraint::Length(width)]).areas(area);
+    HintLine {
+        hints: SWEEP_KEYS.hints(state.screen()),
+        theme,
     }
-    Paragraph::new(Line::from(spans))
+    .render(hints, buf);
+    Paragraph::new(Line::from(Span::styled(text, Style::default().fg(color))).right_aligned())
+        .render(message, buf);
 }
 
 fn num_label<'a>(v: f64) -> Span<'a> {
@@ -117,54 +135,90 @@ pub fn reference_curves(state: &SweepState) -> Vec<Curve> {
     state.curves.curves(lo, hi)
 }
 
+/// The colour of each kind of reference curve.
+fn curve_color(kind: CurveKind, theme: &Theme) -> ratatui::style::Color {
+    match kind {
+        CurveKind::Limit => theme.limit,
+        CurveKind::Construction => theme.best,
+        CurveKind::Isotropic => theme.isotropic,
+        CurveKind::Pca => theme.pca,
+        CurveKind::Shannon => theme.shannon,
+    }
+}
+
 fn render_curve(state: &SweepState, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let (lo, hi) = state.rate_range();
     let curves = reference_curves(state);
-    let points = state.points();
+    let trained = trained_points(&state.rows());
+    let means: Vec<(f64, f64)> = trained.iter().map(|p| (p.r, p.mean)).collect();
+    // One vertical segment per rate: mean ± one standard error across its seeds.
+    let bars: Vec<[(f64, f64); 2]> = trained
+        .iter()
+        .filter(|p| p.se.is_finite() && p.se > 0.0)
+        .map(|p| [(p.r, p.mean - p.se), (p.r, p.mean + p.se)])
+        .collect();
     let selected: Vec<(f64, f64)> = state
         .selected_run()
-        .and_then(|e| e.row.as_ref())
-        .filter(|r| r.risk.is_finite())
-        .map(|r| vec![(r.r, r.risk)])
-        .unwrap_or_default();
+        .and_then(|e| e.shown().map(|l| (e.point.rate, l.risk)))
+        .filter(|p| p.1.is_finite())
+        .into_iter()
+        .collect();
     // Risks are normalized (1 = reconstructs nothing), so 0..1 holds every curve; a run above
     // 1 (diverging) widens it.
-    let y_hi = points.iter().map(|p| p.1).fold(1.0_f64, f64::max).min(10.0);
+    let y_hi = bars
+        .iter()
+        .map(|b| b[1].1)
+        .chain(means.iter().map(|p| p.1))
+        .chain(selected.iter().map(|p| p.1))
+        .fold(1.0_f64, f64::max)
+        .min(10.0);
     let mut datasets: Vec<Dataset> = curves
         .iter()
-        .map(|c| {
-            let color = match c.kind {
-                CurveKind::Limit => theme.limit,
-                CurveKind::Construction => theme.best,
-                CurveKind::Isotropic => theme.isotropic,
-                CurveKind::Pca => theme.pca,
-                CurveKind::Shannon => theme.shannon,
-            };
-            line(&c.short_label, &c.points, color, theme)
-        })
+        .map(|c| line(&c.short_label, &c.points, curve_color(c.kind, theme), theme))
         .collect();
+    let seeds = trained.iter().map(|p| p.runs).max().unwrap_or(0);
+    for b in &bars {
+        datasets.push(
+            Dataset::default()
+                .marker(theme.marker)
+                .graph_type(GraphType::Line)
+                .style(Style::default().fg(theme.risk))
+                .data(b),
+        );
+    }
     datasets.push(
         Dataset::default()
-            .name("runs")
+            .name(if seeds > 1 {
+                "runs: mean ± s.e."
+            } else {
+                "runs"
+            })
             .marker(Marker::Dot)
             .graph_type(GraphType::Scatter)
             .style(Style::default().fg(theme.risk).add_modifier(Modifier::BOLD))
-            .data(&points),
+            .data(&means),
     );
     datasets.push(
         Dataset::default()
-            .name("selected")
+            .name("selected run")
             .marker(Marker::Block)
             .graph_type(GraphType::Scatter)
-            .style(Style::default().fg(theme.key))
+            .style(Style::default().fg(theme.cursor))
             .data(&selected),
     );
     let title = format!(" {} · risk against r ", state.title);
     let chart = Chart::new(datasets)
-        .block(block(&title, theme))
+        .block(
+            block(&title, theme).title_bottom(
+                Line::from(Span::styled(
+                    format!(" {X_TITLE} "),
+                    Style::default().fg(theme.dim),
+                ))
+                .right_aligned(),
+            ),
+        )
         .x_axis(
             Axis::default()
-                .title("rate r = n/d")
                 .style(Style::default().fg(theme.dim))
                 .bounds([lo, hi])
                 .labels([
@@ -175,7 +229,6 @@ fn render_curve(state: &SweepState, theme: &Theme, area: Rect, buf: &mut Buffer)
         )
         .y_axis(
             Axis::default()
-                .title("risk")
                 .style(Style::default().fg(theme.dim))
                 .bounds([0.0, y_hi])
                 .labels([num_label(0.0), num_label(y_hi / 2.0), num_label(y_hi)]),
@@ -207,27 +260,29 @@ fn render_list(state: &SweepState, theme: &Theme, area: Rect, buf: &mut Buffer) 
         _ => Style::default().fg(theme.error),
     };
     let rows = state.runs.iter().map(|e: &RunEntry| {
-        let row = e.row.as_ref();
+        let shown: Option<Latest> = e.shown();
         Row::new(vec![
             Cell::from(format!("{}", e.point.rate)),
             Cell::from(format!("{}", e.point.seed)),
             Cell::from(e.state.label()).style(state_style(&e.state)),
-            Cell::from(human::fixed_opt(row.map(|r| r.risk), 5)),
-            Cell::from(human::signed_opt(row.map(|r| r.gap), 5)),
+            Cell::from(shown.map_or_else(|| "–".to_string(), |l| l.step.to_string())),
+            Cell::from(human::fixed_opt(shown.map(|l| l.risk), 5)),
+            Cell::from(human::signed_opt(shown.map(|l| l.gap), 5)),
         ])
     });
     let table = Table::new(
         rows,
         [
             Constraint::Length(6),
-            Constraint::Length(5),
+            Constraint::Length(4),
             Constraint::Length(11),
-            Constraint::Length(9),
-            Constraint::Length(10),
+            Constraint::Length(6),
+            Constraint::Length(7),
+            Constraint::Length(8),
         ],
     )
     .header(
-        Row::new(vec!["r", "seed", "state", "risk", "gap"])
+        Row::new(vec!["r", "seed", "state", "step", "risk", "gap"])
             .style(Style::default().fg(theme.dim).add_modifier(Modifier::BOLD)),
     )
     .block(block(" runs ", theme))
@@ -237,25 +292,17 @@ fn render_list(state: &SweepState, theme: &Theme, area: Rect, buf: &mut Buffer) 
     StatefulWidget::render(table, area, buf, &mut ts);
 }
 
-#[allow(
-    clippy::too_many_lines,
-    reason = "being turned into a panel widget (issue 11 item 3)"
-)]
+/// One run's header (step, risk, limit, gap, state) over its risk against step, read from its
+/// record and drawn by the shared risk chart.
 fn render_live(
-    state: &SweepState,
-    entry: Option<&RunEntry>,
+    live: &super::state::LiveRun,
+    entry: &RunEntry,
     theme: &Theme,
     area: Rect,
     buf: &mut Buffer,
 ) {
     let [head, body] = Layout::vertical([Constraint::Length(3), Constraint::Min(3)]).areas(area);
-    let Some(entry) = entry else {
-        return;
-    };
     let title = format!(" run r = {} · seed {} ", entry.point.rate, entry.point.seed);
-    let Some(live) = &state.live else {
-        return;
-    };
     let tail = &live.tail;
     let last = tail.reports.last();
     let stop = match (&tail.summary, &entry.state) {
@@ -294,61 +341,29 @@ fn render_live(
             .render(body, buf);
         return;
     }
-    let risk: Vec<(f64, f64)> = tail
-        .reports
-        .iter()
-        .filter(|r| r.risk.is_finite())
-        .map(|r| (r.step as f64, r.risk))
-        .collect();
-    let x_hi = risk.last().map_or(1.0, |p| p.0).max(1.0);
-    let lim = tail
-        .reports
-        .last()
-        .map(|r| r.limit)
-        .filter(|l| l.is_finite());
-    let limit_line: Vec<(f64, f64)> = lim.map_or_else(Vec::new, |l| vec![(0.0, l), (x_hi, l)]);
-    let ys = risk.iter().map(|p| p.1).chain(lim);
-    let y_lo = ys.clone().fold(f64::INFINITY, f64::min);
-    let y_hi = ys.fold(f64::NEG_INFINITY, f64::max);
-    let pad = ((y_hi - y_lo) * 0.05).max(1e-9);
-    let (y_lo, y_hi) = if y_lo.is_finite() && y_hi.is_finite() {
-        ((y_lo - pad).max(0.0), y_hi + pad)
-    } else {
-        (0.0, 1.0)
-    };
-    let datasets = vec![
-        Dataset::default()
-            .name("risk")
-            .marker(theme.marker)
-            .graph_type(GraphType::Line)
-            .style(Style::default().fg(theme.risk))
-            .data(&risk),
-        Dataset::default()
-            .name("limit")
-            .marker(theme.marker)
-            .graph_type(GraphType::Line)
-            .style(Style::default().fg(theme.limit))
-            .data(&limit_line),
-    ];
-    Chart::new(datasets)
-        .block(block(" risk against step ", theme))
-        .x_axis(
-            Axis::default()
-                .title("step")
-                .style(Style::default().fg(theme.dim))
-                .bounds([0.0, x_hi])
-                .labels([Span::raw("0"), Span::raw(format!("{x_hi:.0}"))]),
-        )
-        .y_axis(
-            Axis::default()
-                .title("risk")
-                .style(Style::default().fg(theme.dim))
-                .bounds([y_lo, y_hi])
-                .labels([
-                    Span::raw(format!("{y_lo:.4}")),
-                    Span::raw(format!("{y_hi:.4}")),
-                ]),
-        )
-        .hidden_legend_constraints((Constraint::Percentage(60), Constraint::Percentage(60)))
-        .render(body, buf);
+    let label = entry
+        .row
+        .as_ref()
+        .map_or("limit", |r| r.limit_label.as_str());
+    let mut series = Histories::new(label);
+    for r in &tail.reports {
+        let x = r.step as f64;
+        if let Some(loss) = r.loss.filter(|l| l.is_finite()) {
+            series.loss.push(Point::single(x, loss));
+        }
+        series.risk.push(Point::single(x, r.risk));
+        series.limit.set(x, r.limit);
+    }
+    // The record's loss is already the run's moving average: drawn as it is.
+    let view = ViewSettings::new(0.0);
+    RiskChart {
+        series: &series,
+        view: &view,
+        step: last.map(|r| r.step),
+        risk_kind: None,
+        status: None,
+        events: None,
+        theme,
+    }
+    .render(body, buf);
 }
