@@ -8,7 +8,7 @@ use crate::data::real;
 use crate::data::{SourceKind, SourceSpec};
 use crate::model::Activation;
 use crate::protocol::{
-    Convergence, DecoderMode, OptKind, OptParams, Schedule, SignGrad, TrainMode,
+    Convergence, DecoderMode, LearningRate, OptKind, OptParams, Schedule, SignGrad, TrainMode,
 };
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -114,9 +114,10 @@ pub struct TrainConfig {
     /// The optimizer (`train.optimizer`) and its hyper-parameters: momentum (heavy-ball) and
     /// Adam's beta1, beta2 in [0, 1); Adam's eps > 0.
     pub opt: OptParams,
-    /// Initial learning rate > 0, for the risk R = (1/d) E‖x − x̂‖² (the 1/d normalization).
-    pub lr: f64,
-    /// Learning rate at the end of the budget (exp, cosine), > 0 and ≤ lr.
+    /// Initial learning rate > 0, for the risk R = (1/d) E‖x − x̂‖² (the 1/d normalization),
+    /// or `auto` (population mode: the step follows the exact risk's curvature).
+    pub lr: LearningRate,
+    /// Learning rate at the end of the budget (exp, cosine), > 0 and ≤ lr (unused by auto).
     pub lr_final: f64,
     pub schedule: Schedule,
     /// Step budget ≥ 1.
@@ -138,7 +139,7 @@ preset_table! {
     TrainKeys <=> TrainConfig {
         mode: TrainMode = mode,
         optimizer: OptKind = opt.kind,
-        lr: f64 = lr,
+        lr: LearningRate = lr,
         lr_final: f64 = lr_final,
         schedule: Schedule = schedule,
         steps: u64 = steps,
@@ -166,7 +167,7 @@ impl Default for TrainConfig {
                 beta2: 0.999,
                 eps: 1e-8,
             },
-            lr: 0.01,
+            lr: LearningRate::Fixed(0.01),
             lr_final: 0.0005,
             schedule: Schedule::Cosine,
             steps: 20_000,
@@ -290,6 +291,10 @@ pub const BUILTIN_PRESETS: &[(&str, &str)] = &[
     (
         "sign-population-r2",
         include_str!("../presets/sign-population-r2.toml"),
+    ),
+    (
+        "powerlaw-population",
+        include_str!("../presets/powerlaw-population.toml"),
     ),
     (
         "relu-population-r0.5",
@@ -671,8 +676,10 @@ impl Section for TrainConfig {
     const NAME: &'static str = "train";
 
     fn check(&self) -> Result<(), Invalid> {
+        if let LearningRate::Fixed(lr) = self.lr {
+            positive("lr", lr)?;
+        }
         for (key, v) in [
-            ("lr", self.lr),
             ("lr_final", self.lr_final),
             ("eps", self.opt.eps),
             ("beta_start", self.beta_start),
@@ -696,12 +703,30 @@ impl Section for TrainConfig {
                 "expected an integer in 0..=1024 (0 = every available core)",
             ));
         }
-        if self.lr_final > self.lr {
+        if let LearningRate::Fixed(lr) = self.lr
+            && self.lr_final > lr
+        {
             return Err(Invalid::new(
                 "lr_final",
                 &self.lr_final,
-                format!("expected a number ≤ train.lr ({})", self.lr),
+                format!("expected a number ≤ train.lr ({lr})"),
             ));
+        }
+        if self.lr == LearningRate::Auto {
+            if self.mode != TrainMode::Population {
+                return Err(Invalid::new(
+                    "lr",
+                    &"\"auto\"",
+                    "the automatic step needs train.mode = \"population\" (the exact risk's curvature); give a number for sample mode",
+                ));
+            }
+            if self.opt.kind == OptKind::Adam {
+                return Err(Invalid::new(
+                    "lr",
+                    &"\"auto\"",
+                    "the automatic step needs train.optimizer = \"sgd\" or \"momentum\" (Adam's step does not follow the curvature)",
+                ));
+            }
         }
         Ok(())
     }
@@ -890,7 +915,7 @@ mod tests {
         );
         let train = TrainConfig {
             lr_final: 0.1,
-            lr: 0.01,
+            lr: LearningRate::Fixed(0.01),
             ..TrainConfig::default()
         };
         assert_eq!(
@@ -943,7 +968,7 @@ mod tests {
                 beta2: 0.99,
                 eps: 1e-6,
             },
-            lr: 0.2,
+            lr: LearningRate::Fixed(0.2),
             lr_final: 0.1,
             schedule: Schedule::Exp,
             steps: 7,

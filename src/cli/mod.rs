@@ -121,6 +121,10 @@ pub struct RunArgs {
     /// (e.g. 8G, 512M; default: half the physical memory).
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub max_memory: Option<u64>,
+    /// Draw an earlier run's risk curve beside this one, from its run record (repeatable; the
+    /// interface only). `x` switches the step axis to samples seen.
+    #[arg(long, value_name = "RECORD")]
+    pub compare: Vec<PathBuf>,
     /// Leave the interface when the run finishes (for measurements and scripts).
     #[arg(long, hide = true)]
     pub exit_when_done: bool,
@@ -286,6 +290,11 @@ pub fn main() -> Result<i32> {
 fn run(args: &RunArgs) -> Result<i32> {
     let mut args = args.clone();
     let (cfg, durable) = args.prepare()?;
+    if args.headless && !args.compare.is_empty() {
+        anyhow::bail!(
+            "--compare draws earlier runs in the interface: it has no use with --headless (compare records afterwards with `aescope watch RECORD --compare OTHER`)"
+        );
+    }
     if args.headless {
         headless::run(cfg, &args, durable)
     } else {

@@ -34,6 +34,8 @@ impl From<ColorArg> for ColorMode {
 
 pub(super) fn run(cfg: Config, args: &RunArgs, durable: Durability) -> Result<i32> {
     let name = cfg.name.clone();
+    // Read before the terminal is set up: a bad file is an error on a normal screen.
+    let compare = crate::ui::compare::load_all(&args.compare)?;
     let opts = UiOptions {
         colors: args.colors.map(ColorMode::from),
         dot_marker: args.dot_marker,
@@ -42,6 +44,7 @@ pub(super) fn run(cfg: Config, args: &RunArgs, durable: Durability) -> Result<i3
         no_mouse: args.no_mouse,
         fps: args.fps,
         durable,
+        compare,
     };
     let outcome = crate::ui::run(cfg, &opts)?;
     match outcome.ending {

@@ -24,6 +24,9 @@ pub struct WatchArgs {
     /// Leave the mouse to the terminal (its own text selection) instead of the chart cursor.
     #[arg(long)]
     pub no_mouse: bool,
+    /// Draw an earlier run's risk curve beside this one, from its run record (repeatable).
+    #[arg(long, value_name = "RECORD")]
+    pub compare: Vec<PathBuf>,
     /// Frames a second at most while only training data changes (1–60; default 10): fewer
     /// frames send fewer bytes over a slow link. A key press is still answered at once.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=60))]
@@ -37,6 +40,7 @@ pub struct WatchArgs {
 pub(super) fn run(args: &WatchArgs) -> Result<i32> {
     let header = crate::record::read_header(&args.record)?;
     let cfg = header.cfg.clone();
+    let compare = crate::ui::compare::load_all(&args.compare)?;
     let (budget, _) = crate::memory::budget(args.max_memory);
     let feed = crate::watch::spawn(&args.record, header, budget)?;
     let opts = UiOptions {
@@ -47,6 +51,7 @@ pub(super) fn run(args: &WatchArgs) -> Result<i32> {
         record: None,
         exit_when_done: false,
         durable: Durability::default(),
+        compare,
     };
     let outcome = crate::ui::watch(&cfg, args.record.clone(), feed, &opts)?;
     Ok(match outcome.ending {

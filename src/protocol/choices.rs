@@ -147,6 +147,75 @@ pub struct OptParams {
     pub eps: f64,
 }
 
+/// The learning rate as a preset writes it (`train.lr`): a number > 0, or `"auto"` (population
+/// mode: the step follows the exact risk's largest curvature, see `train::curvature`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum LearningRate {
+    /// A fixed initial rate, for the risk R = (1/d) E‖x − x̂‖²; the schedule decays it.
+    Fixed(f64),
+    /// 1/λmax of the exact risk's Hessian (times the optimizer's factor), re-estimated as
+    /// training goes; the schedule and `lr_final` do not apply.
+    Auto,
+}
+
+impl LearningRate {
+    /// The fixed rate, or None for `auto`.
+    pub fn fixed(self) -> Option<f64> {
+        match self {
+            LearningRate::Fixed(v) => Some(v),
+            LearningRate::Auto => None,
+        }
+    }
+}
+
+/// The preset value: the number, or "auto".
+impl fmt::Display for LearningRate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LearningRate::Fixed(v) => write!(f, "{v}"),
+            LearningRate::Auto => f.write_str("auto"),
+        }
+    }
+}
+
+impl Serialize for LearningRate {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            LearningRate::Fixed(v) => s.serialize_f64(*v),
+            LearningRate::Auto => s.serialize_str("auto"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for LearningRate {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = LearningRate;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number > 0 or \"auto\"")
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<LearningRate, E> {
+                Ok(LearningRate::Fixed(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<LearningRate, E> {
+                Ok(LearningRate::Fixed(v as f64))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<LearningRate, E> {
+                Ok(LearningRate::Fixed(v as f64))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<LearningRate, E> {
+                if v == "auto" {
+                    Ok(LearningRate::Auto)
+                } else {
+                    Err(E::invalid_value(serde::de::Unexpected::Str(v), &self))
+                }
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
 /// Shape of the learning-rate schedule (preset key `train.schedule`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -244,5 +313,29 @@ mod tests {
         check(&[TrainMode::Sample, TrainMode::Population]);
         check(&OptKind::ALL);
         check(&[Schedule::Constant, Schedule::Exp, Schedule::Cosine]);
+    }
+
+    /// A learning rate is a number or "auto"; another string is refused with both named.
+    #[test]
+    fn learning_rate_is_a_number_or_auto() {
+        let read = |v: serde_json::Value| {
+            serde_json::from_value::<LearningRate>(v).map_err(|e| e.to_string())
+        };
+        assert_eq!(read(0.5.into()), Ok(LearningRate::Fixed(0.5)));
+        assert_eq!(read(40.into()), Ok(LearningRate::Fixed(40.0)));
+        assert_eq!(read("auto".into()), Ok(LearningRate::Auto));
+        let err = read("fast".into()).err().unwrap_or_default();
+        assert!(
+            err.contains("\"fast\"") && err.contains("\"auto\""),
+            "{err}"
+        );
+        assert_eq!(
+            serde_json::to_value(LearningRate::Auto).ok(),
+            Some("auto".into())
+        );
+        assert_eq!(
+            serde_json::to_value(LearningRate::Fixed(0.25)).ok(),
+            Some(0.25.into())
+        );
     }
 }

@@ -12,7 +12,8 @@ mod event;
 mod features;
 
 pub use choices::{
-    Convergence, DecoderMode, OptKind, OptParams, RiskKind, Schedule, SignGrad, TrainMode,
+    Convergence, DecoderMode, LearningRate, OptKind, OptParams, RiskKind, Schedule, SignGrad,
+    TrainMode,
 };
 pub use command::{Command, MatrixView, SnapshotRequest};
 pub use event::{Event, Features, FinishReason, Metrics, PauseReason, Report, Snapshot, Summary};

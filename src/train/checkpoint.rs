@@ -77,6 +77,9 @@ struct Header {
     data_rng: Option<rand_xoshiro::Xoshiro256PlusPlus>,
     /// Population mode: the f64 optimizer's step counter.
     pop_opt_t: Option<u64>,
+    /// Population mode with `lr = "auto"`: the last curvature estimate.
+    #[serde(default)]
+    pop_auto: Option<crate::train::population::AutoStep>,
     init_rng: rand_xoshiro::Xoshiro256PlusPlus,
     /// The first loss the run saw (divergence is measured against it).
     initial_risk: Option<f64>,
@@ -197,6 +200,7 @@ fn encode(
         opt_t: state.sample.as_ref().map(|s| s.opt.t),
         data_rng: state.sample.as_ref().map(|s| s.data_rng.clone()),
         pop_opt_t: state.pop.as_ref().map(|p| p.opt.t),
+        pop_auto: state.pop.as_ref().and_then(|p| p.auto),
         init_rng: state.init_rng.clone(),
         initial_risk: initial_risk.filter(|r| r.is_finite()),
         record: record.map(Path::to_path_buf),
@@ -660,6 +664,7 @@ fn assemble(
                 t: h.pop_opt_t.unwrap_or(0),
                 moments,
             },
+            auto: h.pop_auto,
         })
     };
     Ok(TrainerState {

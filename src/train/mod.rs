@@ -3,6 +3,7 @@
 
 pub mod checkpoint;
 pub mod convergence;
+pub mod curvature;
 pub mod feature_png;
 pub mod features;
 pub mod optim;

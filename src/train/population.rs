@@ -6,8 +6,67 @@ use crate::model::{Activation, Autoencoder, NeuronMap};
 use crate::protocol::{DecoderMode, OptParams};
 use crate::theory::gaussian::{self, Covariance, GaussianError, Parallelism, PopulationWorkspace};
 use crate::train::StopFlag;
+use crate::train::curvature;
 use crate::train::optim::{Optimizer, remap_axis};
 use ndarray::{Array2, Axis};
+use serde::{Deserialize, Serialize};
+
+/// The automatic step is this over λmax: gradient descent is stable below 2/λmax (heavy ball
+/// below 2(1 + μ)/λmax). Measured against the hand-tuned rates of the population presets,
+/// 1/λmax took about twice their steps, 1.8/λmax fewer (see `presets/`).
+pub const AUTO_SCALE: f64 = 1.8;
+
+/// Steps between two estimates of the curvature under `lr = "auto"`: the interval starts at
+/// the first and doubles while the estimate holds still (within [`STILL`]), up to the second;
+/// it falls back to the first when the estimate moved. Each estimate costs up to
+/// [`curvature::MAX_ITERATIONS`] gradients; the step also re-estimates at once when the
+/// risk rose by more than [`RISE`].
+pub const AUTO_REFRESH: (u64, u64) = (10, 640);
+
+/// A relative change of the curvature estimate that counts as holding still.
+const STILL: f64 = 0.05;
+
+/// A rise of the risk over one step, relative, that makes the automatic step re-estimate the
+/// curvature at once (smaller rises are rounding at convergence, or heavy ball's overshoot).
+const RISE: f64 = 1e-2;
+
+/// How large a step is: a given rate, or the automatic one.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum StepSize {
+    Fixed(f64),
+    /// `mult` × [`AUTO_SCALE`] / λmax, λmax re-estimated every so often (see
+    /// [`AUTO_REFRESH`]); `step` is the trainer's step count.
+    Auto {
+        mult: f64,
+        step: u64,
+    },
+}
+
+/// The automatic step's state: the last curvature estimate, where it was made, and the risk
+/// before the last step (part of a checkpoint, so a resumed run steps the same).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct AutoStep {
+    /// λmax of the exact risk's Hessian in the trained weights, in units of R per weight².
+    pub curvature: f64,
+    /// The step count at which it was estimated.
+    pub at_step: u64,
+    /// Steps from `at_step` to the next estimate.
+    pub interval: u64,
+    /// The exact risk before the last step.
+    pub last_risk: Option<f64>,
+}
+
+/// What one population step did.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PopulationStep {
+    /// Exact risk before the step.
+    pub risk: f64,
+    pub grad_norm: f64,
+    /// False when the risk or the gradient was not finite (nothing changed).
+    pub applied: bool,
+    /// The learning rate used.
+    pub lr: f64,
+}
 
 /// Σ of a Gaussian source (None for sparse data: no closed form applies).
 pub fn covariance_of(data: &DataSource) -> Option<Covariance> {
@@ -92,6 +151,8 @@ pub struct PopulationEngine {
     ws: PopulationWorkspace,
     ga: Array2<f64>,
     gb: Array2<f64>,
+    /// `lr = "auto"`: the last curvature estimate (None before the first).
+    auto: Option<AutoStep>,
     stop: StopFlag,
 }
 
@@ -105,6 +166,7 @@ impl PopulationEngine {
             ws: PopulationWorkspace::new(n, d),
             ga: Array2::zeros((d, n)),
             gb: Array2::zeros((n, d)),
+            auto: None,
             stop: StopFlag::default(),
         }
     }
@@ -116,6 +178,82 @@ impl PopulationEngine {
         self.stop = stop.clone();
     }
 
+    /// The automatic step's state (None before its first estimate, or with a fixed rate).
+    pub fn auto_step(&self) -> Option<AutoStep> {
+        self.auto
+    }
+
+    /// The rate `lr = "auto"` takes now with multiplier `mult`: mult × [`AUTO_SCALE`]/λmax
+    /// (None before an estimate). The same for gradient descent (stable below 2/λ) and heavy ball with
+    /// coefficient μ (stable below 2(1 + μ)/λ; in the flat directions it then moves 1/(1 − μ)
+    /// times farther, which is what makes it fast on an anisotropic Σ).
+    pub fn auto_lr(&self, mult: f64) -> Option<f64> {
+        self.auto.map(|a| mult * AUTO_SCALE / a.curvature)
+    }
+
+    /// Estimate the curvature at the current weights now (at step `step`), e.g. so that the
+    /// rate is known before the first step. Needs the gradient: computes it.
+    pub fn estimate_curvature(
+        &mut self,
+        act: Activation,
+        cov: &Covariance,
+        decoder: DecoderMode,
+        step: u64,
+    ) -> Result<(), GaussianError> {
+        if decoder == DecoderMode::Optimal {
+            let m = gaussian::moments(act, self.b.view(), cov)?;
+            self.a = gaussian::optimal_decoder(&m, cov)?.0;
+        }
+        let risk = self.ws.risk_and_grad_into(
+            act,
+            self.a.view(),
+            self.b.view(),
+            cov,
+            self.ga.view_mut(),
+            self.gb.view_mut(),
+        )?;
+        if risk.is_finite() {
+            self.refresh_curvature(act, cov, decoder, step, None)?;
+        }
+        Ok(())
+    }
+
+    /// λmax at the current weights (the gradient in `ga`, `gb` is theirs), stored with `step`.
+    fn refresh_curvature(
+        &mut self,
+        act: Activation,
+        cov: &Covariance,
+        decoder: DecoderMode,
+        step: u64,
+        last_risk: Option<f64>,
+    ) -> Result<(), GaussianError> {
+        let (w, g0) = match decoder {
+            DecoderMode::Learned => (flat(&[&self.a, &self.b]), flat(&[&self.ga, &self.gb])),
+            DecoderMode::Optimal => (flat(&[&self.b]), flat(&[&self.gb])),
+        };
+        let (d, n) = self.a.dim();
+        let ws = &mut self.ws;
+        let lambda = curvature::largest_curvature(&w, &g0, |x, out| {
+            flat_gradient(ws, act, cov, decoder, (d, n), x, out)
+        })?;
+        if let Some(curvature) = lambda {
+            let (first, most) = AUTO_REFRESH;
+            let interval = match self.auto {
+                Some(a) if (curvature - a.curvature).abs() <= STILL * a.curvature => {
+                    (a.interval * 2).clamp(first, most)
+                }
+                _ => first,
+            };
+            self.auto = Some(AutoStep {
+                curvature,
+                at_step: step,
+                interval,
+                last_risk,
+            });
+        }
+        Ok(())
+    }
+
     /// Threading of the risk-and-gradient kernels (all cores by default).
     pub fn set_parallelism(&mut self, par: Parallelism) {
         self.ws.set_parallelism(par);
@@ -125,15 +263,16 @@ impl PopulationEngine {
         &mut self.opt
     }
 
-    /// One step. Returns the exact risk *before* the step and the gradient norm; on a
-    /// non-finite risk or gradient nothing changes and the values are returned as they are.
+    /// One step. Returns the exact risk *before* the step, the gradient norm and the rate
+    /// used; on a non-finite risk or gradient nothing changes and the values are returned as
+    /// they are.
     pub fn step(
         &mut self,
         act: Activation,
         cov: &Covariance,
-        lr: f64,
+        size: StepSize,
         decoder: DecoderMode,
-    ) -> Result<(f64, f64, bool), GaussianError> {
+    ) -> Result<PopulationStep, GaussianError> {
         if self.stop.is_raised() {
             return Err(GaussianError::Stopped);
         }
@@ -156,8 +295,17 @@ impl PopulationEngine {
             .map(|g| g * g)
             .sum::<f64>())
         .sqrt();
-        if !risk.is_finite() || !gnorm.is_finite() {
-            return Ok((risk, gnorm, false));
+        let lr = match size {
+            StepSize::Fixed(lr) => lr,
+            StepSize::Auto { mult, step } => self.auto_rate(act, cov, decoder, risk, mult, step)?,
+        };
+        if !risk.is_finite() || !gnorm.is_finite() || !lr.is_finite() {
+            return Ok(PopulationStep {
+                risk,
+                grad_norm: gnorm,
+                applied: false,
+                lr,
+            });
         }
         match decoder {
             DecoderMode::Learned => {
@@ -178,7 +326,44 @@ impl PopulationEngine {
                 }
             }
         }
-        Ok((risk, gnorm, true))
+        Ok(PopulationStep {
+            risk,
+            grad_norm: gnorm,
+            applied: true,
+            lr,
+        })
+    }
+
+    /// The automatic rate at the current weights (gradient in `ga`, `gb`): the stored
+    /// curvature, re-estimated when due (see [`AUTO_REFRESH`]) and whenever the last step
+    /// raised the risk.
+    fn auto_rate(
+        &mut self,
+        act: Activation,
+        cov: &Covariance,
+        decoder: DecoderMode,
+        risk: f64,
+        mult: f64,
+        step: u64,
+    ) -> Result<f64, GaussianError> {
+        if !risk.is_finite() {
+            return Ok(f64::NAN);
+        }
+        let stale = match self.auto {
+            None => true,
+            Some(a) => {
+                step >= a.at_step.saturating_add(a.interval)
+                    || (a.at_step != step
+                        && a.last_risk.is_some_and(|prev| risk > prev * (1.0 + RISE)))
+            }
+        };
+        if stale {
+            self.refresh_curvature(act, cov, decoder, step, None)?;
+        }
+        if let Some(a) = &mut self.auto {
+            a.last_risk = Some(risk);
+        }
+        Ok(self.auto_lr(mult).unwrap_or(f64::NAN))
     }
 
     /// The f64 masters and optimizer state (for a checkpoint).
@@ -186,12 +371,13 @@ impl PopulationEngine {
         (self.a.clone(), self.b.clone(), self.opt.state())
     }
 
-    /// Take saved masters and optimizer state; shapes must match.
+    /// Take saved masters, optimizer state and automatic-step state; shapes must match.
     pub fn set_state(
         &mut self,
         a: Array2<f64>,
         b: Array2<f64>,
         opt: crate::train::optim::OptState<f64>,
+        auto: Option<AutoStep>,
     ) -> Result<(), String> {
         if a.dim() != self.a.dim() || b.dim() != self.b.dim() {
             return Err("population weights of other shapes than the model".into());
@@ -199,6 +385,7 @@ impl PopulationEngine {
         self.opt.set_state(opt)?;
         self.a = a;
         self.b = b;
+        self.auto = auto;
         Ok(())
     }
 
@@ -223,11 +410,138 @@ impl PopulationEngine {
         let (n, d) = (model.n(), model.d());
         self.ga = Array2::zeros((d, n));
         self.gb = Array2::zeros((n, d));
+        self.auto = None;
     }
 
     /// Take the f32 model's weights (after a change of activation that renormalized rows).
     pub fn reload(&mut self, model: &Autoencoder) {
         self.a = model.a.mapv(f64::from);
         self.b = model.b.mapv(f64::from);
+        self.auto = None;
+    }
+}
+
+/// The tensors one after the other, row-major.
+fn flat(parts: &[&Array2<f64>]) -> Vec<f64> {
+    parts.iter().flat_map(|p| p.iter().copied()).collect()
+}
+
+/// The exact risk's gradient at flat weights `x`: [A (d×n), B (n×d)] for a learned decoder,
+/// B alone with A = A*(B) for the optimal one (∂R*/∂B = ∂R/∂B at A*(B), the envelope theorem).
+fn flat_gradient(
+    ws: &mut PopulationWorkspace,
+    act: Activation,
+    cov: &Covariance,
+    decoder: DecoderMode,
+    (d, n): (usize, usize),
+    x: &[f64],
+    out: &mut [f64],
+) -> Result<(), GaussianError> {
+    let shape_err = |_| GaussianError::Shape {
+        what: "flat weights",
+        expected: (d, n),
+        got: (x.len(), 1),
+    };
+    let (a, b) = match decoder {
+        DecoderMode::Learned => {
+            let (xa, xb) = x.split_at(d * n);
+            (
+                Array2::from_shape_vec((d, n), xa.to_vec()).map_err(shape_err)?,
+                Array2::from_shape_vec((n, d), xb.to_vec()).map_err(shape_err)?,
+            )
+        }
+        DecoderMode::Optimal => {
+            let b = Array2::from_shape_vec((n, d), x.to_vec()).map_err(shape_err)?;
+            let m = gaussian::moments(act, b.view(), cov)?;
+            (gaussian::optimal_decoder(&m, cov)?.0, b)
+        }
+    };
+    let mut ga = Array2::zeros((d, n));
+    let mut gb = Array2::zeros((n, d));
+    ws.risk_and_grad_into(act, a.view(), b.view(), cov, ga.view_mut(), gb.view_mut())?;
+    let g = match decoder {
+        DecoderMode::Learned => flat(&[&ga, &gb]),
+        DecoderMode::Optimal => flat(&[&gb]),
+    };
+    out.copy_from_slice(&g);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::OptKind;
+    use crate::theory::diagnostics::symmetric_eigenvalues;
+    use rand::Rng;
+    use rand_xoshiro::Xoshiro256PlusPlus;
+    use rand_xoshiro::rand_core::SeedableRng;
+
+    fn params() -> OptParams {
+        OptParams {
+            kind: OptKind::Sgd,
+            momentum: 0.9,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+        }
+    }
+
+    /// The largest |eigenvalue| of the dense Hessian of the flat exact-risk gradient, by
+    /// central differences, column by column.
+    fn dense_curvature(
+        act: Activation,
+        cov: &Covariance,
+        decoder: DecoderMode,
+        (d, n): (usize, usize),
+        w: &[f64],
+    ) -> f64 {
+        let m = w.len();
+        let mut ws = PopulationWorkspace::new(n, d);
+        let mut h = Array2::<f64>::zeros((m, m));
+        let (mut gp, mut gm) = (vec![0.0; m], vec![0.0; m]);
+        let eps = 1e-5;
+        for j in 0..m {
+            let mut x = w.to_vec();
+            x[j] += eps;
+            assert!(flat_gradient(&mut ws, act, cov, decoder, (d, n), &x, &mut gp).is_ok());
+            x[j] -= 2.0 * eps;
+            assert!(flat_gradient(&mut ws, act, cov, decoder, (d, n), &x, &mut gm).is_ok());
+            for i in 0..m {
+                h[[i, j]] = (gp[i] - gm[i]) / (2.0 * eps);
+            }
+        }
+        let sym = (&h + &h.t()) * 0.5;
+        let eig = symmetric_eigenvalues(sym.view()).unwrap_or_default();
+        eig.iter().fold(0.0, |acc: f64, e| acc.max(e.abs()))
+    }
+
+    /// The automatic step's curvature (Lanczos on forward-difference Hessian-vector products)
+    /// against the dense finite-difference Hessian, for sign and relu, learned and optimal
+    /// decoder, on an anisotropic Σ at d = 6, n = 4.
+    #[test]
+    fn auto_curvature_matches_the_dense_hessian() {
+        let (n, d) = (4, 6);
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
+        let l = Array2::from_shape_fn((d, d), |_| rng.random::<f64>() - 0.5);
+        let cov = Covariance::Full(l.dot(&l.t()) + Array2::<f64>::eye(d) * 0.3);
+        for act in [Activation::Sign, Activation::Relu] {
+            for decoder in DecoderMode::ALL {
+                let mut model = Autoencoder::new(n, d, act, &mut rng);
+                model.a = Array2::from_shape_fn((d, n), |_| rng.random::<f32>() - 0.5);
+                let mut engine = PopulationEngine::new(&model, params());
+                assert!(engine.estimate_curvature(act, &cov, decoder, 0).is_ok());
+                let got = engine.auto_step().map(|a| a.curvature);
+                let w = match decoder {
+                    DecoderMode::Learned => flat(&[&engine.a, &engine.b]),
+                    DecoderMode::Optimal => flat(&[&engine.b]),
+                };
+                let want = dense_curvature(act, &cov, decoder, (d, n), &w);
+                assert!(
+                    got.is_some_and(|g| (g - want).abs() <= 1e-3 * want),
+                    "{act} {decoder}: Lanczos {got:?}, dense {want}"
+                );
+                assert_eq!(engine.auto_lr(2.0), got.map(|g| 2.0 * AUTO_SCALE / g));
+            }
+        }
     }
 }

@@ -7,13 +7,15 @@ use crate::data::real::{self, RealData};
 use crate::data::{Batches, DataSource, SourceKind};
 use crate::linalg::Parallelism;
 use crate::model::{Activation, Autoencoder, Grads, Surrogate, Workspace, sum_sq};
-use crate::protocol::{DecoderMode, OptKind, RiskKind, Schedule, SignGrad, TrainMode};
+use crate::protocol::{
+    DecoderMode, LearningRate, OptKind, RiskKind, Schedule, SignGrad, TrainMode,
+};
 use crate::theory::bounds::{self, Limit};
 use crate::theory::gaussian::{self, Covariance};
 use crate::train::StopFlag;
 use crate::train::features::PixelSpace;
 use crate::train::optim::Optimizer;
-use crate::train::population::{self, PopulationEngine};
+use crate::train::population::{self, PopulationEngine, StepSize};
 use ndarray::{Array2, Axis};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::SeedableRng;
@@ -313,7 +315,21 @@ impl Trainer {
             stop: StopFlag::default(),
         };
         t.set_parallelism(Parallelism::from_threads(cfg.train.threads));
+        t.estimate_auto_step();
         t
+    }
+
+    /// Under `lr = "auto"`, estimate the curvature now so that the rate is known before the
+    /// next step (at the start, and after a change of the weights' shape or activation).
+    fn estimate_auto_step(&mut self) {
+        if self.cfg.train.lr != LearningRate::Auto {
+            return;
+        }
+        let (act, decoder, step) = (self.model.act, self.cfg.train.decoder, self.step);
+        if let Mode::Population { cov, engine } = &mut self.mode {
+            // A failure leaves no estimate: the next step estimates again.
+            let _ = engine.estimate_curvature(act, cov, decoder, step);
+        }
     }
 
     /// Why the file source could not be read, if it could not (see [`Trainer::new`]).
@@ -371,10 +387,20 @@ impl Trainer {
         self.model.rate()
     }
 
-    /// The learning rate the next step uses: the schedule times the user multiplier.
+    /// The learning rate the next step uses: the schedule times the user multiplier, or
+    /// under `lr = "auto"` the multiplier over the last curvature estimate (NaN before one).
     pub fn lr(&self) -> f64 {
         let t = &self.cfg.train;
-        t.schedule.at(self.step, t.steps, t.lr, t.lr_final) * self.lr_mult
+        match (t.lr, &self.mode) {
+            (LearningRate::Fixed(lr), _) => {
+                t.schedule.at(self.step, t.steps, lr, t.lr_final) * self.lr_mult
+            }
+            (LearningRate::Auto, Mode::Population { engine, .. }) => {
+                engine.auto_lr(self.lr_mult).unwrap_or(f64::NAN)
+            }
+            // Validation admits auto only in population mode.
+            (LearningRate::Auto, Mode::Sample(_)) => f64::NAN,
+        }
     }
 
     /// Multiply the learning rate (on top of the schedule) by `factor`.
@@ -420,14 +446,21 @@ impl Trainer {
         let lr = self.lr();
         let decoder = self.cfg.train.decoder;
         let surrogate = self.surrogate();
+        let size = match self.cfg.train.lr {
+            LearningRate::Fixed(_) => StepSize::Fixed(lr),
+            LearningRate::Auto => StepSize::Auto {
+                mult: self.lr_mult,
+                step: self.step,
+            },
+        };
         let (loss, grad_norm, applied) = match &mut self.mode {
             Mode::Population { cov, engine } => {
-                match engine.step(self.model.act, cov, lr, decoder) {
-                    Ok((risk, g, ok)) => {
-                        if ok {
+                match engine.step(self.model.act, cov, size, decoder) {
+                    Ok(s) => {
+                        if s.applied {
                             engine.write_to(&mut self.model);
                         }
-                        (risk, g, ok)
+                        (s.risk, s.grad_norm, s.applied)
                     }
                     Err(gaussian::GaussianError::Stopped) => return StepOutcome::Stopped,
                     Err(_) => (f64::NAN, f64::NAN, false),
@@ -577,6 +610,7 @@ impl Trainer {
             Mode::Population { engine, .. } => engine.remap(&map, &self.model),
         }
         self.cfg.model.rate = self.model.rate();
+        self.estimate_auto_step();
         true
     }
 
@@ -603,16 +637,24 @@ impl Trainer {
         if let Mode::Population { engine, .. } = &mut self.mode {
             engine.reload(&self.model);
         }
+        self.estimate_auto_step();
         Ok(())
     }
 
-    /// Switch the optimizer (its state restarts).
-    pub fn set_optimizer(&mut self, kind: OptKind) {
+    /// Switch the optimizer (its state restarts). Refused for Adam under `lr = "auto"`
+    /// (Adam's step does not follow the curvature).
+    pub fn set_optimizer(&mut self, kind: OptKind) -> Result<(), String> {
+        if kind == OptKind::Adam && self.cfg.train.lr == LearningRate::Auto {
+            return Err(
+                "adam with lr = \"auto\": the automatic step is for sgd and momentum".into(),
+            );
+        }
         match &mut self.mode {
             Mode::Sample(s) => s.opt.set_kind(kind),
             Mode::Population { engine, .. } => engine.optimizer_mut().set_kind(kind),
         }
         self.cfg.train.opt.kind = kind;
+        Ok(())
     }
 
     /// Learned decoder, or A = A*(B) refitted after every step (Gaussian data only).
@@ -635,6 +677,7 @@ impl Trainer {
             }
         }
         self.cfg.train.decoder = mode;
+        self.estimate_auto_step();
         Ok(())
     }
 

@@ -602,10 +602,10 @@ impl Worker {
                 }
                 Err(e) => self.emit(Event::Error(e)),
             },
-            Command::SetOptimizer(o) => {
-                self.trainer.set_optimizer(o);
-                self.record(|r| r.event(step, "optimizer", &json!(o)));
-            }
+            Command::SetOptimizer(o) => match self.trainer.set_optimizer(o) {
+                Ok(()) => self.record(|r| r.event(step, "optimizer", &json!(o))),
+                Err(e) => self.emit(Event::Error(e)),
+            },
             Command::SetDecoder(m) => match self.trainer.set_decoder(m) {
                 Ok(()) => {
                     self.record(|r| r.event(step, "decoder", &json!(m)));

@@ -3,8 +3,10 @@
 //! functions for the reference lines, and the debiased EMA drawn over them.
 
 use crate::data::SourceKind;
+use crate::model::Activation;
 use crate::theory::bounds;
 use std::collections::VecDeque;
+use std::path::PathBuf;
 
 /// One point of a series: `y` is the mean over the `weight` steps that end at step `x`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -322,6 +324,10 @@ pub struct Histories {
     pub lr: StepLine,
     /// The rate r = n/d, as a step function of the step.
     pub rate: StepLine,
+    /// Samples per step of this run (the samples-seen axis is step × batch).
+    pub batch: f64,
+    /// Earlier runs drawn beside this one (`--compare`); a reset keeps them.
+    pub compared: Vec<ComparedRun>,
 }
 
 impl Histories {
@@ -376,7 +382,20 @@ impl Histories {
             .collect()
     }
 
-    /// Forget the run (a reset): every series and line restarts; the label stays.
+    /// The x of the latest report of the compared runs on the axis in use (0 without any).
+    pub fn compared_extent(&self, samples_axis: bool) -> f64 {
+        self.compared
+            .iter()
+            .filter_map(|c| {
+                c.points
+                    .last()
+                    .map(|p| c.x(p.step, samples_axis, self.batch))
+            })
+            .fold(0.0, f64::max)
+    }
+
+    /// Forget the run (a reset): every series and line restarts; the label and the compared
+    /// runs stay.
     pub fn clear(&mut self) {
         self.loss.clear();
         self.risk.clear();
@@ -389,6 +408,69 @@ impl Histories {
         self.finite_d_gap.clear();
         self.lr.clear();
         self.rate.clear();
+    }
+}
+
+/// One report of a compared run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ComparedPoint {
+    /// The report's step.
+    pub step: f64,
+    /// The evaluated risk.
+    pub risk: f64,
+    /// The limit in force at the report (the run's own).
+    pub limit: f64,
+}
+
+impl ComparedPoint {
+    /// risk − limit, against the run's own limit at the report.
+    pub fn gap(&self) -> f64 {
+        self.risk - self.limit
+    }
+}
+
+/// An earlier run as the chart draws it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ComparedRun {
+    /// The record's path (for messages).
+    pub path: PathBuf,
+    /// Its preset's name.
+    pub preset: String,
+    /// Rate r and activation at its last report.
+    pub r: f64,
+    pub activation: Activation,
+    /// Samples per step: step × batch is the samples-seen axis.
+    pub batch: f64,
+    /// Its reports (of the last segment, after any reset), thinned evenly to at most
+    /// twice `MAX_POINTS` (see the compare module); the last one is always kept.
+    pub points: Vec<ComparedPoint>,
+    /// Its limit as a step function of its step.
+    pub limit: StepLine,
+}
+
+impl ComparedRun {
+    /// The last report's limit.
+    pub fn last_limit(&self) -> Option<f64> {
+        self.limit.last()
+    }
+
+    /// The x at which the chart draws this run's step `step`: the step itself, or on the
+    /// samples axis the step of the live run (batch `live_batch`) that has seen as many
+    /// samples.
+    pub fn x(&self, step: f64, samples_axis: bool, live_batch: f64) -> f64 {
+        if samples_axis && live_batch > 0.0 {
+            step * self.batch / live_batch
+        } else {
+            step
+        }
+    }
+
+    /// The risk at or before chart position `x` (the last report there), as (step, risk).
+    pub fn risk_at(&self, x: f64, samples_axis: bool, live_batch: f64) -> Option<ComparedPoint> {
+        let i = self
+            .points
+            .partition_point(|p| self.x(p.step, samples_axis, live_batch) <= x);
+        i.checked_sub(1).and_then(|i| self.points.get(i)).copied()
     }
 }
 

@@ -11,13 +11,15 @@
 //! - [`terminal`]: the terminal session (raw mode, alternate screen, panic hook, input
 //!   thread) both loops run in;
 //! - [`history`], [`record_tail`]: the series a front end keeps, and a reader that follows a
-//!   run record while it is written.
+//!   run record while it is written;
+//! - [`compare`]: earlier runs' records, read once, drawn beside the run (`--compare`).
 //!
 //! Collection, state and drawing are separate: a front end's loop owns the threads and the
 //! terminal, its state is a pure state machine (events in, commands out, no terminal), and
 //! the widgets only draw parts of that state into a buffer, so every piece is testable with
 //! ratatui's `TestBackend`.
 
+pub mod compare;
 pub mod event_log;
 pub mod history;
 pub mod keys;

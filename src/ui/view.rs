@@ -62,6 +62,9 @@ pub struct ViewSettings {
     pub cursor: Option<f64>,
     /// The step axis zoomed by the mouse wheel (0 resets).
     pub steps: Option<StepZoom>,
+    /// The step axis counts samples seen (step × batch), so runs with other batch sizes line
+    /// up (b).
+    pub samples_axis: bool,
     /// The matrix panels keep the snapshot they show and ask for no more (x): nothing in
     /// them changes, so nothing of them is sent to the terminal.
     pub frozen: bool,
@@ -89,6 +92,7 @@ impl ViewSettings {
             features: None,
             cursor: None,
             steps: None,
+            samples_axis: false,
             frozen: false,
             smoothing,
         }
@@ -193,6 +197,11 @@ impl ViewSettings {
             span,
             end: (new_hi < base.1).then_some(new_hi),
         });
+    }
+
+    /// Steps ↔ samples seen on the step axis (b).
+    pub fn toggle_samples(&mut self) {
+        self.samples_axis = !self.samples_axis;
     }
 
     /// Full history ↔ recent window (h).

@@ -14,6 +14,8 @@ pub struct PopulationState {
     pub a: Array2<f64>,
     pub b: Array2<f64>,
     pub opt: OptState<f64>,
+    /// `lr = "auto"`: the last curvature estimate.
+    pub auto: Option<crate::train::population::AutoStep>,
 }
 
 /// Sample mode's evolving state besides the weights.
@@ -60,7 +62,8 @@ impl Trainer {
             ),
             Mode::Population { engine, .. } => {
                 let (a, b, opt) = engine.state();
-                (None, Some(PopulationState { a, b, opt }))
+                let auto = engine.auto_step();
+                (None, Some(PopulationState { a, b, opt, auto }))
             }
         };
         TrainerState {
@@ -102,7 +105,7 @@ impl Trainer {
                 m.batches = Batches::new(data, s.cfg.train.batch);
             }
             (Mode::Population { engine, .. }, None, Some(p)) => {
-                engine.set_state(p.a, p.b, p.opt)?;
+                engine.set_state(p.a, p.b, p.opt, p.auto)?;
             }
             _ => return Err("the saved state is of another train.mode than its settings".into()),
         }

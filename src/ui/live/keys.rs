@@ -63,6 +63,8 @@ pub enum Action {
     CursorPageRight,
     /// esc with the cursor shown: hide it.
     CursorHide,
+    /// b: the step axis counts steps / samples seen (step × batch).
+    ToggleSamples,
     /// j: the event log (every change and message, in full).
     EventLog,
     /// r: new seed, step 0.
@@ -303,6 +305,12 @@ pub const KEYS: KeyTable<Action, Mode> = KeyTable(&[
         "full history / recent window",
         &[c('h', Action::ToggleHistory)],
         Hint::Fits("h", "history"),
+    ),
+    row(
+        "b",
+        "step axis: steps / samples seen (step × batch)",
+        &[c('b', Action::ToggleSamples)],
+        Hint::None,
     ),
     row(
         "j",

@@ -16,6 +16,7 @@ use crate::config::Config;
 use crate::protocol::{Command, Event, FinishReason, Summary};
 use crate::record::RecordError;
 use crate::train::{Durability, RunControl, WorkerHandle, WorkerOptions, spawn_durable};
+use crate::ui::compare::ComparedRun;
 use crate::ui::terminal::{self, Session, Term};
 use crate::ui::widgets::theme::{ColorMode, Theme};
 use crate::ui::widgets::{features, heatmap};
@@ -56,6 +57,8 @@ pub struct UiOptions {
     pub fps: Option<u32>,
     /// Record and memory guards, checkpoints, and the checkpoint to resume from.
     pub durable: Durability,
+    /// Earlier runs drawn beside this one (`--compare`), read before the terminal is set up.
+    pub compare: Vec<ComparedRun>,
 }
 
 impl UiOptions {
@@ -134,7 +137,8 @@ pub fn run(cfg: Config, opts: &UiOptions) -> Result<Outcome, UiError> {
     if !io::stdout().is_terminal() {
         return Err(UiError::NotATerminal);
     }
-    let app = AppState::new(&cfg, opts.record.clone());
+    let mut app = AppState::new(&cfg, opts.record.clone());
+    app.series.compared.clone_from(&opts.compare);
     let worker = spawn_durable(
         cfg,
         WorkerOptions {
@@ -161,6 +165,7 @@ pub fn watch(
     }
     let mut app = AppState::new(cfg, Some(record));
     app.run.watching = true;
+    app.series.compared.clone_from(&opts.compare);
     drive(app, feed, opts)
 }
 

@@ -358,14 +358,17 @@ impl AppState {
     pub fn new(cfg: &Config, record: Option<PathBuf>) -> AppState {
         AppState {
             run: RunInfo::new(cfg, record),
-            series: Histories::new(
-                if cfg.data.kind == SourceKind::Sparse {
-                    bounds::gaussian_reference(cfg.model.activation, cfg.model.rate)
-                } else {
-                    bounds::limit(cfg.model.activation, cfg.model.rate)
-                }
-                .label,
-            ),
+            series: Histories {
+                batch: cfg.train.batch as f64,
+                ..Histories::new(
+                    if cfg.data.kind == SourceKind::Sparse {
+                        bounds::gaussian_reference(cfg.model.activation, cfg.model.rate)
+                    } else {
+                        bounds::limit(cfg.model.activation, cfg.model.rate)
+                    }
+                    .label,
+                )
+            },
             view: {
                 let mut view = ViewSettings::new(cfg.eval.ema);
                 // A data set opens on its learned features.
@@ -806,6 +809,7 @@ impl AppState {
             Action::ToggleLog => self.view_only(ViewSettings::toggle_log),
             Action::ToggleHistory => self.view_only(ViewSettings::toggle_history),
             Action::ToggleGap => self.view_only(ViewSettings::toggle_chart),
+            Action::ToggleSamples => self.view_only(ViewSettings::toggle_samples),
             Action::Zoom => self.view_only(ViewSettings::zoom_in),
             Action::ZoomReset => self.view_only(ViewSettings::zoom_reset),
             Action::ToggleCursor => {

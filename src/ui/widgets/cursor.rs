@@ -123,6 +123,8 @@ pub struct Readout {
     pub lr: Option<f64>,
     /// Rate r = n/d in force.
     pub r: Option<f64>,
+    /// Each compared run's last risk at or before the step (on the axis in use).
+    pub compared: Vec<Option<f64>>,
 }
 
 impl Readout {
@@ -150,6 +152,14 @@ impl Readout {
             best: last_at(series.best.points(view.history)).map(|p| p.y),
             lr: series.lr.value_at(step),
             r: series.rate.value_at(step),
+            compared: series
+                .compared
+                .iter()
+                .map(|c| {
+                    c.risk_at(step, view.samples_axis, series.batch)
+                        .map(|p| p.risk)
+                })
+                .collect(),
         }
     }
 
@@ -180,18 +190,25 @@ impl Readout {
                 }
             },
         );
-        let items: Vec<(&str, String, Color)> = vec![
-            ("step", human::step_axis(self.step), theme.cursor),
-            ("r", opt(self.r, |r| format!("{r:.3}")), theme.dim),
-            ("loss", loss, theme.loss),
-            ("EMA", opt(self.smoothed, human::risk), theme.loss),
-            ("risk", risk, theme.risk),
-            ("R*(B)", opt(self.best, human::risk), theme.best),
-            ("limit", opt(self.limit, human::risk), theme.limit),
-            ("gap", opt(self.gap, gap_text), theme.limit),
-            ("lr", opt(self.lr, |v| format!("{v:.3e}")), theme.dim),
+        let mut items: Vec<(String, String, Color)> = vec![
+            ("step".into(), human::step_axis(self.step), theme.cursor),
+            ("r".into(), opt(self.r, |r| format!("{r:.3}")), theme.dim),
+            ("loss".into(), loss, theme.loss),
+            ("EMA".into(), opt(self.smoothed, human::risk), theme.loss),
+            ("risk".into(), risk, theme.risk),
+            ("R*(B)".into(), opt(self.best, human::risk), theme.best),
+            ("limit".into(), opt(self.limit, human::risk), theme.limit),
+            ("gap".into(), opt(self.gap, gap_text), theme.limit),
+            ("lr".into(), opt(self.lr, |v| format!("{v:.3e}")), theme.dim),
         ];
-        let span = |(name, value, color): &(&str, String, Color), pad: usize| {
+        for (i, v) in self.compared.iter().enumerate() {
+            items.push((
+                format!("#{}", i + 1),
+                opt(*v, human::risk),
+                theme.compared_color(i),
+            ));
+        }
+        let span = |(name, value, color): &(String, String, Color), pad: usize| {
             vec![
                 Span::styled(format!("{name:<pad$} "), Style::default().fg(*color)),
                 Span::raw(value.clone()),

@@ -19,6 +19,7 @@ use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph, Widget};
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 /// A one-line message about the last thing that happened (saved, exported, an error).
 #[derive(Debug, Clone, PartialEq)]
@@ -71,6 +72,10 @@ pub struct RiskChart<'a> {
 const REF_GLYPH: char = '─';
 /// Glyph of an approximation's line (the finite-d values).
 const APPROX_GLYPH: char = '╌';
+/// Glyph of a compared run's own limit (`--compare`), in that run's colour.
+const COMPARED_GLYPH: char = '┄';
+/// Most rows the compared runs' legend takes.
+const MAX_LEGEND_ROWS: usize = 3;
 /// Glyph of a risk changing with the step at a reference line's change.
 const RISER_GLYPH: char = '│';
 /// Marker of a negative gap (the value below the limit), drawn at |gap|.
@@ -160,6 +165,15 @@ impl Widget for RiskChart<'_> {
             ));
         let inner = block.inner(area);
         block.render(area, buf);
+        let (legend, inner) = self.split_legend(inner);
+        for (i, line) in legend.iter().enumerate() {
+            buf.set_line(
+                inner.x,
+                inner.y - (legend.len() - i) as u16,
+                line,
+                inner.width,
+            );
+        }
         let Some(step) = self.step else {
             Paragraph::new("waiting for the first metrics…")
                 .style(Style::default().fg(theme.dim))
@@ -236,6 +250,11 @@ impl RiskChart<'_> {
             (false, true) => " · steps zoom",
             (false, false) => "",
         };
+        let axis = if self.view.samples_axis {
+            " · samples"
+        } else {
+            ""
+        };
         let view = |long: bool| {
             let v = match (self.view.history, long) {
                 (HistoryView::Full, true) => "full history",
@@ -244,7 +263,7 @@ impl RiskChart<'_> {
                 (HistoryView::Recent, false) => "recent",
             };
             Line::styled(
-                format!(" {v}{scale}{zoom} "),
+                format!(" {v}{scale}{zoom}{axis} "),
                 Style::default().fg(theme.dim),
             )
         };
@@ -260,6 +279,67 @@ impl RiskChart<'_> {
             .into_iter()
             .nth(chosen)
             .unwrap_or_else(|| (legend(2), view(false)))
+    }
+
+    /// The compared runs' legend (at most [`MAX_LEGEND_ROWS`] rows at the top of `inner`,
+    /// entries that do not fit summed up as `+k more`) and the area left for the chart.
+    fn split_legend(&self, inner: Rect) -> (Vec<Line<'static>>, Rect) {
+        let compared = &self.series.compared;
+        if compared.is_empty() || inner.height < 8 {
+            return (Vec::new(), inner);
+        }
+        let theme = self.theme;
+        let live_limit = self.series.limit.last();
+        let entries: Vec<Span<'static>> = compared
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let mut text = format!("━ #{} {} r={:.2} {}", i + 1, c.preset, c.r, c.activation);
+                if let Some(l) = c.last_limit().filter(|&l| own_limit(l, live_limit)) {
+                    let _ = write!(text, " limit {}", human::risk(l));
+                }
+                if self.view.samples_axis && c.batch != self.series.batch {
+                    let _ = write!(text, " batch {}", c.batch);
+                }
+                text.push(' ');
+                Span::styled(text, Style::default().fg(theme.compared_color(i)))
+            })
+            .collect();
+        let width = usize::from(inner.width);
+        let mut rows: Vec<Vec<Span<'static>>> = vec![vec![Span::raw(" ")]];
+        let mut used = 1;
+        let mut shown = 0;
+        for e in &entries {
+            let w = e.width() + 1;
+            if used + w > width && used > 1 {
+                if rows.len() == MAX_LEGEND_ROWS {
+                    break;
+                }
+                rows.push(vec![Span::raw(" ")]);
+                used = 1;
+            }
+            if let Some(row) = rows.last_mut() {
+                row.push(e.clone());
+                row.push(Span::raw(" "));
+            }
+            used += w;
+            shown += 1;
+        }
+        if shown < entries.len()
+            && let Some(row) = rows.last_mut()
+        {
+            row.push(Span::styled(
+                format!("+{} more", entries.len() - shown),
+                Style::default().fg(theme.dim),
+            ));
+        }
+        let n = rows.len() as u16;
+        let rest = Rect {
+            y: inner.y + n,
+            height: inner.height - n,
+            ..inner
+        };
+        (rows.into_iter().map(Line::from).collect(), rest)
     }
 
     /// Where everything goes: the curves, the axes' ranges and labels, and the graph's cells.
@@ -310,7 +390,13 @@ impl RiskChart<'_> {
         let (x_lo, x_hi) = (c.x_lo, c.x_hi);
         let x_labels: Vec<String> = [x_lo, f64::midpoint(x_lo, x_hi), x_hi]
             .iter()
-            .map(|&x| human::step_axis(x))
+            .map(|&x| {
+                if self.view.samples_axis {
+                    human::step_axis(x * self.series.batch)
+                } else {
+                    human::step_axis(x)
+                }
+            })
             .collect();
         let graph = graph_area(
             inner,
@@ -338,7 +424,7 @@ impl RiskChart<'_> {
     /// The graph's cells and the steps they span in `area` (the whole panel), for the mouse;
     /// None while nothing is drawn.
     pub fn geometry(&self, area: Rect) -> Option<Geometry> {
-        let inner = Block::bordered().inner(area);
+        let (_, inner) = self.split_legend(Block::bordered().inner(area));
         let step = self.step?;
         if inner.width < 20 || inner.height < 5 {
             return None;
@@ -492,7 +578,9 @@ impl RiskChart<'_> {
             graph: GraphType::Line,
             marker: theme.marker,
         };
-        let lines = vec![
+        let (mut lines, compared_limits) = self.compared_curves(x_lo, x_hi, &ty);
+        refs.extend(compared_limits);
+        lines.extend([
             line(best, theme.best),
             line(train, theme.train),
             line(loss, theme.loss),
@@ -502,7 +590,7 @@ impl RiskChart<'_> {
                 graph: GraphType::Scatter,
                 marker: Marker::Dot,
             },
-        ];
+        ]);
         Curves {
             x_lo,
             x_hi,
@@ -511,6 +599,62 @@ impl RiskChart<'_> {
             marks: Vec::new(),
             refs,
         }
+    }
+
+    /// The compared runs' risk curves and, where a run's limit differs from the live one,
+    /// that limit as a dotted reference line; `ty` maps a value onto the axis.
+    fn compared_curves(
+        &self,
+        x_lo: f64,
+        x_hi: f64,
+        ty: &dyn Fn(f64) -> Option<f64>,
+    ) -> (Vec<Curve>, Vec<RefLine>) {
+        let (theme, series) = (self.theme, self.series);
+        let samples = self.view.samples_axis;
+        let transform = |pts: &[(f64, f64)]| -> Vec<(f64, f64)> {
+            pts.iter()
+                .filter_map(|&(x, y)| ty(y).map(|y| (x, y)))
+                .collect()
+        };
+        let mut lines = Vec::new();
+        let mut refs = Vec::new();
+        for (i, c) in series.compared.iter().enumerate() {
+            let color = theme.compared_color(i);
+            let pts: Vec<(f64, f64)> = c
+                .points
+                .iter()
+                .map(|p| (c.x(p.step, samples, series.batch), p.risk))
+                .filter(|p| p.0 >= x_lo && p.0 <= x_hi)
+                .collect();
+            lines.push(Curve {
+                points: transform(&pts),
+                color,
+                graph: GraphType::Line,
+                marker: theme.marker,
+            });
+            if let Some(l) = c
+                .last_limit()
+                .filter(|&l| own_limit(l, series.limit.last()))
+            {
+                let f = c.x(1.0, samples, series.batch);
+                let polyline: Vec<(f64, f64)> = c
+                    .limit
+                    .polyline(x_lo / f, x_hi / f)
+                    .into_iter()
+                    .map(|(x, v)| ((x * f).clamp(x_lo, x_hi), v))
+                    .collect();
+                refs.push(RefLine {
+                    text: format!("#{} limit {}", i + 1, human::risk(l)),
+                    at: ty(l),
+                    color,
+                    points: transform(&polyline),
+                    glyph: Some(COMPARED_GLYPH),
+                    bold: false,
+                    anchor: false,
+                });
+            }
+        }
+        (lines, refs)
     }
 
     /// The gap chart: log10 |value − limit| of the risk and of R*(B), negative gaps as marks,
@@ -553,24 +697,45 @@ impl RiskChart<'_> {
             graph: GraphType::Scatter,
             marker,
         };
+        let mut lines = Vec::new();
+        let mut marks = Vec::new();
+        // Each compared run against its own limit, under the live run.
+        let samples = self.view.samples_axis;
+        for (i, c) in series.compared.iter().enumerate() {
+            let color = theme.compared_color(i);
+            let (above, below): (Vec<_>, Vec<_>) = c
+                .points
+                .iter()
+                .map(|p| (c.x(p.step, samples, series.batch), p.gap()))
+                .filter(|p| p.0 >= x_lo && p.0 <= x_hi && p.1.is_finite())
+                .partition(|p| p.1 >= 0.0);
+            let t = |v: Vec<(f64, f64)>| v.into_iter().map(|(x, g)| (x, lg(g))).collect();
+            lines.push(dots(t(above), color, self.theme.marker));
+            marks.push(Marks {
+                points: t(below),
+                color,
+            });
+        }
+        lines.extend([
+            dots(best, theme.best, self.theme.marker),
+            dots(risk, theme.risk, Marker::Dot),
+        ]);
+        marks.extend([
+            Marks {
+                points: best_below,
+                color: theme.best,
+            },
+            Marks {
+                points: risk_below,
+                color: theme.risk,
+            },
+        ]);
         Curves {
             x_lo,
             x_hi,
             log: true,
-            lines: vec![
-                dots(best, theme.best, self.theme.marker),
-                dots(risk, theme.risk, Marker::Dot),
-            ],
-            marks: vec![
-                Marks {
-                    points: best_below,
-                    color: theme.best,
-                },
-                Marks {
-                    points: risk_below,
-                    color: theme.risk,
-                },
-            ],
+            lines,
+            marks,
             refs,
         }
     }
@@ -584,10 +749,12 @@ impl RiskChart<'_> {
 /// The steps the chart shows at the run's step `step`: the whole run (up to the round step
 /// above it, see [`axis_end`]) or the recent window, narrowed by the step zoom.
 pub fn visible_steps(series: &Histories, view: &ViewSettings, step: u64) -> (f64, f64) {
+    // The whole history also spans the compared runs, so a new run is seen against them.
+    let end = (step as f64).max(series.compared_extent(view.samples_axis));
     let (x_lo, x_hi) = match view.history {
         // A step zoom that follows the run ends at its latest step.
-        HistoryView::Full if view.steps.is_some() => (0.0, step as f64),
-        HistoryView::Full => (0.0, axis_end(step as f64)),
+        HistoryView::Full if view.steps.is_some() => (0.0, end),
+        HistoryView::Full => (0.0, axis_end(end)),
         HistoryView::Recent => (
             series
                 .loss
@@ -598,6 +765,11 @@ pub fn visible_steps(series: &Histories, view: &ViewSettings, step: u64) -> (f64
         ),
     };
     view.step_range((x_lo, x_hi.max(x_lo + 1.0)))
+}
+
+/// Whether a compared run's limit `own` is drawn: when it differs from the live one.
+fn own_limit(own: f64, live: Option<f64>) -> bool {
+    live.is_none_or(|l| (own - l).abs() > 1e-9 * l.abs().max(1.0))
 }
 
 /// Round ends of the full-history step axis (times a power of 10).

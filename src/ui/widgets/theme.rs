@@ -81,6 +81,9 @@ pub struct Theme {
     pub warn: Color,
     /// The chart cursor and its step.
     pub cursor: Color,
+    /// Earlier runs drawn beside this one (`--compare`), in turn: the dim (non-bright)
+    /// colours, under the live run's bright ones.
+    pub compared: [Color; 4],
 }
 
 impl Theme {
@@ -112,7 +115,13 @@ impl Theme {
             ok: Color::LightGreen,
             warn: Color::Yellow,
             cursor: Color::White,
+            compared: [Color::Red, Color::Blue, Color::Magenta, Color::Green],
         }
+    }
+
+    /// The colour of the `i`-th compared run.
+    pub fn compared_color(&self, i: usize) -> Color {
+        self.compared[i % self.compared.len()]
     }
 
     /// Style of a panel's border.
