@@ -54,6 +54,7 @@ fn render(f: &FeatureImages, kind: FeatureKind, w: u16, h: u16) -> Buffer {
     FeatureGrid {
         images: Some(f),
         kind,
+        frozen: false,
         theme: &theme,
     }
     .render(area, &mut buf);
@@ -250,4 +251,32 @@ fn gaussian_twin_is_drawn_beside_the_validation_risk() {
         .filter(|&p| buf[p].fg == theme.twin && buf[p].symbol() != " ")
         .count();
     assert!(twin_cells > 10, "{twin_cells} twin cells\n{screen}");
+}
+
+/// x freezes the feature panel like the matrix panels: no more images asked for, one on its
+/// way is not shown, and the title says so; x again asks for them again.
+#[test]
+fn x_freezes_the_feature_panel() {
+    let cfg = Config::load("digits-sign", &[]).unwrap_or_else(|e| panic!("{e}"));
+    let mut app = AppState::new(&cfg, Some("run.jsonl".into()));
+    app.set_feature_tiles(20);
+    let f = images(FeatureKind::Encoder, grey(8, 8), vec![vec![1.0; 64]; 4]);
+    app.on_event(Event::Features(Box::new(f)));
+    assert_eq!(
+        app.on_key(&key('x'), UNIX_EPOCH),
+        [Effect::Send(Command::WantFeatures(None))]
+    );
+    let theme = theme(ColorMode::TrueColor);
+    let before = draw(&app, &theme, 120, 40);
+    assert!(text(&before).contains("frozen"), "{}", text(&before));
+    let g = images(FeatureKind::Encoder, grey(8, 8), vec![vec![-1.0; 64]; 4]);
+    app.on_event(Event::Features(Box::new(g)));
+    assert!(before.diff(&draw(&app, &theme, 120, 40)).is_empty());
+    assert_eq!(
+        app.on_key(&key('x'), UNIX_EPOCH),
+        [Effect::Send(Command::WantFeatures(Some(FeatureRequest {
+            kind: FeatureKind::Encoder,
+            max_tiles: 20
+        })))]
+    );
 }
