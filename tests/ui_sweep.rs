@@ -21,6 +21,9 @@ use ratatui::backend::TestBackend;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+mod independent;
+use independent::{covariance, jacobi_eigenvalues, water_filling_kkt};
+
 fn points() -> Vec<GridPoint> {
     [0.5, 1.0, 2.0, 4.0]
         .iter()
@@ -356,22 +359,7 @@ fn a_power_law_sweep_draws_the_same_water_filling_curve_as_its_figure() {
         SweepCurves::for_config(&plan.base, &rates),
         &plan.points,
     );
-    let handle = sweep::spawn(
-        plan,
-        RunOptions {
-            jobs: 2,
-            records: None,
-        },
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    let rows = loop {
-        match handle.events.recv_timeout(Duration::from_mins(1)) {
-            Ok(SweepEvent::Finished { rows, .. }) => break rows,
-            Ok(_) => {}
-            Err(e) => panic!("no Finished: {e}"),
-        }
-    };
-    handle.join();
+    let rows = run_to_end(plan);
     assert_eq!(rows.len(), 4);
 
     // Shannon's D(r) is sampled over each one's own r range; the limit and PCA curves go
@@ -395,94 +383,35 @@ fn a_power_law_sweep_draws_the_same_water_filling_curve_as_its_figure() {
     assert!(screen(&state).contains("water-filling (sign)"));
 }
 
-/// Eigenvalues of a symmetric matrix by cyclic Jacobi rotations (descending): an eigensolver
-/// of its own, not the faer decomposition the preprocessing uses.
-fn jacobi_eigenvalues(mut a: Vec<Vec<f64>>) -> Vec<f64> {
-    let d = a.len();
-    for _sweep in 0..100 {
-        let off: f64 = (0..d)
-            .flat_map(|i| (0..d).filter(move |&j| j != i).map(move |j| (i, j)))
-            .map(|(i, j)| a[i][j] * a[i][j])
-            .sum();
-        if off < 1e-22 {
-            break;
-        }
-        for p in 0..d {
-            for q in p + 1..d {
-                if a[p][q].abs() < 1e-300 {
-                    continue;
-                }
-                let theta = (a[q][q] - a[p][p]) / (2.0 * a[p][q]);
-                let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
-                let t = if theta == 0.0 { 1.0 } else { t };
-                let c = 1.0 / (t * t + 1.0).sqrt();
-                let s = t * c;
-                for row in &mut a {
-                    let (akp, akq) = (row[p], row[q]);
-                    row[p] = c * akp - s * akq;
-                    row[q] = s * akp + c * akq;
-                }
-                let (row_p, row_q) = (a[p].clone(), a[q].clone());
-                for (k, (apk, aqk)) in row_p.into_iter().zip(row_q).enumerate() {
-                    a[p][k] = c * apk - s * aqk;
-                    a[q][k] = s * apk + c * aqk;
-                }
-            }
-        }
-    }
-    let mut ev: Vec<f64> = (0..d).map(|i| a[i][i]).collect();
-    ev.sort_by(|x, y| y.total_cmp(x));
-    ev
-}
-
-/// Reverse water-filling of THEORY §4 in closed form: for integer n, the top a ≤ k = min(n, d)
-/// eigenvalues are active, √ν = √c Σ_{j≤a} √s_j / (n + a c), with a the largest count whose
-/// last allocation m_a = √(c s_a/ν) − c is positive; risk (Σ_{j≤a} √(c s_j ν) + Σ_{j>a} s_j)/Tr.
-fn water_filling_closed_form(spectrum: &[f64], n: usize, c: f64) -> f64 {
-    let k = n.min(spectrum.len());
-    let trace: f64 = spectrum.iter().sum();
-    let mut best = None;
-    for a in 1..=k {
-        let root_nu = c.sqrt() * spectrum[..a].iter().map(|s| s.sqrt()).sum::<f64>()
-            / (n as f64 + a as f64 * c);
-        let nu = root_nu * root_nu;
-        if (c * spectrum[a - 1] / nu).sqrt() - c > 0.0 {
-            best = Some(nu);
-        }
-    }
-    let Some(nu) = best else {
-        return 1.0;
-    };
-    let active = |s: f64| (c * s / nu).sqrt() - c > 0.0;
-    let head: f64 = spectrum[..k]
-        .iter()
-        .map(|&s| if active(s) { (c * s * nu).sqrt() } else { s })
-        .sum();
-    let tail: f64 = spectrum[k..].iter().sum();
-    (head + tail) / trace
-}
-
-/// The eigenvalues of the covariance of the rows of `x` (descending), by [`jacobi_eigenvalues`].
+/// The eigenvalues of the covariance of the rows of `x` (descending), computed independently.
 fn training_spectrum(x: &ndarray::Array2<f32>) -> Vec<f64> {
-    // The preprocessed training split's covariance, and its eigenvalues by our own Jacobi.
-    let (rows_n, d) = x.dim();
-    assert_eq!(d, 64);
-    let mean: Vec<f64> = (0..d)
-        .map(|j| x.column(j).iter().map(|&v| f64::from(v)).sum::<f64>() / rows_n as f64)
-        .collect();
-    let mut cov = vec![vec![0.0; d]; d];
-    for row in x.rows() {
-        for i in 0..d {
-            let xi = f64::from(row[i]) - mean[i];
-            for j in 0..d {
-                cov[i][j] += xi * (f64::from(row[j]) - mean[j]) / rows_n as f64;
-            }
-        }
-    }
-    jacobi_eigenvalues(cov)
+    let rows: Vec<Vec<f64>> = x
+        .rows()
         .into_iter()
-        .map(|v| v.max(0.0))
-        .collect()
+        .map(|r| r.iter().map(|&v| f64::from(v)).collect())
+        .collect();
+    jacobi_eigenvalues(covariance(&rows))
+}
+
+/// Run a sweep to its end and return its rows.
+fn run_to_end(plan: SweepPlan) -> Vec<Row> {
+    let handle = sweep::spawn(
+        plan,
+        RunOptions {
+            jobs: 2,
+            records: None,
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let rows = loop {
+        match handle.events.recv_timeout(Duration::from_mins(1)) {
+            Ok(SweepEvent::Finished { rows, .. }) => break rows,
+            Ok(_) => {}
+            Err(e) => panic!("no Finished: {e}"),
+        }
+    };
+    handle.join();
+    rows
 }
 
 #[test]
@@ -522,7 +451,7 @@ fn a_digits_sweep_draws_the_water_filling_of_the_data_spectrum_in_both_views() {
     for (&(r, v), &want_r) in limit.points.iter().zip(&want_rates) {
         assert_eq!(r, want_r);
         let n = (r * 64.0).round() as usize;
-        let want = water_filling_closed_form(&spectrum, n, c);
+        let want = water_filling_kkt(&spectrum, n, c);
         assert!(
             (v - want).abs() < 1e-6,
             "r = {r}: drawn {v}, independent {want}"
@@ -541,22 +470,7 @@ fn a_digits_sweep_draws_the_water_filling_of_the_data_spectrum_in_both_views() {
         assert!((v - bounds::r_sign(r)).abs() < 1e-12, "r = {r}");
     }
 
-    let handle = sweep::spawn(
-        plan,
-        RunOptions {
-            jobs: 2,
-            records: None,
-        },
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    let rows = loop {
-        match handle.events.recv_timeout(Duration::from_mins(1)) {
-            Ok(SweepEvent::Finished { rows, .. }) => break rows,
-            Ok(_) => {}
-            Err(e) => panic!("no Finished: {e}"),
-        }
-    };
-    handle.join();
+    let rows = run_to_end(plan);
     assert_eq!(rows.len(), 8);
     for row in &rows {
         // The PCA bound of the data's spectrum: its d − n smallest eigenvalues over the trace.
@@ -783,4 +697,59 @@ fn question_mark_opens_the_help_from_the_key_table_and_esc_closes_it() {
     // q quits from the help too.
     s.on_key(&key(KeyCode::Char('?')));
     assert_eq!(s.on_key(&key(KeyCode::Char('q'))), SweepAction::Quit);
+}
+
+#[test]
+fn at_80_by_24_the_chart_keeps_its_legend_and_running_rows_their_step_and_risk() {
+    let now = Instant::now();
+    let mut s = scripted(now);
+    // The longest limit label of all: the data's water-filling prediction.
+    s.curves = SweepCurves {
+        activation: Activation::Sign,
+        source: SourceKind::File,
+        spectral: Some(
+            [0.5, 1.0, 2.0, 4.0]
+                .iter()
+                .map(|&r| aescope::sweep::curves::RatePoint {
+                    r,
+                    limit: 0.5 / (1.0 + r),
+                    limit_label: "water-filling (sign)".into(),
+                    pca: 0.0,
+                })
+                .collect(),
+        ),
+    };
+    s.on_event(
+        &SweepEvent::RunReport {
+            point: points()[1],
+            step: 300,
+            risk: 0.41234,
+            gap: 0.04896,
+        },
+        now,
+    );
+    let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap_or_else(|e| panic!("{e}"));
+    let theme = Theme::new(ColorMode::TrueColor, false);
+    t.draw(|f| sweep_view::draw(f, &s, &theme, now))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let rows = lines(t.backend().buffer());
+    let text = rows.join("\n");
+    for want in [
+        "water-filling (sign)",
+        "isotropic limit",
+        "PCA bound",
+        "selected run",
+        "rate r = n/d",
+        "? help",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in\n{text}");
+    }
+    let running = rows
+        .iter()
+        .find(|l| l.contains("running"))
+        .unwrap_or_else(|| panic!("no running row in\n{text}"));
+    assert!(
+        running.contains("300") && running.contains("0.41234"),
+        "{running}"
+    );
 }

@@ -47,8 +47,11 @@ pub fn render(state: &SweepState, theme: &Theme, now: Instant, area: Rect, buf: 
             render_live(live, entry, theme, top, buf);
         }
     } else {
-        let [chart, list] =
-            Layout::horizontal([Constraint::Min(30), Constraint::Length(50)]).areas(top);
+        let [chart, list] = Layout::horizontal([
+            Constraint::Min(30),
+            Constraint::Length(list_width(top.width)),
+        ])
+        .areas(top);
         render_curve(state, theme, chart, buf);
         render_list(state, theme, list, buf);
     }
@@ -234,7 +237,8 @@ fn render_curve(state: &SweepState, theme: &Theme, area: Rect, buf: &mut Buffer)
                 .labels([num_label(0.0), num_label(y_hi / 2.0), num_label(y_hi)]),
         )
         .legend_position(Some(ratatui::widgets::LegendPosition::TopRight))
-        .hidden_legend_constraints((Constraint::Percentage(60), Constraint::Percentage(60)));
+        // Generous: a long label (water-filling) must not hide the legend of an 80-column screen.
+        .hidden_legend_constraints((Constraint::Percentage(70), Constraint::Percentage(70)));
     chart.render(area, buf);
 }
 
@@ -252,7 +256,16 @@ fn line<'a>(
         .data(data)
 }
 
+/// Below this width the list drops its gap column, so the chart keeps room for its legend.
+const FULL_LIST_FROM: u16 = 100;
+
+/// The list's width: every column, or without the gap on narrow terminals.
+fn list_width(width: u16) -> u16 {
+    if width < FULL_LIST_FROM { 41 } else { 50 }
+}
+
 fn render_list(state: &SweepState, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    let full = area.width >= list_width(FULL_LIST_FROM);
     let state_style = |s: &RunState| match s {
         RunState::Running => Style::default().fg(theme.ok),
         RunState::Queued => Style::default().fg(theme.dim),
@@ -261,15 +274,20 @@ fn render_list(state: &SweepState, theme: &Theme, area: Rect, buf: &mut Buffer) 
     };
     let rows = state.runs.iter().map(|e: &RunEntry| {
         let shown: Option<Latest> = e.shown();
-        Row::new(vec![
+        let mut cells = vec![
             Cell::from(format!("{}", e.point.rate)),
             Cell::from(format!("{}", e.point.seed)),
             Cell::from(e.state.label()).style(state_style(&e.state)),
             Cell::from(shown.map_or_else(|| "–".to_string(), |l| l.step.to_string())),
             Cell::from(human::fixed_opt(shown.map(|l| l.risk), 5)),
-            Cell::from(human::signed_opt(shown.map(|l| l.gap), 5)),
-        ])
+        ];
+        if full {
+            cells.push(Cell::from(human::signed_opt(shown.map(|l| l.gap), 5)));
+        }
+        Row::new(cells)
     });
+    let header = ["r", "seed", "state", "step", "risk", "gap"];
+    let columns = if full { 6 } else { 5 };
     let table = Table::new(
         rows,
         [
@@ -279,10 +297,12 @@ fn render_list(state: &SweepState, theme: &Theme, area: Rect, buf: &mut Buffer) 
             Constraint::Length(6),
             Constraint::Length(7),
             Constraint::Length(8),
-        ],
+        ]
+        .into_iter()
+        .take(columns),
     )
     .header(
-        Row::new(vec!["r", "seed", "state", "step", "risk", "gap"])
+        Row::new(header.into_iter().take(columns))
             .style(Style::default().fg(theme.dim).add_modifier(Modifier::BOLD)),
     )
     .block(block(" runs ", theme))
