@@ -240,7 +240,32 @@ fn damaged_checkpoints_are_refused_with_exit_2() {
         v[i + 4..i + 6].copy_from_slice(b"17");
         v
     });
+    let replaced = |from: &[u8], to: &[u8]| {
+        bytes
+            .windows(from.len())
+            .position(|w| w == from)
+            .map(|i| {
+                let mut v = bytes.clone();
+                v[i..i + to.len()].copy_from_slice(to);
+                v
+            })
+            .unwrap_or_default()
+    };
     let cases: Vec<(PathBuf, &str)> = vec![
+        (
+            variant(
+                "lr0.ckpt",
+                &replaced(b"\"lr_mult\":1.0", b"\"lr_mult\":0.0"),
+            ),
+            "its lr_mult is 0, expected a positive number",
+        ),
+        (
+            variant(
+                "lrneg.ckpt",
+                &replaced(b"\"lr_mult\":1.0", b"\"lr_mult\":-10"),
+            ),
+            "its lr_mult is -10",
+        ),
         (variant("empty.ckpt", &[]), "empty"),
         (
             variant("short.ckpt", &bytes[..bytes.len() / 2]),

@@ -54,6 +54,7 @@ fn render(f: &FeatureImages, kind: FeatureKind, w: u16, h: u16) -> Buffer {
     FeatureGrid {
         images: Some(f),
         kind,
+        frozen: false,
         theme: &theme,
     }
     .render(area, &mut buf);
@@ -221,4 +222,32 @@ fn train_risk_beside_validation_risk_and_epochs_in_the_header() {
         .filter(|&p| buf[p].fg == Color::LightBlue && buf[p].symbol() != " ")
         .count();
     assert!(light_blue > 10, "{light_blue} train cells\n{screen}");
+}
+
+/// x freezes the feature panel like the matrix panels: no more images asked for, one on its
+/// way is not shown, and the title says so; x again asks for them again.
+#[test]
+fn x_freezes_the_feature_panel() {
+    let cfg = Config::load("digits-sign", &[]).unwrap_or_else(|e| panic!("{e}"));
+    let mut app = AppState::new(&cfg, Some("run.jsonl".into()));
+    app.set_feature_tiles(20);
+    let f = images(FeatureKind::Encoder, grey(8, 8), vec![vec![1.0; 64]; 4]);
+    app.on_event(Event::Features(Box::new(f)));
+    assert_eq!(
+        app.on_key(&key('x'), UNIX_EPOCH),
+        [Effect::Send(Command::WantFeatures(None))]
+    );
+    let theme = theme(ColorMode::TrueColor);
+    let before = draw(&app, &theme, 120, 40);
+    assert!(text(&before).contains("frozen"), "{}", text(&before));
+    let g = images(FeatureKind::Encoder, grey(8, 8), vec![vec![-1.0; 64]; 4]);
+    app.on_event(Event::Features(Box::new(g)));
+    assert!(before.diff(&draw(&app, &theme, 120, 40)).is_empty());
+    assert_eq!(
+        app.on_key(&key('x'), UNIX_EPOCH),
+        [Effect::Send(Command::WantFeatures(Some(FeatureRequest {
+            kind: FeatureKind::Encoder,
+            max_tiles: 20
+        })))]
+    );
 }

@@ -467,6 +467,7 @@ pub fn load(path: &Path, max_bytes: u64) -> Result<Checkpoint, CheckpointError> 
         ));
     }
     check_shapes(path, &header)?;
+    check_scalars(path, &header)?;
     let mut reader = std::io::BufReader::with_capacity(1 << 20, &mut file);
     let (f32s, f64s) = read_tensors(path, &mut reader, &header, &mut hasher)?;
     let mut crc = [0u8; 4];
@@ -564,6 +565,27 @@ fn expected_tensors(cfg: &Config) -> Vec<(&'static str, usize, usize, &'static s
         ]);
     }
     v
+}
+
+/// The learning-rate multiplier and the loss average resume as they are: a value no run can
+/// reach (a zero or negative multiplier, a weight outside [0, 1]) means a damaged header.
+fn check_scalars(path: &Path, h: &Header) -> Result<(), CheckpointError> {
+    let bad = |key: &str, v: f64, expected: &str| {
+        Err(CheckpointError::bad(
+            path,
+            format!("its {key} is {v}, expected {expected}: the header is damaged"),
+        ))
+    };
+    if !(h.lr_mult.is_finite() && h.lr_mult > 0.0) {
+        return bad("lr_mult", h.lr_mult, "a positive number");
+    }
+    if !h.ema_acc.is_finite() {
+        return bad("ema_acc", h.ema_acc, "a finite number");
+    }
+    if !(0.0..=1.0).contains(&h.ema_weight) {
+        return bad("ema_weight", h.ema_weight, "a number in [0, 1]");
+    }
+    Ok(())
 }
 
 fn check_shapes(path: &Path, h: &Header) -> Result<(), CheckpointError> {

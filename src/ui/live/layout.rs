@@ -160,6 +160,7 @@ pub fn render(app: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
         Some(kind) => FeatureGrid {
             images: app.features.as_deref(),
             kind,
+            frozen: app.view.frozen,
             theme,
         }
         .render(a.features(), buf),

@@ -115,6 +115,8 @@ pub struct FeatureGrid<'a> {
     pub images: Option<&'a FeatureImages>,
     /// The kind to show.
     pub kind: FeatureKind,
+    /// The panel keeps its images and asks for no more (x): the title says so.
+    pub frozen: bool,
     /// Colours.
     pub theme: &'a Theme,
 }
@@ -132,14 +134,20 @@ impl Widget for FeatureGrid<'_> {
             (Some(f), Some(g)) => {
                 let shown = g.capacity().min(f.tiles.len());
                 let space = if f.pixel_space { " pixels" } else { "" };
-                vec![
+                let frozen = if self.frozen { "frozen (x) at " } else { "" };
+                let mut v = vec![
                     format!(
-                        " {name} · {}{space} · {shown}/{} by ‖a‖ · step {} ",
+                        " {name} · {}{space} · {shown}/{} by ‖a‖ · {frozen}step {} ",
                         f.shape, f.n, f.step
                     ),
                     format!(" {name} · {shown}/{} by ‖a‖ ", f.n),
                     format!(" {name} "),
-                ]
+                ];
+                if self.frozen {
+                    v[1] = format!(" {name} · {shown}/{} by ‖a‖ · frozen ", f.n);
+                    v[2] = format!(" {name} · frozen ");
+                }
+                v
             }
             _ => vec![format!(" {name} ")],
         };
