@@ -887,7 +887,7 @@ fn apply_override(table: &mut toml::Table, arg: &str) -> Result<(), ConfigError>
     Ok(())
 }
 
-fn parse_literal(raw: &str) -> toml::Value {
+pub(crate) fn parse_literal(raw: &str) -> toml::Value {
     let doc = format!("v = {raw}");
     match doc.parse::<toml::Table>() {
         Ok(mut t) => t

@@ -25,6 +25,7 @@ pub mod history;
 pub mod keys;
 pub mod live;
 pub mod record_tail;
+pub mod run_config;
 pub mod run_info;
 pub mod sweep;
 pub mod terminal;

@@ -65,6 +65,8 @@ pub enum Action {
     CursorHide,
     /// b: the step axis counts steps / samples seen (step × batch).
     ToggleSamples,
+    /// i: the run's configuration and the command line that reproduces it.
+    Config,
     /// j: the event log (every change and message, in full).
     EventLog,
     /// r: new seed, step 0.
@@ -311,6 +313,12 @@ pub const KEYS: KeyTable<Action, Mode> = KeyTable(&[
         "step axis: steps / samples seen (step × batch)",
         &[c('b', Action::ToggleSamples)],
         Hint::None,
+    ),
+    row(
+        "i",
+        "run config, data, seed and its command line",
+        &[c('i', Action::Config)],
+        Hint::Fits("i", "config"),
     ),
     row(
         "j",

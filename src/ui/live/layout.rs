@@ -13,6 +13,7 @@
 use super::keys::{Action, HELP_NOTE, KEYS};
 use super::state::{AppState, Overlay};
 use crate::data::SourceKind;
+use crate::ui::widgets::config_panel::ConfigOverlay;
 use crate::ui::widgets::event_log::LogOverlay;
 use crate::ui::widgets::features::FeatureGrid;
 use crate::ui::widgets::header::Header;
@@ -196,6 +197,14 @@ pub fn render(app: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
         Overlay::Log { back } => LogOverlay {
             log: &app.log,
             back,
+            theme,
+        }
+        .render(area, buf),
+        Overlay::Config { scroll } => ConfigOverlay {
+            initial: &app.config,
+            metrics: app.run.metrics.as_ref(),
+            log: &app.log,
+            scroll,
             theme,
         }
         .render(area, buf),

@@ -69,6 +69,8 @@ pub enum Overlay {
     /// The record could not be written and the worker paused: "keep training without a
     /// record? y/n".
     KeepTraining,
+    /// The config panel, scrolled down this many lines.
+    Config { scroll: u16 },
 }
 
 impl Overlay {
@@ -78,7 +80,8 @@ impl Overlay {
             Overlay::None => Mode::Panels,
             Overlay::Help { .. } => Mode::Help,
             Overlay::ConfirmQuit | Overlay::KeepTraining => Mode::Confirm,
-            Overlay::Log { .. } => Mode::Log,
+            // Scrolled and closed like the log.
+            Overlay::Log { .. } | Overlay::Config { .. } => Mode::Log,
         }
     }
 
@@ -109,6 +112,22 @@ impl Overlay {
                     }
                 };
                 *self = Overlay::Log { back };
+                Some(Vec::new())
+            }
+            Overlay::Config { scroll } => {
+                let scroll = match a {
+                    Action::ScrollUp => scroll.saturating_sub(1),
+                    Action::ScrollDown => scroll.saturating_add(1),
+                    Action::Config | Action::No => {
+                        *self = Overlay::None;
+                        return Some(Vec::new());
+                    }
+                    _ => {
+                        *self = Overlay::None;
+                        return self.on_action(a, has_record);
+                    }
+                };
+                *self = Overlay::Config { scroll };
                 Some(Vec::new())
             }
             Overlay::KeepTraining => Some(match a {
@@ -348,6 +367,8 @@ pub struct AppState {
     pub status: Option<Status>,
     /// Everything that happened, every message in full.
     pub log: EventLog,
+    /// The configuration the run started with (the config panel).
+    pub config: Config,
     /// The learning rate was scaled by a key: log its next change.
     lr_asked: bool,
     dirty: bool,
@@ -381,6 +402,7 @@ impl AppState {
             overlay: Overlay::None,
             status: None,
             log: EventLog::default(),
+            config: cfg.clone(),
             lr_asked: false,
             dirty: true,
         }
@@ -756,10 +778,8 @@ impl AppState {
                 self.lr_asked = true;
                 send(Command::ScaleLr(1.0 / LR_FACTOR))
             }
-            Action::EventLog => {
-                self.overlay = Overlay::Log { back: 0 };
-                Vec::new()
-            }
+            Action::EventLog => self.open(Overlay::Log { back: 0 }),
+            Action::Config => self.open(Overlay::Config { scroll: 0 }),
             Action::Reset => send(Command::Reset { seed: None }),
             Action::Save => {
                 // A hint: with a record the worker names it after the record instead.
@@ -830,6 +850,11 @@ impl AppState {
             // Taken by the overlay or the requests above.
             _ => Vec::new(),
         }
+    }
+
+    fn open(&mut self, overlay: Overlay) -> Vec<Effect> {
+        self.overlay = overlay;
+        Vec::new()
     }
 
     fn move_cursor(&mut self, how: Move) -> Vec<Effect> {

@@ -2,6 +2,7 @@
 //! (borrowed, never the whole front end's state), so the live run, the sweep and a future
 //! watch/replay view compose the same panels.
 
+pub mod config_panel;
 pub mod cursor;
 pub mod event_log;
 pub mod features;
