@@ -200,22 +200,33 @@ impl PopulationEngine {
         decoder: DecoderMode,
         step: u64,
     ) -> Result<(), GaussianError> {
+        let risk = self.risk_and_gradient(act, cov, decoder)?;
+        if risk.is_finite() {
+            self.refresh_curvature(act, cov, decoder, step, None)?;
+        }
+        Ok(())
+    }
+
+    /// The exact risk at the current weights (with A = A*(B) first for the optimal decoder),
+    /// its gradient left in `ga`, `gb`.
+    fn risk_and_gradient(
+        &mut self,
+        act: Activation,
+        cov: &Covariance,
+        decoder: DecoderMode,
+    ) -> Result<f64, GaussianError> {
         if decoder == DecoderMode::Optimal {
             let m = gaussian::moments(act, self.b.view(), cov)?;
             self.a = gaussian::optimal_decoder(&m, cov)?.0;
         }
-        let risk = self.ws.risk_and_grad_into(
+        self.ws.risk_and_grad_into(
             act,
             self.a.view(),
             self.b.view(),
             cov,
             self.ga.view_mut(),
             self.gb.view_mut(),
-        )?;
-        if risk.is_finite() {
-            self.refresh_curvature(act, cov, decoder, step, None)?;
-        }
-        Ok(())
+        )
     }
 
     /// λmax at the current weights (the gradient in `ga`, `gb` is theirs), stored with `step`.
@@ -276,18 +287,7 @@ impl PopulationEngine {
         if self.stop.is_raised() {
             return Err(GaussianError::Stopped);
         }
-        if decoder == DecoderMode::Optimal {
-            let m = gaussian::moments(act, self.b.view(), cov)?;
-            self.a = gaussian::optimal_decoder(&m, cov)?.0;
-        }
-        let risk = self.ws.risk_and_grad_into(
-            act,
-            self.a.view(),
-            self.b.view(),
-            cov,
-            self.ga.view_mut(),
-            self.gb.view_mut(),
-        )?;
+        let risk = self.risk_and_gradient(act, cov, decoder)?;
         let gnorm = (self
             .ga
             .iter()
