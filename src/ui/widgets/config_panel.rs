@@ -84,12 +84,7 @@ impl ConfigOverlay<'_> {
 
 impl Widget for ConfigOverlay<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        let popup = Rect {
-            x: area.x + 1,
-            y: area.y + 1,
-            width: area.width.saturating_sub(2),
-            height: area.height.saturating_sub(2),
-        };
+        let popup = super::full_screen_overlay(area);
         Clear.render(popup, buf);
         Paragraph::new(self.lines())
             .wrap(Wrap { trim: false })

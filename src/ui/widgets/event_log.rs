@@ -68,12 +68,7 @@ impl LogOverlay<'_> {
 
 impl Widget for LogOverlay<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        let popup = Rect {
-            x: area.x + 1,
-            y: area.y + 1,
-            width: area.width.saturating_sub(2),
-            height: area.height.saturating_sub(2),
-        };
+        let popup = super::full_screen_overlay(area);
         let lines = self.lines(popup.width.saturating_sub(2) as usize);
         let rows = popup.height.saturating_sub(2);
         let total = lines.len() as u16;

@@ -20,6 +20,12 @@ use ratatui::widgets::{Block, Widget};
 
 /// Draw a bordered panel over `area` under the first of `titles` (longest first) that fits its
 /// width (else the last), and return the area inside the border.
+/// The area of an overlay that covers the screen but its outermost cell ring (the log and the
+/// config panel), so the run's borders stay visible around it.
+pub fn full_screen_overlay(area: Rect) -> Rect {
+    area.inner(ratatui::layout::Margin::new(1, 1))
+}
+
 pub fn titled_panel(titles: &[String], area: Rect, buf: &mut Buffer, theme: &theme::Theme) -> Rect {
     let room = area.width.saturating_sub(2) as usize;
     let title = titles
