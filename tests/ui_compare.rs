@@ -287,3 +287,35 @@ fn bad_compare_files_are_refused_naming_the_file() {
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("--headless"), "{err}");
 }
+
+#[test]
+fn a_compared_runs_limit_ends_with_the_run() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    // sign-r2 stopped at step 1000 of the live run's 4000.
+    let rec = write_record(dir.path(), "r2.jsonl", "sign-r2", 1000, 0.40, 0.3901);
+    let run = ComparedRun::load(&rec).unwrap_or_else(|e| panic!("{e}"));
+    let mut app = live();
+    app.series.compared = vec![run];
+    let buf = draw(&app, &theme(ColorMode::TrueColor), 120, 40);
+    let cols: Vec<u16> = (0..buf.area.height)
+        .flat_map(|y| (0..buf.area.width).map(move |x| (x, y)))
+        .filter(|&p| buf[p].fg == FIRST && buf[p].symbol() == "┄")
+        .map(|p| p.0)
+        .collect();
+    assert!(!cols.is_empty(), "{}", text(&buf));
+    // The axis runs to 4000 over about 110 columns: 1000 is about column 30.
+    let right = cols.iter().max().copied().unwrap_or(0);
+    assert!(right < 45, "limit drawn to column {right}\n{}", text(&buf));
+}
+
+#[test]
+fn on_the_samples_axis_the_cursor_reads_samples() {
+    let mut app = live();
+    app.on_action(Action::ToggleSamples, UNIX_EPOCH);
+    app.on_action(Action::ToggleCursor, UNIX_EPOCH);
+    app.view.cursor = Some(3000.0);
+    let s = text(&draw(&app, &theme(ColorMode::TrueColor), 120, 40));
+    let samples = aescope::human::step_axis(3000.0 * app.series.batch);
+    assert!(s.contains(&format!("samples {samples}")), "{samples}\n{s}");
+    assert!(s.contains("step    3000"), "{s}");
+}

@@ -5,9 +5,10 @@ mod common;
 
 use aescope::config::Config;
 use aescope::protocol::Event;
+use aescope::protocol::LearningRate;
 use aescope::ui::live::keys::Action;
 use aescope::ui::live::state::AppState;
-use aescope::ui::run_config::command_line;
+use aescope::ui::run_config::{command_line, current};
 use aescope::ui::widgets::theme::ColorMode;
 use common::*;
 use std::process::Command;
@@ -83,4 +84,103 @@ fn the_command_line_reproduces_the_run() {
         want.data.loaded = aescope::data::real::LoadedData::default();
         assert_eq!(header.cfg, want, "{line}");
     }
+}
+
+#[test]
+fn the_settings_now_follow_the_learning_rate_keys() {
+    let cfg = Config::load(
+        "sign-r0.5",
+        &[
+            "train.lr=0.01".into(),
+            "train.schedule=\"exp\"".into(),
+            "train.lr_final=0.001".into(),
+            "train.steps=1000".into(),
+        ],
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mut m = metrics(500);
+    // Halfway along the exp schedule, after `+` doubled the rate.
+    m.lr = 2.0 * 0.01 * 0.1f64.sqrt();
+    let now = current(&cfg, Some(&m));
+    assert_eq!(now.train.lr, LearningRate::Fixed(0.02));
+    assert_eq!(now.train.lr_final, 0.002);
+    // Untouched: the preset's values, not their round-off.
+    m.lr = 0.01 * 0.1f64.sqrt();
+    let now = current(&cfg, Some(&m));
+    assert_eq!(now.train.lr, LearningRate::Fixed(0.01));
+    assert_eq!(now.train.lr_final, 0.001);
+    // The panel shows the rate in force.
+    let mut app = AppState::new(&cfg, None);
+    app.on_event(Event::Metrics(metrics(0)));
+    app.on_event(metrics_with(500, |m| m.lr = 2.0 * 0.01 * 0.1f64.sqrt()));
+    app.on_action(Action::Config, UNIX_EPOCH);
+    let s = text(&draw(&app, &theme(ColorMode::TrueColor), 120, 40));
+    assert!(s.contains("lr = 0.02"), "{s}");
+}
+
+/// The panel's lines that describe the data file.
+fn data_lines(s: &str) -> Vec<String> {
+    s.lines()
+        .filter(|l| l.contains("sha256") || l.contains("preprocess") || l.contains(" train / "))
+        .map(|l| {
+            l.trim_matches(|c: char| c == '│' || c.is_whitespace())
+                .to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn a_watched_run_describes_its_data_file_as_the_live_one_does() {
+    let sets = vec!["train.steps=2".to_string(), "eval.every=1".to_string()];
+    let cfg = Config::load("digits-sign", &sets).unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let rec = dir.path().join("r.jsonl");
+    let out = Command::new(env!("CARGO_BIN_EXE_aescope"))
+        .args(["run", "digits-sign", "--headless", "--record"])
+        .arg(&rec)
+        .args(sets.iter().flat_map(|s| ["--set", s.as_str()]))
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let header = aescope::record::read_header(&rec).unwrap_or_else(|e| panic!("{e}"));
+
+    let th = theme(ColorMode::TrueColor);
+    let panel = |mut app: AppState| {
+        app.on_event(Event::Metrics(metrics(0)));
+        app.on_action(Action::Config, UNIX_EPOCH);
+        data_lines(&text(&draw(&app, &th, 200, 60)))
+    };
+    let live = panel(AppState::new(&cfg, None));
+    let mut watched = AppState::new(&header.cfg, Some(rec.clone()));
+    watched.data = header.data.clone();
+    let watched = panel(watched);
+    assert_eq!(live.len(), 3, "{live:?}");
+    assert!(
+        live[0].contains("digits") && live[0].contains("8×8"),
+        "{live:?}"
+    );
+    assert!(live[2].contains("\"center\":true"), "{live:?}");
+    assert_eq!(watched, live);
+}
+
+#[test]
+fn a_resumed_run_says_where_it_continues_from() {
+    let cfg = config();
+    let mut app = AppState::new(&cfg, None);
+    app.resumed_from = Some("runs/ckpt-000300.aesc".into());
+    app.on_event(Event::Metrics(metrics(300)));
+    app.on_action(Action::Config, UNIX_EPOCH);
+    let s = text(&draw(&app, &theme(ColorMode::TrueColor), 160, 40));
+    assert!(s.contains("resumed at step 300:"), "{s}");
+    assert!(
+        s.contains("`aescope run --resume runs/ckpt-000300.aesc` continues it again"),
+        "{s}"
+    );
+    assert!(s.contains("starts it afresh at step 0"), "{s}");
+    // Not a change made by a key.
+    assert!(!s.contains("changed by keys"), "{s}");
 }

@@ -39,7 +39,7 @@ pub struct WatchArgs {
 
 pub(super) fn run(args: &WatchArgs) -> Result<i32> {
     let header = crate::record::read_header(&args.record)?;
-    let cfg = header.cfg.clone();
+    let (cfg, data) = (header.cfg.clone(), header.data.clone());
     let compare = crate::ui::compare::load_all(&args.compare)?;
     let (budget, _) = crate::memory::budget(args.max_memory);
     let feed = crate::watch::spawn(&args.record, header, budget)?;
@@ -53,7 +53,7 @@ pub(super) fn run(args: &WatchArgs) -> Result<i32> {
         durable: Durability::default(),
         compare,
     };
-    let outcome = crate::ui::watch(&cfg, args.record.clone(), feed, &opts)?;
+    let outcome = crate::ui::watch(&cfg, data, args.record.clone(), feed, &opts)?;
     Ok(match outcome.ending {
         Ending::Quit => 0,
         Ending::Signal | Ending::TerminalGone => 130,

@@ -3,7 +3,7 @@
 
 use crate::config::{BUILTIN_PRESETS, Config, DEFAULT_PRESET, parse_literal};
 use crate::data::SourceKind;
-use crate::protocol::Metrics;
+use crate::protocol::{LearningRate, Metrics};
 
 /// `aescope run PRESET --set key=value ... --seed S`: the built-in preset named like the run
 /// (else the default one) and every key of `cfg` that differs from it, so the command gives
@@ -78,7 +78,8 @@ fn shell_word(word: &str) -> String {
 }
 
 /// `initial` with what the latest metrics say changed by keys since: r, activation,
-/// optimizer, decoder.
+/// optimizer, decoder, and a fixed learning rate scaled by `+`/`-` (`train.lr` and
+/// `lr_final` times the factor between the rate in force and the schedule's own).
 pub fn current(initial: &Config, m: Option<&Metrics>) -> Config {
     let mut cfg = initial.clone();
     if let Some(m) = m {
@@ -86,8 +87,23 @@ pub fn current(initial: &Config, m: Option<&Metrics>) -> Config {
         cfg.model.activation = m.activation;
         cfg.train.opt.kind = m.optimizer;
         cfg.train.decoder = m.decoder;
+        let t = &mut cfg.train;
+        if let LearningRate::Fixed(lr) = t.lr {
+            let scheduled = t.schedule.at(m.step, t.steps, lr, t.lr_final);
+            let factor = round_sig(m.lr / scheduled);
+            if factor.is_finite() && factor > 0.0 && factor != 1.0 {
+                t.lr = LearningRate::Fixed(round_sig(lr * factor));
+                t.lr_final = round_sig(t.lr_final * factor);
+            }
+        }
     }
     cfg
+}
+
+/// `x` to 9 significant digits: the key's factors are short decimals, and the panel should
+/// not show the round-off of recovering them from the rate in force.
+fn round_sig(x: f64) -> f64 {
+    format!("{x:.8e}").parse().unwrap_or(x)
 }
 
 #[cfg(test)]

@@ -204,6 +204,8 @@ pub fn render(app: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
             initial: &app.config,
             metrics: app.run.metrics.as_ref(),
             log: &app.log,
+            data: app.data.as_ref(),
+            resumed_from: app.resumed_from.as_deref(),
             scroll,
             theme,
         }

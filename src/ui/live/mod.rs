@@ -139,6 +139,7 @@ pub fn run(cfg: Config, opts: &UiOptions) -> Result<Outcome, UiError> {
     }
     let mut app = AppState::new(&cfg, opts.record.clone());
     app.series.compared.clone_from(&opts.compare);
+    app.resumed_from = opts.durable.resume.as_ref().map(|r| r.checkpoint.clone());
     let worker = spawn_durable(
         cfg,
         WorkerOptions {
@@ -153,9 +154,11 @@ pub fn run(cfg: Config, opts: &UiOptions) -> Result<Outcome, UiError> {
 }
 
 /// Show the run of `cfg` whose record is `record`, as `feed` (a thread speaking the worker's
-/// protocol, see [`crate::watch`]) replays it: the same panels, read-only.
+/// protocol, see [`crate::watch`]) replays it: the same panels, read-only. `data` is the
+/// record's description of its data file, if it has one.
 pub fn watch(
     cfg: &Config,
+    data: Option<serde_json::Value>,
     record: PathBuf,
     feed: WorkerHandle,
     opts: &UiOptions,
@@ -164,6 +167,7 @@ pub fn watch(
         return Err(UiError::NotATerminal);
     }
     let mut app = AppState::new(cfg, Some(record));
+    app.data = data;
     app.run.watching = true;
     app.series.compared.clone_from(&opts.compare);
     drive(app, feed, opts)

@@ -369,6 +369,11 @@ pub struct AppState {
     pub log: EventLog,
     /// The configuration the run started with (the config panel).
     pub config: Config,
+    /// A data file's description as the record's `data` line has it (file, SHA-256, shape,
+    /// split, preprocessing), for the config panel; None for the synthetic sources.
+    pub data: Option<serde_json::Value>,
+    /// The checkpoint this run continued from (`--resume`), for the config panel.
+    pub resumed_from: Option<PathBuf>,
     /// The learning rate was scaled by a key: log its next change.
     lr_asked: bool,
     dirty: bool,
@@ -403,6 +408,8 @@ impl AppState {
             status: None,
             log: EventLog::default(),
             config: cfg.clone(),
+            data: cfg.data.loaded.0.as_ref().map(|d| d.record()),
+            resumed_from: None,
             lr_asked: false,
             dirty: true,
         }

@@ -11,6 +11,7 @@ use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget, Wrap};
+use std::path::Path;
 
 /// The panel over the area it is drawn in (one cell of margin).
 #[derive(Debug, Clone, Copy)]
@@ -21,6 +22,10 @@ pub struct ConfigOverlay<'a> {
     pub metrics: Option<&'a Metrics>,
     /// The changes, with their steps.
     pub log: &'a EventLog,
+    /// The data file's description (the record's `data` line), if the run reads one.
+    pub data: Option<&'a serde_json::Value>,
+    /// The checkpoint the run continued from, when this interface resumed it.
+    pub resumed_from: Option<&'a Path>,
     /// Lines scrolled down.
     pub scroll: u16,
     /// Colours.
@@ -41,14 +46,39 @@ impl ConfigOverlay<'_> {
             .log
             .entries()
             .iter()
-            .filter(|e| !matches!(e.kind, EventKind::Message | EventKind::Divergence))
+            .filter(|e| {
+                !matches!(
+                    e.kind,
+                    EventKind::Message | EventKind::Divergence | EventKind::Resume
+                )
+            })
             .map(|e| format!("  step {}: {}", e.step, e.text))
             .collect();
-        let mut out = vec![head(if changes.is_empty() {
+        let mut out = Vec::new();
+        let resumed = self
+            .log
+            .entries()
+            .iter()
+            .find(|e| e.kind == EventKind::Resume)
+            .map(|e| e.step);
+        if let Some(step) = resumed {
+            out.push(head(&format!("resumed at step {step}:")));
+            out.push(Line::raw(match self.resumed_from {
+                Some(p) => format!(
+                    "  `aescope run --resume {}` continues it again from its newest \
+                     checkpoint; the command line below starts it afresh at step 0",
+                    p.display()
+                ),
+                None => "  the command line below starts it afresh at step 0; `aescope run \
+                         --resume` on its record continues it"
+                    .into(),
+            }));
+        }
+        out.push(head(if changes.is_empty() {
             "command line that reproduces this run:"
         } else {
             "command line that reproduces the initial config (keys changed it since, below):"
-        })];
+        }));
         out.push(Line::raw(format!("  {}", command_line(self.initial))));
         if !changes.is_empty() {
             out.push(head("changed by keys:"));
@@ -61,25 +91,44 @@ impl ConfigOverlay<'_> {
             Span::styled(" · data ", Style::default().fg(theme.dim)),
             Span::raw(format!("{:?} d={}", cfg.data.kind, cfg.data.d).to_lowercase()),
         ]));
-        if let Some(d) = &cfg.data.loaded.0 {
-            let f = &d.train_file;
-            out.push(Line::raw(format!(
-                "  file {} · sha256 {} · shape {:?} · {}",
-                f.path,
-                f.sha256,
-                f.shape,
-                d.summary()
-            )));
-            out.push(Line::raw(format!(
-                "  preprocess {}",
-                d.record()["preprocess"]
-            )));
+        if let Some(d) = self.data {
+            out.extend(data_lines(d).into_iter().map(Line::raw));
         }
         out.push(head("resolved preset (now):"));
         let now = current(cfg, self.metrics);
         out.extend(now.to_toml().lines().map(|l| Line::raw(format!("  {l}"))));
         out
     }
+}
+
+/// A data file's description from the record's `data` line: each file with its SHA-256 and
+/// shape, the split, the preprocessing.
+fn data_lines(d: &serde_json::Value) -> Vec<String> {
+    let file = |f: &serde_json::Value, what: &str| {
+        let shape: Vec<String> = f["shape"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(ToString::to_string)
+            .collect();
+        format!(
+            "  {what} {} · sha256 {} · shape {} · {} samples",
+            f["path"].as_str().unwrap_or("?"),
+            f["sha256"].as_str().unwrap_or("?"),
+            shape.join("×"),
+            f["samples"]
+        )
+    };
+    let mut out = vec![file(&d["train_file"], "file")];
+    if d["val_file"].is_object() {
+        out.push(file(&d["val_file"], "validation file"));
+    }
+    out.push(format!(
+        "  {} train / {} validation samples · d={}",
+        d["train_samples"], d["val_samples"], d["d"]
+    ));
+    out.push(format!("  preprocess {}", d["preprocess"]));
+    out
 }
 
 impl Widget for ConfigOverlay<'_> {

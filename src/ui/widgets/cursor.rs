@@ -107,6 +107,8 @@ pub fn move_cursor(view: &mut ViewSettings, series: &Histories, step: u64, how: 
 pub struct Readout {
     /// The cursor's step.
     pub step: f64,
+    /// The samples the live run had seen at the step, when the axis counts samples (`b`).
+    pub samples: Option<f64>,
     /// The loss point covering the step: the mean over its `weight` steps.
     pub loss: Option<Point>,
     /// The drawn (smoothed) loss curve at that point.
@@ -144,6 +146,7 @@ impl Readout {
         let gap = risk.and_then(|p| series.gaps(&[p]).first().map(|g| g.1));
         Readout {
             step,
+            samples: view.samples_axis.then_some(step * series.batch),
             loss,
             smoothed,
             risk,
@@ -190,7 +193,11 @@ impl Readout {
                 }
             },
         );
-        let mut items: Vec<(String, String, Color)> = vec![
+        let mut items: Vec<(String, String, Color)> = Vec::new();
+        if let Some(n) = self.samples {
+            items.push(("samples".into(), human::step_axis(n), theme.cursor));
+        }
+        items.extend([
             ("step".into(), human::step_axis(self.step), theme.cursor),
             ("r".into(), opt(self.r, |r| format!("{r:.3}")), theme.dim),
             ("loss".into(), loss, theme.loss),
@@ -200,7 +207,7 @@ impl Readout {
             ("limit".into(), opt(self.limit, human::risk), theme.limit),
             ("gap".into(), opt(self.gap, gap_text), theme.limit),
             ("lr".into(), opt(self.lr, |v| format!("{v:.3e}")), theme.dim),
-        ];
+        ]);
         for (i, v) in self.compared.iter().enumerate() {
             items.push((
                 format!("#{}", i + 1),
@@ -227,7 +234,12 @@ impl Readout {
                 })
                 .collect()
         } else {
-            items.iter().map(|it| Line::from(span(it, 5))).collect()
+            let pad = items
+                .iter()
+                .map(|it| it.0.chars().count())
+                .max()
+                .unwrap_or(0);
+            items.iter().map(|it| Line::from(span(it, pad))).collect()
         }
     }
 }

@@ -642,10 +642,15 @@ impl RiskChart<'_> {
                 .last_limit()
                 .filter(|&l| own_limit(l, series.limit.last()))
             {
+                // The limit held for that run up to its last report, not beyond.
                 let f = c.x(1.0, samples, series.batch);
-                let polyline: Vec<(f64, f64)> = c
-                    .limit
-                    .polyline(x_lo / f, x_hi / f)
+                let end = c.points.last().map_or(x_hi / f, |p| p.step.min(x_hi / f));
+                let held = if end >= x_lo / f {
+                    c.limit.polyline(x_lo / f, end)
+                } else {
+                    Vec::new()
+                };
+                let polyline: Vec<(f64, f64)> = held
                     .into_iter()
                     .map(|(x, v)| ((x * f).clamp(x_lo, x_hi), v))
                     .collect();
@@ -761,7 +766,7 @@ pub fn visible_steps(series: &Histories, view: &ViewSettings, step: u64) -> (f64
         // A step zoom that follows the run ends at its latest step.
         HistoryView::Full if view.steps.is_some() => (0.0, end),
         HistoryView::Full => (0.0, axis_end(end)),
-        HistoryView::Recent => (
+        HistoryView::Recent => recent_axis(
             series
                 .loss
                 .points(HistoryView::Recent)
@@ -786,13 +791,33 @@ const AXIS_ENDS: [f64; 9] = [1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0];
 /// gets there instead of stretching every frame, so the curves already drawn stay on the
 /// same cells and the terminal is sent only what is new; the run fills at least two thirds.
 pub fn axis_end(step: f64) -> f64 {
-    let s = step.max(10.0);
-    let mag = 10f64.powf(s.log10().floor());
+    round_up(step.max(10.0))
+}
+
+/// The next round value (1, 1.5, 2, 3, 4, 5, 6, 8 × 10^k) at or above `x` > 0; 1 for
+/// anything else.
+pub fn round_up(x: f64) -> f64 {
+    if !(x > 0.0 && x.is_finite()) {
+        return 1.0;
+    }
+    let mag = 10f64.powf(x.log10().floor());
     AXIS_ENDS
         .iter()
         .map(|m| m * mag)
-        .find(|&v| v >= s * (1.0 - 1e-9))
+        .find(|&v| v >= x * (1.0 - 1e-9))
         .unwrap_or(10.0 * mag)
+}
+
+/// The recent window's step axis when its points span steps `first..=step`: a round span of
+/// at least 1.5 times theirs, ending on the first multiple of a quarter span at or after
+/// `step`. Like an oscilloscope's sweep, it jumps a quarter span at a time instead of sliding
+/// every frame, so the curves between two jumps stay on their cells (and cost the terminal
+/// nothing); the window always fits, since the span left of `step` is at least 3/4 of it.
+pub fn recent_axis(first: f64, step: f64) -> (f64, f64) {
+    let span = round_up(1.5 * (step - first).max(1.0));
+    let quarter = span / 4.0;
+    let hi = (step / quarter).ceil() * quarter;
+    ((hi - span).max(0.0), hi)
 }
 
 /// A vertical dotted line on column `col` of the graph; on cells with data the data stays and
@@ -1267,6 +1292,26 @@ mod tests {
         assert_eq!(axis_end(810_000.0), 1_000_000.0);
         // Constant between the round values: the axis does not move with every step.
         assert_eq!(axis_end(3001.0), axis_end(3999.0));
+    }
+
+    #[test]
+    fn the_recent_axis_jumps_a_quarter_at_a_time_and_holds_the_window() {
+        // A full window of 1200 points at 3 steps each slides along with the run.
+        let mut axes = Vec::new();
+        for step in (20_000..40_000).step_by(7) {
+            let first = f64::from(step) - 3600.0;
+            let (lo, hi) = recent_axis(first, f64::from(step));
+            assert!(lo <= first && hi >= f64::from(step), "{lo} {hi} at {step}");
+            assert_eq!(hi - lo, 6000.0);
+            axes.push((lo, hi));
+        }
+        axes.dedup();
+        // 20 000 steps in jumps of 1500: the axis moved 14 times, not 2858.
+        assert_eq!(axes.len(), 14, "{axes:?}");
+        // While the window fills, it starts at 0.
+        assert_eq!(recent_axis(0.0, 12.0), (0.0, 15.0));
+        assert_eq!(round_up(0.0), 1.0);
+        assert_eq!(round_up(0.031), 0.04);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! of the minimizer (THEORY §5) and the Marchenko–Pastur law of a random initialization with
 //! ratio y = n/d, all as masses per bin so they compare directly.
 
-use super::risk_chart::graph_area;
+use super::risk_chart::{graph_area, round_up};
 use super::theme::Theme;
 use crate::protocol::Snapshot;
 use crate::theory::spectrum::{
@@ -103,10 +103,12 @@ fn draw(eigs: Option<&[f64]>, n: usize, d: usize, theme: &Theme, inner: Rect, bu
         .filter(|x| x.is_finite())
         .fold(0.0f64, f64::max);
     let t_max = target.iter().copied().fold(0.0f64, f64::max);
-    let hi = (eig_max.max(marchenko_pastur_support(y).1).max(t_max) * 1.08).max(1.5);
+    // Round axis ends: the axes stay put while the eigenvalues move within them, so the
+    // panel is not redrawn (and resent) whole at every snapshot.
+    let hi = round_up((eig_max.max(marchenko_pastur_support(y).1).max(t_max) * 1.08).max(1.5));
 
     // One bin a cell; each bin is drawn on every dot column of its cell, so bars are solid.
-    let x_labels = [0.0, hi / 2.0, hi].map(|x| Span::raw(format!("{x:.1}")));
+    let x_labels = [0.0, hi / 2.0, hi].map(|x| Span::raw(format!("{x}")));
     let probe = graph_area(inner, 4, x_labels[0].width() as u16);
     let per_cell = if theme.marker == Marker::Braille {
         2
@@ -128,7 +130,7 @@ fn draw(eigs: Option<&[f64]>, n: usize, d: usize, theme: &Theme, inner: Rect, bu
         .fold(0.0f64, f64::max)
         .max(1e-3)
         * 1.1;
-    let top = top
+    let top = round_up(top)
         .min(1.0)
         .max(hist.iter().flatten().copied().fold(0.0, f64::max));
 
