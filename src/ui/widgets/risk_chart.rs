@@ -1023,15 +1023,17 @@ fn label_lines(refs: &[RefLine], plot: &Plot, buf: &mut Buffer) {
         }
         let span = Span::styled(r.text.clone(), style);
         match groups.iter_mut().find(|g| g.0 == want) {
-            Some(g) => {
-                g.1.push(Span::raw(" · "));
-                g.1.push(span);
-            }
+            Some(g) => g.1.push(span),
             None => groups.push((want, vec![span])),
         }
     }
+    let x = graph.left() + 1;
+    let width = graph.right().saturating_sub(x);
     let mut taken: Vec<u16> = Vec::new();
-    for (want, mut spans) in groups {
+    for (want, items) in groups {
+        let Some(mut spans) = fitting_label(items, usize::from(width)) else {
+            continue;
+        };
         let candidates = [0i32, -1, 1, -2, 2];
         let row = candidates
             .iter()
@@ -1045,10 +1047,42 @@ fn label_lines(refs: &[RefLine], plot: &Plot, buf: &mut Buffer) {
         taken.push(row);
         spans.insert(0, Span::raw(" "));
         spans.push(Span::raw(" "));
-        let x = graph.left() + 1;
-        let width = graph.right().saturating_sub(x);
         buf.set_line(x, row, &Line::from(spans), width);
     }
+}
+
+/// The labels of one row joined by ` · ` within `width` cells (with a space either side):
+/// as many whole labels as fit, a lone label too long for the row reduced to its value (the
+/// colour says which line it is); None when not even that fits. A label is never cut inside
+/// its number.
+fn fitting_label(items: Vec<Span<'static>>, width: usize) -> Option<Vec<Span<'static>>> {
+    let room = width.saturating_sub(2);
+    let mut spans: Vec<Span<'static>> = Vec::new();
+    let mut used = 0;
+    for item in items {
+        let extra = item.width() + if spans.is_empty() { 0 } else { 3 };
+        if used + extra > room {
+            if spans.is_empty() {
+                let value = item
+                    .content
+                    .rsplit(' ')
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+                if value.chars().count() > room {
+                    return None;
+                }
+                spans.push(Span::styled(value, item.style));
+            }
+            break;
+        }
+        if !spans.is_empty() {
+            spans.push(Span::raw(" · "));
+        }
+        used += extra;
+        spans.push(item);
+    }
+    Some(spans)
 }
 
 /// The terminal column the chart draws step `x` on (the same rounding as ratatui's canvas).
@@ -1181,6 +1215,12 @@ fn bounds(ys: impl Iterator<Item = f64>, log: bool) -> (f64, f64) {
 /// `max_ticks`, at least 2) that then fall on round values.
 fn nice_axis(lo: f64, hi: f64, max_ticks: usize) -> (f64, f64, usize) {
     let max_ticks = max_ticks.max(2);
+    // Room for the two ends only: round them as finely as for five ticks, so that a small
+    // chart is not mostly empty range (0.4–1.2, not 0–2).
+    if max_ticks == 2 {
+        let (a, b, _) = nice_axis(lo, hi, 5);
+        return (a, b, 2);
+    }
     let span = hi - lo;
     if !(span > 0.0 && span.is_finite()) {
         return (lo, hi, max_ticks);
@@ -1236,6 +1276,28 @@ mod tests {
         let (lo, hi, n) = nice_axis(0.6801, 0.6839, 5);
         assert!(n <= 5 && lo <= 0.6801 && hi >= 0.6839);
         assert_eq!(nice_axis(1.0, 1.0, 4), (1.0, 1.0, 4));
+        // Two labels only: the ends still hug the data.
+        let (lo, hi, n) = nice_axis(0.45, 1.05, 2);
+        assert!(
+            (lo - 0.4).abs() < 1e-12 && (hi - 1.2).abs() < 1e-12 && n == 2,
+            "{lo} {hi} {n}"
+        );
+    }
+
+    #[test]
+    fn line_labels_drop_whole_labels_that_do_not_fit() {
+        let items = || vec![Span::raw("sign limit 0.6817"), Span::raw("R*(B) 0.6822")];
+        let text = |w: usize| {
+            fitting_label(items(), w)
+                .map(|s| s.iter().map(|s| s.content.to_string()).collect::<String>())
+        };
+        assert_eq!(
+            text(40).as_deref(),
+            Some("sign limit 0.6817 · R*(B) 0.6822")
+        );
+        assert_eq!(text(30).as_deref(), Some("sign limit 0.6817"));
+        assert_eq!(text(12).as_deref(), Some("0.6817"));
+        assert_eq!(text(6), None);
     }
 
     #[test]
