@@ -114,7 +114,8 @@ fn the_settings_now_follow_the_learning_rate_keys() {
     app.on_event(Event::Metrics(metrics(0)));
     app.on_event(metrics_with(500, |m| m.lr = 2.0 * 0.01 * 0.1f64.sqrt()));
     app.on_action(Action::Config, UNIX_EPOCH);
-    let s = text(&draw(&app, &theme(ColorMode::TrueColor), 120, 40));
+    // Tall enough for the [train] table.
+    let s = text(&draw(&app, &theme(ColorMode::TrueColor), 120, 90));
     assert!(s.contains("lr = 0.02"), "{s}");
 }
 

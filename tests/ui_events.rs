@@ -166,3 +166,29 @@ fn divergence_and_resume_are_marked() {
     let axis = axis_row(&text(&draw(&app, &th(), 120, 40)));
     assert!(axis.contains('!'), "{axis}");
 }
+
+#[test]
+fn a_key_on_the_learning_rate_is_logged_once_when_it_takes_effect() {
+    let cfg = config();
+    let lr0 = cfg.train.lr.fixed().unwrap_or(f64::NAN);
+    let t = &cfg.train;
+    let mut app = app(true);
+    for step in (0..=4000u64).step_by(100) {
+        // The key at 3000; the worker applies it from 3200 (metrics already in flight).
+        if step == 3000 {
+            app.on_action(Action::LrUp, UNIX_EPOCH);
+        }
+        let factor = if step >= 3200 { 1.25 } else { 1.0 };
+        app.on_event(metrics_with(step, |m| {
+            m.lr = t.schedule.at(step, t.steps, lr0, t.lr_final) * factor;
+        }));
+    }
+    let lr: Vec<_> = app
+        .log
+        .entries()
+        .iter()
+        .filter(|e| e.kind == EventKind::Lr)
+        .map(|e| e.step)
+        .collect();
+    assert_eq!(lr, [3200]);
+}

@@ -87,17 +87,24 @@ pub fn current(initial: &Config, m: Option<&Metrics>) -> Config {
         cfg.model.activation = m.activation;
         cfg.train.opt.kind = m.optimizer;
         cfg.train.decoder = m.decoder;
-        let t = &mut cfg.train;
-        if let LearningRate::Fixed(lr) = t.lr {
-            let scheduled = t.schedule.at(m.step, t.steps, lr, t.lr_final);
-            let factor = round_sig(m.lr / scheduled);
-            if factor.is_finite() && factor > 0.0 && factor != 1.0 {
+        if let (LearningRate::Fixed(lr), Some(factor)) = (cfg.train.lr, lr_factor(initial, m)) {
+            let t = &mut cfg.train;
+            if factor != 1.0 {
                 t.lr = LearningRate::Fixed(round_sig(lr * factor));
                 t.lr_final = round_sig(t.lr_final * factor);
             }
         }
     }
     cfg
+}
+
+/// The factor `+`/`-` have put on a fixed learning rate by the time of `m`: the rate in force
+/// over the schedule's own at that step (None under `lr = "auto"`, which has no schedule).
+pub fn lr_factor(cfg: &Config, m: &Metrics) -> Option<f64> {
+    let t = &cfg.train;
+    let lr = t.lr.fixed()?;
+    let factor = round_sig(m.lr / t.schedule.at(m.step, t.steps, lr, t.lr_final));
+    (factor.is_finite() && factor > 0.0).then_some(factor)
 }
 
 /// `x` to 9 significant digits: the key's factors are short decimals, and the panel should

@@ -24,6 +24,7 @@ use crate::protocol::{
 use crate::theory::bounds;
 use crate::ui::event_log::{EventKind, EventLog};
 use crate::ui::history::{Histories, Point};
+use crate::ui::run_config::lr_factor;
 use crate::ui::view::{ViewSettings, cycle};
 use crate::ui::widgets::cursor::{self, Move};
 use crate::ui::widgets::risk_chart::visible_steps;
@@ -665,7 +666,15 @@ impl AppState {
                 format!("decoder {} → {}", prev.decoder, m.decoder),
             ));
         }
-        if self.lr_asked && m.lr != prev.lr {
+        // After a key: a fixed rate's key factor changed (a schedule moves the rate every
+        // step, and metrics already on their way when the key was pressed still show the old
+        // factor). Under "auto" the estimate moves it too: its first change is logged.
+        let keyed = self.lr_asked
+            && match (lr_factor(&self.config, prev), lr_factor(&self.config, m)) {
+                (Some(a), Some(b)) => (b / a - 1.0).abs() > 1e-3,
+                _ => m.lr != prev.lr,
+            };
+        if keyed {
             self.lr_asked = false;
             changes.push((
                 EventKind::Lr,
