@@ -173,15 +173,19 @@ fn validation_strip_is_the_forward_pass_through_the_inverse_preprocessing() {
         })))
         .ok();
     w.commands.send(Command::Step(40)).ok();
-    let Event::Features(f) = wait_for(&w, "features at step 40", |e| {
-        matches!(e, Event::Features(f) if f.step == 40)
-    }) else {
+    let Event::Features(f) = wait_for(
+        &w,
+        "features at step 40",
+        |e| matches!(e, Event::Features(f) if f.step == 40),
+    ) else {
         unreachable!()
     };
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let saved = dir.path().join("at40.ckpt");
     w.commands.send(Command::Save(saved.clone())).ok();
-    wait_for(&w, "save", |e| matches!(e, Event::Saved(_)));
+    let Event::Saved(saved) = wait_for(&w, "save", |e| matches!(e, Event::Saved(_))) else {
+        unreachable!()
+    };
     w.commands.send(Command::Export(dir.path().join("x"))).ok();
     let Event::Exported(files) = wait_for(&w, "export", |e| matches!(e, Event::Exported(_))) else {
         unreachable!()
@@ -198,7 +202,10 @@ fn validation_strip_is_the_forward_pass_through_the_inverse_preprocessing() {
         .state;
     assert_eq!(st.step, 40);
     let act = st.cfg.model.activation;
-    let spec = cfg.data.file_spec(cfg.seed).unwrap_or_else(|e| panic!("{e}"));
+    let spec = cfg
+        .data
+        .file_spec(cfg.seed)
+        .unwrap_or_else(|e| panic!("{e}"));
     let data = RealData::load(&spec).unwrap_or_else(|e| panic!("{e}"));
     let t = &data.prepared.transform;
     let Map::Matrix { inverse, .. } = &t.map else {
@@ -214,27 +221,45 @@ fn validation_strip_is_the_forward_pass_through_the_inverse_preprocessing() {
     let mut worst = 0.0f64;
     for (i, pair) in pairs.iter().enumerate() {
         assert_eq!(pair.row, i, "the first validation rows, in order");
-        let z: Vec<f64> = data.prepared.val.row(i).iter().map(|&v| f64::from(v)).collect();
+        let z: Vec<f64> = data
+            .prepared
+            .val
+            .row(i)
+            .iter()
+            .map(|&v| f64::from(v))
+            .collect();
         let h: Vec<f64> = (0..n)
             .map(|j| act.eval_f64((0..d).map(|k| f64::from(st.b[[j, k]]) * z[k]).sum()))
             .collect();
         let z_hat: Vec<f64> = (0..d)
             .map(|k| (0..n).map(|j| f64::from(st.a[[k, j]]) * h[j]).sum())
             .collect();
-        for (got, want) in [(&pair.original, back(&z)), (&pair.reconstruction, back(&z_hat))] {
+        for (got, want) in [
+            (&pair.original, back(&z)),
+            (&pair.reconstruction, back(&z_hat)),
+        ] {
             assert_eq!(got.len(), 64);
             for (g, w) in got.iter().zip(&want) {
                 worst = worst.max((f64::from(*g) - w).abs());
             }
         }
-        let risk = z.iter().zip(&z_hat).map(|(a, b)| (a - b).powi(2)).sum::<f64>() / d as f64;
+        let risk = z
+            .iter()
+            .zip(&z_hat)
+            .map(|(a, b)| (a - b).powi(2))
+            .sum::<f64>()
+            / d as f64;
         assert!((pair.risk - risk).abs() < 1e-5, "{} vs {risk}", pair.risk);
         assert!(risk > 0.0, "{risk}");
     }
     // Pixels run 0–16: agreement to f32 rounding.
     assert!(worst < 1e-4, "largest difference {worst}");
     // Trained 40 steps, the reconstructions are not the mean image: they follow the images.
-    assert!(pairs.iter().any(|p| p.reconstruction != pairs[0].reconstruction));
+    assert!(
+        pairs
+            .iter()
+            .any(|p| p.reconstruction != pairs[0].reconstruction)
+    );
 
     let path = dir.path().join("x").join(STRIP_FILE);
     assert!(files.contains(&path), "{} not reported", path.display());
@@ -251,7 +276,10 @@ fn validation_strip_is_the_forward_pass_through_the_inverse_preprocessing() {
         // Pixel (row 3, column 5) of image i and of its reconstruction, on the image's scale.
         let (x, y) = (2 + i * 34 + 5 * 4, 2 + 3 * 4);
         let p = 3 * 8 + 5;
-        assert_eq!(at(x, y), intensity_rgb([pair.original[p], 0.0, 0.0], 1, range));
+        assert_eq!(
+            at(x, y),
+            intensity_rgb([pair.original[p], 0.0, 0.0], 1, range)
+        );
         assert_eq!(
             at(x, y + 34),
             intensity_rgb([pair.reconstruction[p], 0.0, 0.0], 1, range)

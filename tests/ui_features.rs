@@ -320,8 +320,14 @@ fn validation_strip_is_drawn_under_the_features_at_80x24_and_120x40() {
         let (grid, strip) = split(area, app.features.as_deref());
         // Stacked, nothing shared: the features above, the strip to the bottom of the side.
         assert!(strip.height > 0, "{w}×{h}: no strip\n{screen}");
-        assert_eq!((grid.y, grid.bottom(), strip.bottom()), (area.y, strip.y, area.bottom()));
-        assert!(grid.height >= strip.height, "{w}×{h}: the features keep half");
+        assert_eq!(
+            (grid.y, grid.bottom(), strip.bottom()),
+            (area.y, strip.y, area.bottom())
+        );
+        assert!(
+            grid.height >= strip.height,
+            "{w}×{h}: the features keep half"
+        );
         // Both panels whole: the features' bottom border right above the strip's top border.
         let at = |x: u16, y: u16| buf[(x, y)].symbol().to_string();
         assert_eq!(at(grid.x, grid.bottom() - 1), "└", "{w}×{h}\n{screen}");
@@ -330,7 +336,11 @@ fn validation_strip_is_drawn_under_the_features_at_80x24_and_120x40() {
         let row = |y: u16| lines[y as usize].clone();
         assert!(row(grid.y).contains("encoder rows of B"), "{}", row(grid.y));
         assert!(row(grid.bottom() - 2).contains("each tile"), "legend kept");
-        assert!(row(strip.y).contains("x over x̂"), "{w}×{h}: {}", row(strip.y));
+        assert!(
+            row(strip.y).contains("x over x̂"),
+            "{w}×{h}: {}",
+            row(strip.y)
+        );
         // Labels: x beside the images, x̂ beside the reconstructions, each risk under its pair.
         let g = StripGrid::fit(strip.width, strip.height, with_strip(8).shape)
             .unwrap_or_else(|| panic!());
@@ -347,14 +357,16 @@ fn validation_strip_is_drawn_under_the_features_at_80x24_and_120x40() {
         }
         // Every half block of the view is inside one panel's border: the strip holds
         // exactly its pairs' images and reconstructions.
-        let inside = |r: Rect, x: u16, y: u16| {
-            x > r.x && x + 1 < r.right() && y > r.y && y + 1 < r.bottom()
-        };
+        let inside =
+            |r: Rect, x: u16, y: u16| x > r.x && x + 1 < r.right() && y > r.y && y + 1 < r.bottom();
         let mut in_strip = 0;
         for y in area.y..area.bottom() {
             for x in area.x..area.right() {
                 if at(x, y) == "▀" {
-                    assert!(inside(grid, x, y) || inside(strip, x, y), "({x}, {y}) on a border");
+                    assert!(
+                        inside(grid, x, y) || inside(strip, x, y),
+                        "({x}, {y}) on a border"
+                    );
                     in_strip += usize::from(inside(strip, x, y));
                 }
             }
@@ -386,6 +398,10 @@ fn synthetic_sources_say_they_have_no_validation_images() {
     assert!(!screen.contains("x over x̂"), "{screen}");
     let last = app.features.as_deref();
     let (_, strip) = split(Rect::new(0, 0, 50, 30), last);
-    assert_eq!((strip.height, max_pairs(strip, last)), (1, 0), "a note, no request");
+    assert_eq!(
+        (strip.height, max_pairs(strip, last)),
+        (1, 0),
+        "a note, no request"
+    );
     assert_eq!(max_pairs(strip, None), 4, "before the first images");
 }

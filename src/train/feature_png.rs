@@ -104,7 +104,13 @@ impl Canvas {
 
     /// Paint the image `pixels` (laid out as the shape says) into tile (`col`, `row`), a pixel's
     /// channel values (`shape.channels` of them; missing ones 0) coloured by `color`.
-    fn paint(&mut self, col: usize, row: usize, pixels: &[f32], color: impl Fn([f32; 3]) -> [u8; 3]) {
+    fn paint(
+        &mut self,
+        col: usize,
+        row: usize,
+        pixels: &[f32],
+        color: impl Fn([f32; 3]) -> [u8; 3],
+    ) {
         let (shape, zoom) = (self.shape, self.zoom);
         let x0 = GAP + col * (shape.width * zoom + GAP);
         let y0 = GAP + row * (shape.height * zoom + GAP);

@@ -37,7 +37,7 @@ impl<'a> PixelSpace<'a> {
     }
 
     /// The model's own input coordinates as a `d`-pixel image (synthetic sources).
-    pub fn identity(d: usize) -> PixelSpace<'static> {
+    pub fn identity(d: usize) -> PixelSpace<'a> {
         PixelSpace {
             transform: None,
             shape: ImageShape::from_sample_shape(&[], d),

@@ -80,7 +80,10 @@ mod tests {
         let mean = vec![10.0, 20.0, 30.0, 40.0, 50.0];
         let transform = Transform {
             mean: mean.clone(),
-            map: Map::Matrix { forward, inverse: inverse.clone() },
+            map: Map::Matrix {
+                forward,
+                inverse: inverse.clone(),
+            },
         };
         for act in [Activation::Sign, Activation::Relu, Activation::Tanh] {
             let model = Autoencoder {
@@ -110,14 +113,23 @@ mod tests {
                 };
                 for p in 0..5 {
                     let (want_x, want_r) = (back(&z, p), back(&z_hat, p));
-                    assert!((f64::from(r.original[p]) - want_x).abs() < 1e-4, "{act:?} x {p}");
                     assert!(
-                        (f64::from(r.reconstruction[p]) - want_r).abs() < 1e-4 * want_r.abs().max(1.0),
+                        (f64::from(r.original[p]) - want_x).abs() < 1e-4,
+                        "{act:?} x {p}"
+                    );
+                    assert!(
+                        (f64::from(r.reconstruction[p]) - want_r).abs()
+                            < 1e-4 * want_r.abs().max(1.0),
                         "{act:?} row {i} pixel {p}: {} vs {want_r}",
                         r.reconstruction[p]
                     );
                 }
-                let risk = z.iter().zip(&z_hat).map(|(a, b)| (a - b).powi(2)).sum::<f64>() / 3.0;
+                let risk = z
+                    .iter()
+                    .zip(&z_hat)
+                    .map(|(a, b)| (a - b).powi(2))
+                    .sum::<f64>()
+                    / 3.0;
                 assert!((r.risk - risk).abs() < 1e-5 * risk.max(1.0), "{act:?}");
             }
             // The risks are the training path's own error on those rows (its GEMMs, its
@@ -125,7 +137,10 @@ mod tests {
             let rows = val.slice(s![..4, ..]);
             let sse = model.sum_sq_error(rows, 4, &mut Workspace::default());
             let sum: f64 = strip.iter().map(|r| r.risk).sum();
-            assert!((sum * 3.0 - sse).abs() < 1e-4 * sse.max(1.0), "{act:?}: {sum} vs {sse}");
+            assert!(
+                (sum * 3.0 - sse).abs() < 1e-4 * sse.max(1.0),
+                "{act:?}: {sum} vs {sse}"
+            );
         }
     }
 

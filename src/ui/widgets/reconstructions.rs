@@ -169,7 +169,14 @@ impl Widget for StripPanel<'_> {
             let color = |px| theme.rgb(intensity_rgb(px, channels, range));
             let size = (g.width, g.height);
             draw_image(&pair.original, shape, size, (x, inner.y), buf, color);
-            draw_image(&pair.reconstruction, shape, size, (x, inner.y + ch), buf, color);
+            draw_image(
+                &pair.reconstruction,
+                shape,
+                size,
+                (x, inner.y + ch),
+                buf,
+                color,
+            );
             let risk = risk_label(pair.risk, g.width);
             Paragraph::new(Line::from(risk))
                 .style(dim)
