@@ -10,9 +10,10 @@ use aescope::data::preprocess::Map;
 use aescope::data::real::RealData;
 use aescope::protocol::{
     Command, Event, FeatureImages, FeatureKind, FeatureRequest, FeatureTile, ImageShape,
-    ValidationStrip,
+    Reconstruction, ValidationStrip,
 };
 use aescope::train::feature_png::{STRIP_FILE, STRIP_IMAGES, grid, write_png};
+use aescope::train::trainer::TrainerState;
 use aescope::train::{WorkerHandle, WorkerOptions, spawn};
 use std::time::{Duration, Instant};
 
@@ -42,24 +43,28 @@ fn read_png(path: &std::path::Path) -> (u32, u32, Vec<u8>) {
     (info.width, info.height, buf)
 }
 
+/// A worker on `cfg`, paused, asked for the feature images `req`.
+fn paused_asking(cfg: Config, req: FeatureRequest) -> WorkerHandle {
+    let opts = WorkerOptions {
+        start_paused: true,
+        ..WorkerOptions::default()
+    };
+    let w = spawn(cfg, opts).unwrap_or_else(|e| panic!("{e}"));
+    w.commands.send(Command::WantFeatures(Some(req))).ok();
+    w
+}
+
 #[test]
 fn worker_sends_digit_features_in_pixel_space_and_exports_png_grids() {
     let cfg = Config::load("digits-sign", &[]).unwrap_or_else(|e| panic!("{e}"));
-    let w = spawn(
+    let w = paused_asking(
         cfg,
-        WorkerOptions {
-            start_paused: true,
-            ..WorkerOptions::default()
-        },
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    w.commands
-        .send(Command::WantFeatures(Some(FeatureRequest {
+        FeatureRequest {
             kind: FeatureKind::Decoder,
             max_tiles: 5,
             strip: 0,
-        })))
-        .ok();
+        },
+    );
     w.commands.send(Command::Step(3)).ok();
     let Event::Features(f) = wait_for(&w, "features", |e| matches!(e, Event::Features(_))) else {
         unreachable!()
@@ -157,21 +162,14 @@ fn png_grid_round_trips_with_the_colour_map() {
 fn validation_strip_is_the_forward_pass_through_the_inverse_preprocessing() {
     let cfg = Config::load("digits-sign", &["data.project=20".to_string()])
         .unwrap_or_else(|e| panic!("{e}"));
-    let w = spawn(
+    let w = paused_asking(
         cfg.clone(),
-        WorkerOptions {
-            start_paused: true,
-            ..WorkerOptions::default()
-        },
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    w.commands
-        .send(Command::WantFeatures(Some(FeatureRequest {
+        FeatureRequest {
             kind: FeatureKind::Encoder,
             max_tiles: 2,
             strip: 4,
-        })))
-        .ok();
+        },
+    );
     w.commands.send(Command::Step(40)).ok();
     let Event::Features(f) = wait_for(
         &w,
@@ -201,54 +199,24 @@ fn validation_strip_is_the_forward_pass_through_the_inverse_preprocessing() {
         .unwrap_or_else(|e| panic!("{e}"))
         .state;
     assert_eq!(st.step, 40);
-    let act = st.cfg.model.activation;
     let spec = cfg
         .data
         .file_spec(cfg.seed)
         .unwrap_or_else(|e| panic!("{e}"));
     let data = RealData::load(&spec).unwrap_or_else(|e| panic!("{e}"));
-    let t = &data.prepared.transform;
-    let Map::Matrix { inverse, .. } = &t.map else {
-        panic!("a projection is a matrix")
-    };
-    let (n, d) = st.b.dim();
-    assert_eq!((n, d, inverse.dim()), (10, 20, (64, 20)));
-    let back = |v: &[f64]| -> Vec<f64> {
-        (0..64)
-            .map(|p| t.mean[p] + (0..d).map(|k| inverse[[p, k]] * v[k]).sum::<f64>())
-            .collect()
-    };
     let mut worst = 0.0f64;
     for (i, pair) in pairs.iter().enumerate() {
         assert_eq!(pair.row, i, "the first validation rows, in order");
-        let z: Vec<f64> = data
-            .prepared
-            .val
-            .row(i)
-            .iter()
-            .map(|&v| f64::from(v))
-            .collect();
-        let h: Vec<f64> = (0..n)
-            .map(|j| act.eval_f64((0..d).map(|k| f64::from(st.b[[j, k]]) * z[k]).sum()))
-            .collect();
-        let z_hat: Vec<f64> = (0..d)
-            .map(|k| (0..n).map(|j| f64::from(st.a[[k, j]]) * h[j]).sum())
-            .collect();
+        let (image, reconstruction, risk) = by_hand(&st, &data, i);
         for (got, want) in [
-            (&pair.original, back(&z)),
-            (&pair.reconstruction, back(&z_hat)),
+            (&pair.original, image),
+            (&pair.reconstruction, reconstruction),
         ] {
             assert_eq!(got.len(), 64);
             for (g, w) in got.iter().zip(&want) {
                 worst = worst.max((f64::from(*g) - w).abs());
             }
         }
-        let risk = z
-            .iter()
-            .zip(&z_hat)
-            .map(|(a, b)| (a - b).powi(2))
-            .sum::<f64>()
-            / d as f64;
         assert!((pair.risk - risk).abs() < 1e-5, "{} vs {risk}", pair.risk);
         assert!(risk > 0.0, "{risk}");
     }
@@ -263,8 +231,50 @@ fn validation_strip_is_the_forward_pass_through_the_inverse_preprocessing() {
 
     let path = dir.path().join("x").join(STRIP_FILE);
     assert!(files.contains(&path), "{} not reported", path.display());
-    let (width, height, png) = read_png(&path);
-    // 16 pairs of 8×8 images enlarged 4× with 2-pixel gaps, images over reconstructions.
+    png_holds_the_strip(&path, pairs);
+}
+
+/// Image `row` of the validation split and its reconstruction by the saved weights, in pixels
+/// through `μ + T⁺·`, and its risk ‖z − ẑ‖²/d: written out in f64 loops.
+fn by_hand(st: &TrainerState, data: &RealData, row: usize) -> (Vec<f64>, Vec<f64>, f64) {
+    let t = &data.prepared.transform;
+    let Map::Matrix { inverse, .. } = &t.map else {
+        panic!("a projection is a matrix")
+    };
+    let (n, d) = st.b.dim();
+    assert_eq!((n, d, inverse.dim()), (10, 20, (64, 20)));
+    let back = |v: &[f64]| -> Vec<f64> {
+        (0..64)
+            .map(|p| t.mean[p] + (0..d).map(|k| inverse[[p, k]] * v[k]).sum::<f64>())
+            .collect()
+    };
+    let act = st.cfg.model.activation;
+    let z: Vec<f64> = data
+        .prepared
+        .val
+        .row(row)
+        .iter()
+        .map(|&v| f64::from(v))
+        .collect();
+    let h: Vec<f64> = (0..n)
+        .map(|j| act.eval_f64((0..d).map(|k| f64::from(st.b[[j, k]]) * z[k]).sum()))
+        .collect();
+    let z_hat: Vec<f64> = (0..d)
+        .map(|k| (0..n).map(|j| f64::from(st.a[[k, j]]) * h[j]).sum())
+        .collect();
+    let risk = z
+        .iter()
+        .zip(&z_hat)
+        .map(|(a, b)| (a - b).powi(2))
+        .sum::<f64>()
+        / d as f64;
+    (back(&z), back(&z_hat), risk)
+}
+
+/// The exported strip: 16 pairs of 8×8 images enlarged 4× with 2-pixel gaps, images over
+/// reconstructions, each pair on its image's intensity range.
+fn png_holds_the_strip(path: &std::path::Path, pairs: &[Reconstruction]) {
+    let (width, height, png) = read_png(path);
     assert_eq!(STRIP_IMAGES, 16);
     assert_eq!((width, height), (2 + 16 * 34, 2 + 2 * 34));
     let at = |x: usize, y: usize| {

@@ -43,12 +43,7 @@ fn images(kind: FeatureKind, shape: ImageShape, tiles: Vec<Vec<f32>>) -> Feature
 }
 
 fn grey(h: usize, w: usize) -> ImageShape {
-    ImageShape {
-        channels: 1,
-        height: h,
-        width: w,
-        channels_last: false,
-    }
+    ImageShape::grey(h, w)
 }
 
 fn render(f: &FeatureImages, kind: FeatureKind, w: u16, h: u16) -> Buffer {

@@ -68,16 +68,21 @@ pub struct ImageShape {
 }
 
 impl ImageShape {
-    /// The image layout of a sample of shape `shape` (as a data file gives it): `[h, w]`,
-    /// `[c, h, w]` or `[h, w, c]` with c = 1 or 3; anything else (`[d]`, `[]`) is one grey
-    /// image of the most nearly square `h × w = d` (h ≤ w).
-    pub fn from_sample_shape(shape: &[usize], d: usize) -> ImageShape {
-        let grey = |height, width| ImageShape {
+    /// A grey image of `height × width` pixels.
+    pub fn grey(height: usize, width: usize) -> ImageShape {
+        ImageShape {
             channels: 1,
             height,
             width,
             channels_last: false,
-        };
+        }
+    }
+
+    /// The image layout of a sample of shape `shape` (as a data file gives it): `[h, w]`,
+    /// `[c, h, w]` or `[h, w, c]` with c = 1 or 3; anything else (`[d]`, `[]`) is one grey
+    /// image of the most nearly square `h × w = d` (h ≤ w).
+    pub fn from_sample_shape(shape: &[usize], d: usize) -> ImageShape {
+        let grey = ImageShape::grey;
         match *shape {
             [h, w] if h * w == d => grey(h, w),
             [c, h, w] if c * h * w == d && (c == 1 || c == 3) => ImageShape {

@@ -211,12 +211,7 @@ mod tests {
     use super::*;
 
     fn grey(h: usize, w: usize) -> ImageShape {
-        ImageShape {
-            channels: 1,
-            height: h,
-            width: w,
-            channels_last: false,
-        }
+        ImageShape::grey(h, w)
     }
 
     #[test]
