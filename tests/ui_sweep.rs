@@ -3,6 +3,7 @@
 
 use aescope::config::Config;
 use aescope::data::SourceKind;
+use aescope::data::preprocess::Whiten;
 use aescope::model::Activation;
 use aescope::protocol::TrainMode;
 use aescope::sweep::curves::{Curve, CurveKind, SweepCurves};
@@ -45,6 +46,7 @@ fn row(r: f64, risk: f64) -> Row {
         shard: "1/1".into(),
         activation: Activation::Sign,
         source: SourceKind::Gaussian,
+        whiten: Whiten::None,
         mode: TrainMode::Population,
         d: 64,
         r,
@@ -461,14 +463,11 @@ fn a_digits_sweep_draws_the_water_filling_of_the_data_spectrum_in_both_views() {
     }
     // digits-sign's documented prediction at r = 0.5.
     assert!((limit.points[1].1 - 0.290981).abs() < 1e-6);
-    // The isotropic limit (where whitened digits land) is drawn beside it.
-    let iso = tui
-        .iter()
-        .find(|c| c.kind == CurveKind::Isotropic)
-        .unwrap_or_else(|| panic!("no isotropic curve in {tui:?}"));
-    for &(r, v) in &iso.points {
-        assert!((v - bounds::r_sign(r)).abs() < 1e-12, "r = {r}");
-    }
+    // The digits keep their spectrum: the isotropic limit is no reference for them.
+    assert!(
+        !tui.iter().any(|c| c.kind == CurveKind::Isotropic),
+        "{tui:?}"
+    );
 
     let rows = run_to_end(plan);
     assert_eq!(rows.len(), 8);
@@ -495,10 +494,48 @@ fn a_digits_sweep_draws_the_water_filling_of_the_data_spectrum_in_both_views() {
         through_rates(figure_curves(&rows))
     );
     assert!(
-        figure_curves(&rows)
+        !figure_curves(&rows)
             .iter()
             .any(|c| c.kind == CurveKind::Isotropic)
     );
+    assert!(rows.iter().all(|r| r.whiten == Whiten::None));
+}
+
+/// Whitened digits land on the isotropic limit: the view and the figure draw it beside the
+/// prediction (the same values: the whitened spectrum is flat), and the rows say whitened.
+#[test]
+fn a_whitened_digits_sweep_draws_the_isotropic_limit() {
+    let overrides: Vec<String> = [
+        "data.project=32",
+        "data.whiten=pca",
+        "train.steps=100",
+        "eval.every=100",
+        "sweep.seeds=1",
+        "sweep.rates=\"0.5,1\"",
+    ]
+    .iter()
+    .map(ToString::to_string)
+    .collect();
+    let cfg = Config::load("sweep-digits", &overrides).unwrap_or_else(|e| panic!("{e}"));
+    let plan = SweepPlan::new(cfg, "sweep-digits", Shard::ALL).unwrap_or_else(|e| panic!("{e}"));
+    let rates: Vec<f64> = plan.points.iter().map(|p| p.rate).collect();
+    let view = SweepCurves::for_config(&plan.base, &rates).curves(0.0, 2.0);
+    let rows = run_to_end(plan);
+    assert!(rows.iter().all(|r| r.whiten == Whiten::Pca), "{rows:?}");
+    for curves in [view, figure_curves(&rows)] {
+        let iso = curves
+            .iter()
+            .find(|c| c.kind == CurveKind::Isotropic)
+            .unwrap_or_else(|| panic!("no isotropic curve in {curves:?}"));
+        for &(r, v) in &iso.points {
+            assert!((v - bounds::r_sign(r)).abs() < 1e-12, "r = {r}");
+        }
+        let limit = &curves[0];
+        assert!(
+            (limit.points[0].1 - bounds::r_sign(0.5)).abs() < 1e-12,
+            "{limit:?}"
+        );
+    }
 }
 
 #[test]
@@ -707,6 +744,8 @@ fn at_80_by_24_the_chart_keeps_its_legend_and_running_rows_their_step_and_risk()
     s.curves = SweepCurves {
         activation: Activation::Sign,
         source: SourceKind::File,
+        // Whitened: the isotropic limit is drawn too, the most crowded legend.
+        whitened: true,
         spectral: Some(
             [0.5, 1.0, 2.0, 4.0]
                 .iter()

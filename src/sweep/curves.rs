@@ -1,12 +1,13 @@
 //! One description of a sweep's curves against the rate r: the activation's limit (isotropic
 //! closed form, or reverse water-filling over the data's spectrum for power-law data and data
-//! files), relu's pairing construction beyond r = 1, the isotropic limit beside a data file's
-//! prediction (where whitened data land), the PCA bound, Shannon's D(r), and the trained runs
+//! files), relu's pairing construction beyond r = 1, the isotropic limit beside a whitened data
+//! file's prediction (where whitened data land), the PCA bound, Shannon's D(r), and the trained runs
 //! as mean ± standard error across seeds. The figure (SVG/PNG) and the sweep view both draw
 //! what this says, so they cannot drift apart.
 
 use super::table::{Row, aggregate};
 use crate::config::{Config, n_for_rate};
+use crate::data::preprocess::Whiten;
 use crate::data::{SourceKind, power_law_spectrum};
 use crate::model::Activation;
 use crate::theory::bounds;
@@ -22,8 +23,8 @@ pub enum CurveKind {
     /// A construction that continues the limit where no theorem does (relu pairs beyond
     /// r = 1).
     Construction,
-    /// The activation's limit on isotropic data, beside a data file's prediction: where the
-    /// data land once whitened (THEORY §6).
+    /// The activation's limit on isotropic data, beside a whitened data file's prediction:
+    /// where whitened data land (THEORY §6).
     Isotropic,
     /// The linear (PCA) bound.
     Pca,
@@ -64,6 +65,9 @@ pub struct SweepCurves {
     pub activation: Activation,
     /// The sweep's data.
     pub source: SourceKind,
+    /// A whitened data file: its runs land on the isotropic limit, which is drawn beside the
+    /// prediction (for data that keep their spectrum it is no reference).
+    pub whitened: bool,
     /// For power-law data and data files, the limit and PCA bound at each rate of the sweep
     /// (they need the spectrum, so they are drawn through the sweep's rates); None for
     /// isotropic data.
@@ -124,6 +128,7 @@ impl SweepCurves {
         SweepCurves {
             activation,
             source,
+            whitened: false,
             spectral: None,
         }
     }
@@ -159,6 +164,7 @@ impl SweepCurves {
         SweepCurves {
             activation,
             source,
+            whitened: source == SourceKind::File && base.data.whiten != Whiten::None,
             spectral: Some(points),
         }
     }
@@ -183,15 +189,16 @@ impl SweepCurves {
         Some(SweepCurves {
             activation: first.activation,
             source: first.source,
+            whitened: first.source == SourceKind::File && first.whiten != Whiten::None,
             spectral: Some(points),
         })
     }
 
     /// Every curve over r in `[lo, hi]`: the limit (split where its meaning changes), for a
-    /// data file the isotropic limit, the PCA bound, Shannon's D(r).
+    /// whitened data file the isotropic limit, the PCA bound, Shannon's D(r).
     pub fn curves(&self, lo: f64, hi: f64) -> Vec<Curve> {
         let mut out = self.limit_curves(lo, hi);
-        if self.source == SourceKind::File {
+        if self.whitened {
             out.push(self.isotropic_curve(lo, hi));
         }
         out.push(self.pca_curve(lo, hi));

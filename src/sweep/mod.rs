@@ -163,6 +163,14 @@ impl SweepPlan {
         cfg
     }
 
+    /// How a data file's runs are whitened (`none` for synthetic sources: the key is unused).
+    pub fn whiten(&self) -> crate::data::preprocess::Whiten {
+        match self.base.data.kind {
+            crate::data::SourceKind::File => self.base.data.whiten,
+            _ => crate::data::preprocess::Whiten::None,
+        }
+    }
+
     /// Drop the points already in `done` (keys of [`Row::key`]), to resume a sweep.
     pub fn skip(&mut self, done: &[(u64, u64)]) {
         let done: std::collections::HashSet<&(u64, u64)> = done.iter().collect();

@@ -315,6 +315,7 @@ impl Shared {
             shard: plan.shard.to_string(),
             activation: s.activation,
             source: plan.base.data.kind,
+            whiten: plan.whiten(),
             mode: plan.base.train.mode,
             d: s.d,
             r: p.rate,

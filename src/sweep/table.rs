@@ -4,6 +4,7 @@
 //! Numbers are written in shortest round-trip form, so a CSV read back gives the same f64s.
 
 use crate::data::SourceKind;
+use crate::data::preprocess::Whiten;
 use crate::model::Activation;
 use crate::protocol::{FinishReason, Summary};
 use serde::{Deserialize, Serialize};
@@ -55,6 +56,11 @@ pub struct Row {
     pub shard: String,
     pub activation: Activation,
     pub source: SourceKind,
+    /// `data.whiten` of a data file (`none`, `pca`, `zca`; `none` for synthetic sources):
+    /// whitened data land on the isotropic limit, so the figure draws it for them only.
+    /// Absent from results written before this column (read as `none`).
+    #[serde(default)]
+    pub whiten: Whiten,
     /// `population` (exact risk, full-batch GD) or `sample`.
     pub mode: crate::protocol::TrainMode,
     /// Input dimension.
@@ -118,6 +124,8 @@ pub struct RateSummary {
     pub sweep_id: String,
     pub activation: Activation,
     pub source: SourceKind,
+    #[serde(default)]
+    pub whiten: Whiten,
     pub d: usize,
     pub r: f64,
     pub n: usize,
@@ -203,6 +211,7 @@ fn summarize(group: &[&Row]) -> RateSummary {
         sweep_id: first.sweep_id.clone(),
         activation: first.activation,
         source: first.source,
+        whiten: first.whiten,
         d: first.d,
         r: first.r,
         n: first.n,
