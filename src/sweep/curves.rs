@@ -5,7 +5,8 @@
 //! as mean ± standard error across seeds. The figure (SVG/PNG) and the sweep view both draw
 //! what this says, so they cannot drift apart.
 
-use super::table::{Row, aggregate};
+use super::SweepPlan;
+use super::table::{Row, aggregate, common_mean};
 use crate::config::{Config, n_for_rate};
 use crate::data::preprocess::Whiten;
 use crate::data::{SourceKind, power_law_spectrum};
@@ -138,26 +139,55 @@ impl SweepCurves {
     /// limit at each rate is the one its run will report (reverse water-filling at
     /// n = round(r·d) over the same spectrum).
     pub fn for_config(base: &Config, rates: &[f64]) -> SweepCurves {
+        match data_spectrum(base) {
+            Some(spectrum) => SweepCurves::for_spectra(base, &[spectrum], rates),
+            None => SweepCurves::isotropic(base.model.activation, base.data.kind),
+        }
+    }
+
+    /// The curves of a planned sweep, through the rates of its points: for a data file split
+    /// per seed, at each rate the mean over the seeds' predictions and PCA bounds (what its
+    /// by-rate table will hold), else as [`SweepCurves::for_config`].
+    pub fn for_plan(plan: &SweepPlan) -> SweepCurves {
+        let rates: Vec<f64> = plan.points.iter().map(|p| p.rate).collect();
+        if plan.splits.is_empty() {
+            return SweepCurves::for_config(&plan.base, &rates);
+        }
+        let spectra: Vec<Vec<f64>> = plan
+            .splits
+            .iter()
+            .map(|(_, d)| d.prepared.spectrum.clone())
+            .collect();
+        SweepCurves::for_spectra(&plan.base, &spectra, &rates)
+    }
+
+    /// Limits and PCA bounds at `rates`, each the [`common_mean`] over `spectra` (in order).
+    fn for_spectra(base: &Config, spectra: &[Vec<f64>], rates: &[f64]) -> SweepCurves {
         let activation = base.model.activation;
         let source = base.data.kind;
-        let Some(spectrum) = data_spectrum(base) else {
-            return SweepCurves::isotropic(activation, source);
-        };
-        let d = spectrum.len();
         let mut rates = rates.to_vec();
         rates.sort_by(f64::total_cmp);
         rates.dedup();
         let points = rates
             .into_iter()
             .map(|r| {
-                let n = n_for_rate(r, d);
-                let lim = bounds::limit_for_spectrum(activation, &spectrum, n as f64)
-                    .unwrap_or_else(|_| bounds::limit(activation, n as f64 / d as f64));
+                let at: Vec<(bounds::Limit, f64)> = spectra
+                    .iter()
+                    .map(|spectrum| {
+                        let d = spectrum.len();
+                        let n = n_for_rate(r, d);
+                        let lim = bounds::limit_for_spectrum(activation, spectrum, n as f64)
+                            .unwrap_or_else(|_| bounds::limit(activation, n as f64 / d as f64));
+                        (lim, bounds::pca_bound_spectrum(spectrum, n))
+                    })
+                    .collect();
                 RatePoint {
                     r,
-                    limit: lim.value,
-                    limit_label: lim.label.to_string(),
-                    pca: bounds::pca_bound_spectrum(&spectrum, n),
+                    limit: common_mean(&at.iter().map(|(l, _)| l.value).collect::<Vec<_>>()),
+                    limit_label: at
+                        .first()
+                        .map_or_else(String::new, |(l, _)| l.label.to_string()),
+                    pca: common_mean(&at.iter().map(|(_, p)| *p).collect::<Vec<_>>()),
                 }
             })
             .collect();

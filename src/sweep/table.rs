@@ -182,7 +182,8 @@ pub fn sort_rows(rows: &mut [Row]) {
 /// One summary per distinct rate, ascending. Rows must come from one sweep.
 pub fn aggregate(rows: &[Row]) -> Vec<RateSummary> {
     let mut sorted: Vec<&Row> = rows.iter().collect();
-    sorted.sort_by(|a, b| a.r.total_cmp(&b.r));
+    // Seed order within a rate: means are summed in the order the curves sum them.
+    sorted.sort_by(|a, b| a.r.total_cmp(&b.r).then(a.seed.cmp(&b.seed)));
     sorted
         .chunk_by(|a, b| a.r.to_bits() == b.r.to_bits())
         .map(summarize)
@@ -206,6 +207,10 @@ fn summarize(group: &[&Row]) -> RateSummary {
         }
     };
     let steps: Vec<f64> = ok.iter().map(|r| r.steps as f64).collect();
+    // Each seed of a data file has its own split, so its own prediction: the rate's is their
+    // mean.
+    let limit = common_mean(&group.iter().map(|r| r.limit).collect::<Vec<_>>());
+    let pca = common_mean(&group.iter().map(|r| r.pca).collect::<Vec<_>>());
     RateSummary {
         preset: first.preset.clone(),
         sweep_id: first.sweep_id.clone(),
@@ -222,11 +227,11 @@ fn summarize(group: &[&Row]) -> RateSummary {
         risk_min: fold(f64::INFINITY, f64::min),
         risk_max: fold(f64::NEG_INFINITY, f64::max),
         risk_kind: first.risk_kind.clone(),
-        limit: first.limit,
+        limit,
         limit_label: first.limit_label.clone(),
-        gap: mean - first.limit,
-        rel_gap: relative_gap(mean, first.limit),
-        pca: first.pca,
+        gap: mean - limit,
+        rel_gap: relative_gap(mean, limit),
+        pca,
         shannon: first.shannon,
         steps_mean: mean_and_se(&steps).0,
         wall_s: group
@@ -234,6 +239,15 @@ fn summarize(group: &[&Row]) -> RateSummary {
             .map(|r| r.wall_s)
             .filter(|w| w.is_finite())
             .sum(),
+    }
+}
+
+/// The value all of `v` share (bit for bit), else their mean (summed in order); NaN when empty.
+pub fn common_mean(v: &[f64]) -> f64 {
+    match v.first() {
+        None => f64::NAN,
+        Some(&first) if v.iter().all(|x| x.to_bits() == first.to_bits()) => first,
+        Some(_) => v.iter().sum::<f64>() / v.len() as f64,
     }
 }
 
