@@ -33,7 +33,7 @@ fn main() {
         Simd::detect().name()
     );
     println!(
-        "{:>6} {:>5} {:>6} {:>8} {:>10} {:>11} {:>10} {:>9} {:>9} {:>10} {:>7}",
+        "{:>6} {:>5} {:>6} {:>8} {:>10} {:>11} {:>10} {:>9} {:>9} {:>10} {:>7} {:>9} {:>9} {:>9}",
         "d",
         "r",
         "batch",
@@ -44,7 +44,14 @@ fn main() {
         "step GF/s",
         "prod GF/s",
         "plain GF/s",
-        "ratio"
+        "ratio",
+        "step GF/c",
+        "prod GF/c",
+        "ratio/c"
+    );
+    println!(
+        "# GF/c: GFLOP per CPU-second of the calling thread (steadier under load; with 2 threads \
+         its share is the critical path); ratio/c = step GF/c ÷ prod GF/c"
     );
     let configs = [
         (256usize, 0.5f64, 64usize),
@@ -82,14 +89,17 @@ fn main() {
             let t = speed::measure(&mut trainer, rounds, secs);
             println!(
                 "{d:>6} {r:>5} {batch:>6} {threads:>8} {:>10.1} {:>11.0} {:>10.3e} {:>9.1} {:>9.1} \
-                 {:>10.1} {:>7.2}",
+                 {:>10.1} {:>7.2} {:>9.1} {:>9.1} {:>9.2}",
                 t.steps_per_s,
                 t.samples_per_s(),
                 t.shape.flops(),
                 t.step_gflops,
                 t.gemm_gflops,
                 t.plain_gflops,
-                t.ratio()
+                t.ratio(),
+                t.step_cpu_gflops,
+                t.gemm_cpu_gflops,
+                t.cpu_ratio()
             );
         }
     }

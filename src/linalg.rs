@@ -5,7 +5,7 @@
 use faer::linalg::matmul::triangular::BlockStructure;
 use faer::traits::ComplexField;
 use faer::{Accum, MatMut, MatRef, Par};
-use ndarray::{ArrayView2, ArrayViewMut2, Axis};
+use ndarray::{ArrayView2, ArrayViewMut2, Axis, Ix2, NdProducer, Zip};
 
 mod sgemm;
 pub use sgemm::{Simd, sgemm, sgemm_with};
@@ -75,12 +75,72 @@ impl Parallelism {
         }
     }
 
-    fn threads_for(self, elems: usize) -> usize {
+    /// Threads an elementwise pass over `elems` elements uses (1 while it is too small for
+    /// the split to pay).
+    pub(crate) fn threads_for(self, elems: usize) -> usize {
         match self {
             _ if elems < PARALLEL_PASS_MIN_ELEMS => 1,
             par => par.threads(),
         }
     }
+}
+
+/// Rows per block when `rows` rows are split into `parts` blocks (the last may be shorter):
+/// the chunk size for ndarray's `axis_chunks_iter`.
+pub(crate) fn rows_per_part(rows: usize, parts: usize) -> usize {
+    rows.div_ceil(parts.max(1)).max(1)
+}
+
+/// `f(part)` for every part, in parallel: the first on the calling thread, the others on the
+/// rayon pool (the pool the f32 products run on, so a pass between two products finds its
+/// threads awake); the results in the order of `parts`. Give at most one part per thread.
+pub(crate) fn run_parts<P, R, F>(parts: Vec<P>, f: F) -> Vec<R>
+where
+    P: Send,
+    R: Send,
+    F: Fn(P) -> R + Sync,
+{
+    let mut parts = parts.into_iter();
+    let Some(first) = parts.next() else {
+        return Vec::new();
+    };
+    if parts.len() == 0 {
+        return vec![f(first)];
+    }
+    let mut rest: Vec<Option<R>> = parts.as_slice().iter().map(|_| None).collect();
+    let f = &f;
+    let head = rayon::in_place_scope(|s| {
+        for (slot, part) in rest.iter_mut().zip(parts) {
+            s.spawn(move |_| *slot = Some(f(part)));
+        }
+        f(first)
+    });
+    // Every spawned job has finished when the scope returns (a panic in one is re-raised).
+    std::iter::once(head)
+        .chain(rest.into_iter().flatten())
+        .collect()
+}
+
+/// `zip.for_each(f)` on up to `threads` threads (halving the zip along its outer axis, so
+/// each thread takes whole rows of row-major operands). Elementwise work only: each element's
+/// result must not depend on which thread computes it.
+pub(crate) fn for_each_split<P1, P2, F>(zip: Zip<(P1, P2), Ix2>, threads: usize, f: F)
+where
+    P1: NdProducer<Dim = Ix2> + Send,
+    P2: NdProducer<Dim = Ix2> + Send,
+    F: Fn(P1::Item, P2::Item) + Sync,
+{
+    let mut parts = vec![zip];
+    while parts.len() * 2 <= threads && parts.iter().all(|z| z.size() > 1) {
+        parts = parts
+            .into_iter()
+            .flat_map(|z| {
+                let (a, b) = z.split();
+                [a, b]
+            })
+            .collect();
+    }
+    run_parts(parts, |z| z.for_each(&f));
 }
 
 /// Clears the upper halves of the AVX registers (`vzeroupper`) on the calling thread.

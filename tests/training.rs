@@ -216,3 +216,39 @@ fn divergence_leaves_the_weights_finite() {
             .all(|v| v.is_finite())
     );
 }
+
+#[test]
+fn one_and_two_threads_train_to_the_same_bits() {
+    // Large enough (n·d = batch·n = 65536 elements) that the elementwise passes, the gradient
+    // norm and the optimizer update split across two threads: each element is still computed
+    // the same way and the partial sums are added in the same order.
+    for (act, opt) in [("sign", "sgd"), ("sign", "adam"), ("relu", "momentum")] {
+        let run = |threads: &str| {
+            let cfg = preset(
+                "sign-r0.5",
+                &[
+                    &format!("model.activation={act}"),
+                    &format!("train.optimizer={opt}"),
+                    "data.d=256",
+                    "model.rate=1",
+                    "train.batch=256",
+                    "train.steps=4",
+                    &format!("train.threads={threads}"),
+                ],
+            );
+            let mut t = Trainer::new(&cfg);
+            let losses: Vec<u64> = (0..cfg.train.steps)
+                .map(|_| match t.step() {
+                    StepOutcome::Applied { loss, grad_norm } => {
+                        loss.to_bits() ^ grad_norm.to_bits()
+                    }
+                    other => panic!("{act}/{opt}: {other:?}"),
+                })
+                .collect();
+            (losses, t.model().clone())
+        };
+        let (one, two) = (run("1"), run("2"));
+        assert_eq!(one.0, two.0, "{act}/{opt}: losses or gradient norms differ");
+        assert!(one.1 == two.1, "{act}/{opt}: weights differ");
+    }
+}

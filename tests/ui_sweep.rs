@@ -3,6 +3,7 @@
 
 use aescope::config::Config;
 use aescope::data::SourceKind;
+use aescope::data::preprocess::Whiten;
 use aescope::model::Activation;
 use aescope::protocol::TrainMode;
 use aescope::sweep::curves::{Curve, CurveKind, SweepCurves};
@@ -45,6 +46,7 @@ fn row(r: f64, risk: f64) -> Row {
         shard: "1/1".into(),
         activation: Activation::Sign,
         source: SourceKind::Gaussian,
+        whiten: Whiten::None,
         mode: TrainMode::Population,
         d: 64,
         r,
@@ -393,6 +395,26 @@ fn training_spectrum(x: &ndarray::Array2<f32>) -> Vec<f64> {
     jacobi_eigenvalues(covariance(&rows))
 }
 
+/// The training spectrum of sweep-digits with `overrides` at each seed (each its own split),
+/// computed independently.
+fn split_spectra(overrides: &[String], seeds: &[u64]) -> Vec<Vec<f64>> {
+    seeds
+        .iter()
+        .map(|seed| {
+            let mut o = overrides.to_vec();
+            o.push(format!("seed={seed}"));
+            let cfg = Config::load("sweep-digits", &o).unwrap_or_else(|e| panic!("{e}"));
+            let data = cfg
+                .data
+                .loaded
+                .0
+                .clone()
+                .unwrap_or_else(|| panic!("sweep-digits did not read its data"));
+            training_spectrum(&data.prepared.train)
+        })
+        .collect()
+}
+
 /// Run a sweep to its end and return its rows.
 fn run_to_end(plan: SweepPlan) -> Vec<Row> {
     let handle = sweep::spawn(
@@ -425,23 +447,14 @@ fn a_digits_sweep_draws_the_water_filling_of_the_data_spectrum_in_both_views() {
     .iter()
     .map(ToString::to_string)
     .collect();
-    let cfg = Config::load("sweep-digits", &overrides).unwrap_or_else(|e| panic!("{e}"));
-    let data = cfg
-        .data
-        .loaded
-        .0
-        .clone()
-        .unwrap_or_else(|| panic!("sweep-digits did not read its data"));
-    let spectrum = training_spectrum(&data.prepared.train);
+    // Each seed holds out its own validation images: the data `aescope run --set seed=S` reads.
+    let spectra = split_spectra(&overrides, &[1, 2]);
     let c = std::f64::consts::FRAC_PI_2 - 1.0;
 
+    let cfg = Config::load("sweep-digits", &overrides).unwrap_or_else(|e| panic!("{e}"));
     let plan = SweepPlan::new(cfg, "sweep-digits", Shard::ALL).unwrap_or_else(|e| panic!("{e}"));
-    let rates: Vec<f64> = plan.points.iter().map(|p| p.rate).collect();
-    let state = SweepState::new(
-        "sweep-digits",
-        SweepCurves::for_config(&plan.base, &rates),
-        &plan.points,
-    );
+    assert_eq!(plan.splits.len(), 2);
+    let state = SweepState::new("sweep-digits", SweepCurves::for_plan(&plan), &plan.points);
     let tui = sweep_view::reference_curves(&state);
     let limit = &tui[0];
     assert_eq!(limit.kind, CurveKind::Limit);
@@ -451,7 +464,12 @@ fn a_digits_sweep_draws_the_water_filling_of_the_data_spectrum_in_both_views() {
     for (&(r, v), &want_r) in limit.points.iter().zip(&want_rates) {
         assert_eq!(r, want_r);
         let n = (r * 64.0).round() as usize;
-        let want = water_filling_kkt(&spectrum, n, c);
+        // The mean of the two splits' predictions.
+        let want = spectra
+            .iter()
+            .map(|s| water_filling_kkt(s, n, c))
+            .sum::<f64>()
+            / 2.0;
         assert!(
             (v - want).abs() < 1e-6,
             "r = {r}: drawn {v}, independent {want}"
@@ -459,21 +477,47 @@ fn a_digits_sweep_draws_the_water_filling_of_the_data_spectrum_in_both_views() {
         // Far below the isotropic limit: the digits are not isotropic.
         assert!(v < bounds::r_sign(r) - 0.1, "r = {r}: {v}");
     }
-    // digits-sign's documented prediction at r = 0.5.
-    assert!((limit.points[1].1 - 0.290981).abs() < 1e-6);
-    // The isotropic limit (where whitened digits land) is drawn beside it.
-    let iso = tui
-        .iter()
-        .find(|c| c.kind == CurveKind::Isotropic)
-        .unwrap_or_else(|| panic!("no isotropic curve in {tui:?}"));
-    for &(r, v) in &iso.points {
-        assert!((v - bounds::r_sign(r)).abs() < 1e-12, "r = {r}");
-    }
+    let drawn_at_half = limit.points[1].1;
+    // The digits keep their spectrum: the isotropic limit is no reference for them.
+    assert!(
+        !tui.iter().any(|c| c.kind == CurveKind::Isotropic),
+        "{tui:?}"
+    );
 
     let rows = run_to_end(plan);
     assert_eq!(rows.len(), 8);
+    let at_half: Vec<&Row> = rows.iter().filter(|r| r.r == 0.5).collect();
+    assert_eq!(at_half.len(), 2);
+    for row in &at_half {
+        // Each seed's own prediction: seed 1's is digits-sign's documented 0.290981.
+        let s = &spectra[(row.seed - 1) as usize];
+        let want = water_filling_kkt(s, 32, c);
+        assert!(
+            (row.limit - want).abs() < 1e-6,
+            "seed {}: {}",
+            row.seed,
+            row.limit
+        );
+    }
+    assert!(
+        (at_half
+            .iter()
+            .find(|r| r.seed == 1)
+            .map_or(0.0, |r| r.limit)
+            - 0.290981)
+            .abs()
+            < 1e-6
+    );
+    // Two splits, two predictions; the rate's (and the drawn curve's) is their mean.
+    assert!(
+        (at_half[0].limit - at_half[1].limit).abs() > 1e-5,
+        "{at_half:?}"
+    );
+    let by_rate = aescope::sweep::table::aggregate(&rows);
+    assert_eq!(by_rate[1].limit, drawn_at_half);
     for row in &rows {
-        // The PCA bound of the data's spectrum: its d − n smallest eigenvalues over the trace.
+        // The PCA bound of the run's data spectrum: its d − n smallest eigenvalues over the trace.
+        let spectrum = &spectra[(row.seed - 1) as usize];
         let tail: f64 =
             spectrum[row.n.min(64)..].iter().sum::<f64>() / spectrum.iter().sum::<f64>();
         assert!(
@@ -495,10 +539,48 @@ fn a_digits_sweep_draws_the_water_filling_of_the_data_spectrum_in_both_views() {
         through_rates(figure_curves(&rows))
     );
     assert!(
-        figure_curves(&rows)
+        !figure_curves(&rows)
             .iter()
             .any(|c| c.kind == CurveKind::Isotropic)
     );
+    assert!(rows.iter().all(|r| r.whiten == Whiten::None));
+}
+
+/// Whitened digits land on the isotropic limit: the view and the figure draw it beside the
+/// prediction (the same values: the whitened spectrum is flat), and the rows say whitened.
+#[test]
+fn a_whitened_digits_sweep_draws_the_isotropic_limit() {
+    let overrides: Vec<String> = [
+        "data.project=32",
+        "data.whiten=pca",
+        "train.steps=100",
+        "eval.every=100",
+        "sweep.seeds=1",
+        "sweep.rates=\"0.5,1\"",
+    ]
+    .iter()
+    .map(ToString::to_string)
+    .collect();
+    let cfg = Config::load("sweep-digits", &overrides).unwrap_or_else(|e| panic!("{e}"));
+    let plan = SweepPlan::new(cfg, "sweep-digits", Shard::ALL).unwrap_or_else(|e| panic!("{e}"));
+    let rates: Vec<f64> = plan.points.iter().map(|p| p.rate).collect();
+    let view = SweepCurves::for_config(&plan.base, &rates).curves(0.0, 2.0);
+    let rows = run_to_end(plan);
+    assert!(rows.iter().all(|r| r.whiten == Whiten::Pca), "{rows:?}");
+    for curves in [view, figure_curves(&rows)] {
+        let iso = curves
+            .iter()
+            .find(|c| c.kind == CurveKind::Isotropic)
+            .unwrap_or_else(|| panic!("no isotropic curve in {curves:?}"));
+        for &(r, v) in &iso.points {
+            assert!((v - bounds::r_sign(r)).abs() < 1e-12, "r = {r}");
+        }
+        let limit = &curves[0];
+        assert!(
+            (limit.points[0].1 - bounds::r_sign(0.5)).abs() < 1e-12,
+            "{limit:?}"
+        );
+    }
 }
 
 #[test]
@@ -707,6 +789,8 @@ fn at_80_by_24_the_chart_keeps_its_legend_and_running_rows_their_step_and_risk()
     s.curves = SweepCurves {
         activation: Activation::Sign,
         source: SourceKind::File,
+        // Whitened: the isotropic limit is drawn too, the most crowded legend.
+        whitened: true,
         spectral: Some(
             [0.5, 1.0, 2.0, 4.0]
                 .iter()

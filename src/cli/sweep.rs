@@ -160,8 +160,7 @@ pub(super) fn run(args: &SweepArgs) -> Result<i32> {
     let mut failed = 0usize;
     let mut cancelled = false;
     let name = plan.base.name.clone();
-    let rates: Vec<f64> = plan.points.iter().map(|p| p.rate).collect();
-    let curves = SweepCurves::for_config(&plan.base, &rates);
+    let curves = SweepCurves::for_plan(&plan);
     let points = plan.points.clone();
     if !plan.points.is_empty() {
         let handle = sweep::spawn(

@@ -15,10 +15,11 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 /// Whitening (preset key `data.whiten`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Whiten {
     /// Keep the spectrum (the water-filling prediction applies).
+    #[default]
     None,
     /// Rotate to the principal axes and rescale each to unit variance; directions whose
     /// variance is at most the floor are dropped (d shrinks).

@@ -130,46 +130,22 @@ pub fn dead_features(variance: &[f64], rel: f64) -> Vec<bool> {
 impl RealData {
     /// Read, split and preprocess.
     pub fn load(spec: &FileSpec) -> Result<RealData, RealDataError> {
-        let ds = files::load_named(&spec.path, &spec.load)?;
-        let train_file = info(&spec.path, &ds);
-        let (train, val, val_file) = match &spec.val_path {
-            Some(vp) => {
-                let v = files::load_named(vp, &spec.load)?;
-                if v.features() != ds.features() {
-                    return Err(RealDataError::ValFeatures {
-                        train: spec.path.clone(),
-                        val: vp.clone(),
-                        expected: ds.features(),
-                        got: v.features(),
-                    });
-                }
-                let vi = info(vp, &v);
-                (ds.x, v.x, Some(vi))
-            }
-            None => {
-                let (t, v) =
-                    split(ds.x.view(), spec.val_fraction, spec.split_seed).map_err(|source| {
-                        RealDataError::Preprocess {
-                            path: spec.path.clone(),
-                            source,
-                        }
-                    })?;
-                (t, v, None)
-            }
-        };
-        let prepared = prepare(train.view(), val.view(), &spec.preprocess).map_err(|source| {
-            RealDataError::Preprocess {
-                path: spec.path.clone(),
-                source,
-            }
-        })?;
-        Ok(RealData {
-            spec: spec.clone(),
-            train_file,
-            val_file,
-            dead_features: dead_features(&prepared.input_variance, DEAD_VARIANCE),
-            prepared,
-        })
+        Read::files(spec)?.prepare(spec)
+    }
+
+    /// The data of `spec` once per split seed, the files read once: what the runs of a sweep
+    /// train on when each seed holds out its own validation rows.
+    pub fn load_splits(spec: &FileSpec, seeds: &[u64]) -> Result<Vec<RealData>, RealDataError> {
+        let read = Read::files(spec)?;
+        seeds
+            .iter()
+            .map(|&split_seed| {
+                read.prepare(&FileSpec {
+                    split_seed,
+                    ..spec.clone()
+                })
+            })
+            .collect()
     }
 
     /// Input dimension after preprocessing.
@@ -224,6 +200,66 @@ impl RealData {
             self.prepared.val.nrows(),
             self.d()
         )
+    }
+}
+
+/// The files of a spec as read, before the split.
+struct Read {
+    train: Dataset,
+    train_file: FileInfo,
+    /// A separate validation file and its identity.
+    val: Option<(Dataset, FileInfo)>,
+}
+
+impl Read {
+    fn files(spec: &FileSpec) -> Result<Read, RealDataError> {
+        let train = files::load_named(&spec.path, &spec.load)?;
+        let train_file = info(&spec.path, &train);
+        let val = match &spec.val_path {
+            Some(vp) => {
+                let v = files::load_named(vp, &spec.load)?;
+                if v.features() != train.features() {
+                    return Err(RealDataError::ValFeatures {
+                        train: spec.path.clone(),
+                        val: vp.clone(),
+                        expected: train.features(),
+                        got: v.features(),
+                    });
+                }
+                let vi = info(vp, &v);
+                Some((v, vi))
+            }
+            None => None,
+        };
+        Ok(Read {
+            train,
+            train_file,
+            val,
+        })
+    }
+
+    /// Split (by `spec.split_seed`, unless there is a validation file) and preprocess.
+    fn prepare(&self, spec: &FileSpec) -> Result<RealData, RealDataError> {
+        let bad = |source| RealDataError::Preprocess {
+            path: spec.path.clone(),
+            source,
+        };
+        let prepared = match &self.val {
+            Some((v, _)) => prepare(self.train.x.view(), v.x.view(), &spec.preprocess),
+            None => {
+                let (t, v) =
+                    split(self.train.x.view(), spec.val_fraction, spec.split_seed).map_err(bad)?;
+                prepare(t.view(), v.view(), &spec.preprocess)
+            }
+        }
+        .map_err(bad)?;
+        Ok(RealData {
+            spec: spec.clone(),
+            train_file: self.train_file.clone(),
+            val_file: self.val.as_ref().map(|(_, vi)| vi.clone()),
+            dead_features: dead_features(&prepared.input_variance, DEAD_VARIANCE),
+            prepared,
+        })
     }
 }
 

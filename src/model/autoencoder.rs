@@ -5,7 +5,7 @@
 //! fused into one pass after each GEMM and every buffer owned by a reusable [`Workspace`].
 
 use super::activation::Activation;
-use crate::linalg::{Parallelism, sgemm};
+use crate::linalg::{Parallelism, for_each_split, run_parts, sgemm};
 use ndarray::{Array2, ArrayView2, ArrayViewMut1, Axis, Zip};
 use rand::Rng;
 use rand_distr::StandardNormal;
@@ -122,12 +122,8 @@ impl Autoencoder {
     /// Rescale every row of B to unit norm (sign is scale invariant per row; this keeps the
     /// straight-through window `|u| ≤ 1` meaningful). Zero rows are left alone.
     pub fn normalize_rows(&mut self) {
-        for mut row in self.b.rows_mut() {
-            // ndarray's dot is unrolled into independent lanes (vectorized), unlike a fold.
-            let norm = row.dot(&row).sqrt();
-            if norm > 0.0 {
-                row.mapv_inplace(|v| v / norm);
-            }
+        for row in self.b.rows_mut() {
+            normalize_row(row);
         }
     }
 
@@ -148,28 +144,31 @@ impl Autoencoder {
         let act = self.act;
 
         let par = ws.par;
+        // The elementwise passes split over the products' threads when large enough.
+        let (code_threads, data_threads) = (par.threads_for(batch * n), par.threads_for(batch * d));
         // U = X Bᵀ
         sgemm(ws.u.view_mut(), false, x, self.b.t(), 1.0, par.threads());
         // H = σ(U), U ← σ'(U), fused.
+        let hu = Zip::from(&mut ws.h).and(&mut ws.u);
         match surrogate {
-            Surrogate::Exact => Zip::from(&mut ws.h).and(&mut ws.u).for_each(|h, u| {
+            Surrogate::Exact => for_each_split(hu, code_threads, |h, u| {
                 let v = *u;
                 *h = act.eval(v);
                 *u = act.deriv(v);
             }),
-            Surrogate::Ste => Zip::from(&mut ws.h).and(&mut ws.u).for_each(|h, u| {
+            Surrogate::Ste => for_each_split(hu, code_threads, |h, u| {
                 let v = *u;
                 *h = if v >= 0.0 { 1.0 } else { -1.0 };
                 *u = if v.abs() <= 1.0 { 1.0 } else { 0.0 };
             }),
-            Surrogate::Tanh { beta } => Zip::from(&mut ws.h).and(&mut ws.u).for_each(|h, u| {
+            Surrogate::Tanh { beta } => for_each_split(hu, code_threads, |h, u| {
                 let t = (beta * *u).tanh();
                 *h = t;
                 *u = beta * (1.0 - t * t);
             }),
         }
         // E = H Aᵀ − X
-        Zip::from(&mut ws.e).and(&x).for_each(|e, &x| *e = -x);
+        for_each_split(Zip::from(&mut ws.e).and(&x), data_threads, |e, &x| *e = -x);
         sgemm(
             ws.e.view_mut(),
             true,
@@ -178,7 +177,7 @@ impl Autoencoder {
             1.0,
             par.threads(),
         );
-        let train_loss = sum_sq(&ws.e) / (d * batch) as f64;
+        let train_loss = sum_sq_par(&ws.e, par) / (d * batch) as f64;
 
         let scale = 2.0 / (d * batch) as f32;
         // ∂A = s Eᵀ H
@@ -207,7 +206,9 @@ impl Autoencoder {
             scale,
             par.threads(),
         );
-        Zip::from(&mut ws.h).and(&ws.u).for_each(|g, &du| *g *= du);
+        for_each_split(Zip::from(&mut ws.h).and(&ws.u), code_threads, |g, &du| {
+            *g *= du;
+        });
         // ∂B = ∂Uᵀ X
         sgemm(grads.b.view_mut(), false, ws.h.t(), x, 1.0, par.threads());
         reported.unwrap_or(train_loss)
@@ -286,6 +287,15 @@ impl Autoencoder {
     }
 }
 
+/// Rescale `row` to unit norm; a zero row is left alone.
+pub fn normalize_row(mut row: ArrayViewMut1<f32>) {
+    // ndarray's dot is unrolled into independent lanes (vectorized), unlike a fold.
+    let norm = row.dot(&row).sqrt();
+    if norm > 0.0 {
+        row.mapv_inplace(|v| v / norm);
+    }
+}
+
 /// Draw one encoder row N(0, I/d); unit norm for sign.
 fn init_row(mut row: ArrayViewMut1<f32>, act: Activation, rng: &mut impl Rng) {
     let s = 1.0 / (row.len() as f32).sqrt();
@@ -305,17 +315,73 @@ pub fn sum_sq(e: &Array2<f32>) -> f64 {
     let Some(s) = e.as_slice_memory_order() else {
         return e.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
     };
-    s.chunks(1024)
-        .map(|block| {
-            let mut lanes = [0.0f32; 16];
-            let mut exact = block.chunks_exact(16);
-            for c in &mut exact {
-                for (acc, v) in lanes.iter_mut().zip(c) {
-                    *acc += v * v;
-                }
-            }
-            let tail: f32 = exact.remainder().iter().map(|v| v * v).sum();
-            lanes.iter().map(|&v| f64::from(v)).sum::<f64>() + f64::from(tail)
-        })
-        .sum()
+    s.chunks(SUM_BLOCK).map(block_sum_sq).sum()
+}
+
+/// [`sum_sq`] on up to `par`'s threads, with the same bits for every thread count: the same
+/// blocks, their partial sums added in the same order.
+pub fn sum_sq_par(e: &Array2<f32>, par: Parallelism) -> f64 {
+    let threads = par.threads_for(e.len());
+    let Some(s) = e.as_slice_memory_order().filter(|_| threads > 1) else {
+        return sum_sq(e);
+    };
+    let per_thread = s.len().div_ceil(SUM_BLOCK).div_ceil(threads) * SUM_BLOCK;
+    let partials = run_parts(s.chunks(per_thread).collect(), |part: &[f32]| {
+        part.chunks(SUM_BLOCK)
+            .map(block_sum_sq)
+            .collect::<Vec<f64>>()
+    });
+    partials.into_iter().flatten().sum()
+}
+
+/// Elements per partial sum of [`sum_sq`] (part of its rounding).
+const SUM_BLOCK: usize = 1024;
+
+/// Σ v² of one block: sixteen f32 lanes, then f64.
+fn block_sum_sq(block: &[f32]) -> f64 {
+    let mut lanes = [0.0f32; 16];
+    let mut exact = block.chunks_exact(16);
+    for c in &mut exact {
+        for (acc, v) in lanes.iter_mut().zip(c) {
+            *acc += v * v;
+        }
+    }
+    let tail: f32 = exact.remainder().iter().map(|v| v * v).sum();
+    lanes.iter().map(|&v| f64::from(v)).sum::<f64>() + f64::from(tail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn split_sum_of_squares_has_the_sequential_bits() {
+        // 294 blocks, each at its own scale between 2^-50 and 2^50: their f64 partial sums
+        // do not add exactly, so another grouping of them rounds differently.
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(5);
+        let cols = 1001;
+        let e = Array2::from_shape_fn((300, cols), |(i, j)| {
+            let block = (i * cols + j) / SUM_BLOCK;
+            let scale = 2f32.powi(i32::try_from(block * 37 % 101).unwrap_or(0) - 50);
+            (rng.random::<f32>() - 0.5) * scale
+        });
+        let want = sum_sq(&e);
+        let regrouped: f64 = e.as_slice().map_or(0.0, |s| {
+            let halves: Vec<f64> = s
+                .chunks(s.len().div_ceil(2 * SUM_BLOCK) * SUM_BLOCK)
+                .map(|h| h.chunks(SUM_BLOCK).map(block_sum_sq).sum())
+                .collect();
+            halves.iter().sum()
+        });
+        assert_ne!(
+            regrouped.to_bits(),
+            want.to_bits(),
+            "the test cannot tell groupings apart"
+        );
+        for threads in [2, 3, 4] {
+            let got = sum_sq_par(&e, Parallelism::Threads(threads));
+            assert_eq!(got.to_bits(), want.to_bits(), "threads={threads}");
+        }
+    }
 }

@@ -5,4 +5,6 @@ pub mod activation;
 pub use activation::Activation;
 pub mod autoencoder;
 
-pub use autoencoder::{Autoencoder, Grads, NeuronMap, Surrogate, Workspace, sum_sq};
+pub use autoencoder::{
+    Autoencoder, Grads, NeuronMap, Surrogate, Workspace, normalize_row, sum_sq, sum_sq_par,
+};

@@ -1,12 +1,14 @@
 //! One description of a sweep's curves against the rate r: the activation's limit (isotropic
 //! closed form, or reverse water-filling over the data's spectrum for power-law data and data
-//! files), relu's pairing construction beyond r = 1, the isotropic limit beside a data file's
-//! prediction (where whitened data land), the PCA bound, Shannon's D(r), and the trained runs
+//! files), relu's pairing construction beyond r = 1, the isotropic limit beside a whitened data
+//! file's prediction (where whitened data land), the PCA bound, Shannon's D(r), and the trained runs
 //! as mean ± standard error across seeds. The figure (SVG/PNG) and the sweep view both draw
 //! what this says, so they cannot drift apart.
 
-use super::table::{Row, aggregate};
+use super::SweepPlan;
+use super::table::{Row, aggregate, common_mean};
 use crate::config::{Config, n_for_rate};
+use crate::data::preprocess::Whiten;
 use crate::data::{SourceKind, power_law_spectrum};
 use crate::model::Activation;
 use crate::theory::bounds;
@@ -22,8 +24,8 @@ pub enum CurveKind {
     /// A construction that continues the limit where no theorem does (relu pairs beyond
     /// r = 1).
     Construction,
-    /// The activation's limit on isotropic data, beside a data file's prediction: where the
-    /// data land once whitened (THEORY §6).
+    /// The activation's limit on isotropic data, beside a whitened data file's prediction:
+    /// where whitened data land (THEORY §6).
     Isotropic,
     /// The linear (PCA) bound.
     Pca,
@@ -64,6 +66,9 @@ pub struct SweepCurves {
     pub activation: Activation,
     /// The sweep's data.
     pub source: SourceKind,
+    /// A whitened data file: its runs land on the isotropic limit, which is drawn beside the
+    /// prediction (for data that keep their spectrum it is no reference).
+    pub whitened: bool,
     /// For power-law data and data files, the limit and PCA bound at each rate of the sweep
     /// (they need the spectrum, so they are drawn through the sweep's rates); None for
     /// isotropic data.
@@ -124,6 +129,7 @@ impl SweepCurves {
         SweepCurves {
             activation,
             source,
+            whitened: false,
             spectral: None,
         }
     }
@@ -133,32 +139,62 @@ impl SweepCurves {
     /// limit at each rate is the one its run will report (reverse water-filling at
     /// n = round(r·d) over the same spectrum).
     pub fn for_config(base: &Config, rates: &[f64]) -> SweepCurves {
+        match data_spectrum(base) {
+            Some(spectrum) => SweepCurves::for_spectra(base, &[spectrum], rates),
+            None => SweepCurves::isotropic(base.model.activation, base.data.kind),
+        }
+    }
+
+    /// The curves of a planned sweep, through the rates of its points: for a data file split
+    /// per seed, at each rate the mean over the seeds' predictions and PCA bounds (what its
+    /// by-rate table will hold), else as [`SweepCurves::for_config`].
+    pub fn for_plan(plan: &SweepPlan) -> SweepCurves {
+        let rates: Vec<f64> = plan.points.iter().map(|p| p.rate).collect();
+        if plan.splits.is_empty() {
+            return SweepCurves::for_config(&plan.base, &rates);
+        }
+        let spectra: Vec<Vec<f64>> = plan
+            .splits
+            .iter()
+            .map(|(_, d)| d.prepared.spectrum.clone())
+            .collect();
+        SweepCurves::for_spectra(&plan.base, &spectra, &rates)
+    }
+
+    /// Limits and PCA bounds at `rates`, each the [`common_mean`] over `spectra` (in order).
+    fn for_spectra(base: &Config, spectra: &[Vec<f64>], rates: &[f64]) -> SweepCurves {
         let activation = base.model.activation;
         let source = base.data.kind;
-        let Some(spectrum) = data_spectrum(base) else {
-            return SweepCurves::isotropic(activation, source);
-        };
-        let d = spectrum.len();
         let mut rates = rates.to_vec();
         rates.sort_by(f64::total_cmp);
         rates.dedup();
         let points = rates
             .into_iter()
             .map(|r| {
-                let n = n_for_rate(r, d);
-                let lim = bounds::limit_for_spectrum(activation, &spectrum, n as f64)
-                    .unwrap_or_else(|_| bounds::limit(activation, n as f64 / d as f64));
+                let at: Vec<(bounds::Limit, f64)> = spectra
+                    .iter()
+                    .map(|spectrum| {
+                        let d = spectrum.len();
+                        let n = n_for_rate(r, d);
+                        let lim = bounds::limit_for_spectrum(activation, spectrum, n as f64)
+                            .unwrap_or_else(|_| bounds::limit(activation, n as f64 / d as f64));
+                        (lim, bounds::pca_bound_spectrum(spectrum, n))
+                    })
+                    .collect();
                 RatePoint {
                     r,
-                    limit: lim.value,
-                    limit_label: lim.label.to_string(),
-                    pca: bounds::pca_bound_spectrum(&spectrum, n),
+                    limit: common_mean(&at.iter().map(|(l, _)| l.value).collect::<Vec<_>>()),
+                    limit_label: at
+                        .first()
+                        .map_or_else(String::new, |(l, _)| l.label.to_string()),
+                    pca: common_mean(&at.iter().map(|(_, p)| *p).collect::<Vec<_>>()),
                 }
             })
             .collect();
         SweepCurves {
             activation,
             source,
+            whitened: source == SourceKind::File && base.data.whiten != Whiten::None,
             spectral: Some(points),
         }
     }
@@ -183,15 +219,16 @@ impl SweepCurves {
         Some(SweepCurves {
             activation: first.activation,
             source: first.source,
+            whitened: first.source == SourceKind::File && first.whiten != Whiten::None,
             spectral: Some(points),
         })
     }
 
     /// Every curve over r in `[lo, hi]`: the limit (split where its meaning changes), for a
-    /// data file the isotropic limit, the PCA bound, Shannon's D(r).
+    /// whitened data file the isotropic limit, the PCA bound, Shannon's D(r).
     pub fn curves(&self, lo: f64, hi: f64) -> Vec<Curve> {
         let mut out = self.limit_curves(lo, hi);
-        if self.source == SourceKind::File {
+        if self.whitened {
             out.push(self.isotropic_curve(lo, hi));
         }
         out.push(self.pca_curve(lo, hi));

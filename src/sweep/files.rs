@@ -193,9 +193,19 @@ pub fn read_rows(path: &Path) -> Result<Vec<Row>, SweepError> {
     }
 }
 
+/// Columns added after the first results files were written: a file without them still reads
+/// (each has a serde default).
+const LATER_COLUMNS: &[&str] = &["whiten"];
+
 fn check_header(header: &[String]) -> Result<(), String> {
     let columns = columns();
-    if header == columns {
+    let without_later = || {
+        columns
+            .iter()
+            .filter(|c| !LATER_COLUMNS.contains(c))
+            .eq(header.iter())
+    };
+    if header == columns || without_later() {
         return Ok(());
     }
     let missing: Vec<&str> = columns
@@ -244,6 +254,7 @@ mod tests {
             shard: "1/1".into(),
             activation: crate::model::Activation::Sign,
             source: crate::data::SourceKind::Gaussian,
+            whiten: crate::data::preprocess::Whiten::None,
             mode: crate::protocol::TrainMode::Population,
             d: 4,
             r: 0.5,
@@ -271,13 +282,30 @@ mod tests {
         // The README's header line of s.csv.
         assert_eq!(
             columns().join(","),
-            "preset,sweep_id,shard,activation,source,mode,d,r,n,seed,risk,risk_kind,val_risk,best_risk,limit,limit_label,gap,rel_gap,pca,shannon,steps,budget,stop,wall_s,record"
+            "preset,sweep_id,shard,activation,source,whiten,mode,d,r,n,seed,risk,risk_kind,val_risk,best_risk,limit,limit_label,gap,rel_gap,pca,shannon,steps,budget,stop,wall_s,record"
         );
         // Round trip, NaN as an empty field.
         let mut r = csv::Reader::from_reader(text.as_bytes());
         let back: Vec<Row> = r.deserialize().filter_map(Result::ok).collect();
         assert_eq!(back.len(), 1);
         assert!(back[0].best_risk.is_nan());
+        assert_eq!(back[0].risk, 0.7);
+        // A file written before the whiten column reads as not whitened.
+        let old: String = text
+            .lines()
+            .map(|l| {
+                let cells: Vec<&str> = l.split(',').collect();
+                [&cells[..5], &cells[6..]].concat().join(",") + "\n"
+            })
+            .collect();
+        let path = std::env::temp_dir().join(format!("aescope-old-{}.csv", std::process::id()));
+        let written = std::fs::write(&path, &old);
+        let back = read_rows(&path);
+        let _ = std::fs::remove_file(&path);
+        assert!(written.is_ok());
+        let back = back.unwrap_or_default();
+        assert_eq!(back.len(), 1, "{old}");
+        assert_eq!(back[0].whiten, crate::data::preprocess::Whiten::None);
         assert_eq!(back[0].risk, 0.7);
     }
 

@@ -37,7 +37,10 @@ pub use runner::{Progress, RunOptions, SweepEvent, SweepHandle, spawn};
 pub use table::{RateSummary, Row, Stop};
 
 use crate::config::{Config, ConfigError, parse_rates};
+use crate::data::SourceKind;
+use crate::data::real::{LoadedData, RealData};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use thiserror::Error;
 
 /// Everything that can go wrong in a sweep, naming the file, flag or key involved.
@@ -114,6 +117,11 @@ pub struct SweepPlan {
     pub shard: Shard,
     /// Fingerprint of `base` (see [`sweep_id`]).
     pub sweep_id: String,
+    /// A data file split by seed (no separate validation file): the data of every seed of the
+    /// grid, in seed order, each with its own train/validation split. A run of seed s trains on
+    /// what `aescope run --set seed=s` would, and the spread across seeds includes the split's.
+    /// Empty otherwise.
+    pub splits: Vec<(u64, Arc<RealData>)>,
 }
 
 impl SweepPlan {
@@ -137,6 +145,7 @@ impl SweepPlan {
             cfg.model.rate = *r;
             cfg.validate(&format!("{origin} (sweep run at r = {r})"))?;
         }
+        let splits = seed_splits(&base, origin)?;
         let all = grid::grid(&rates, base.sweep.seeds, base.seed);
         let points = shard.select(&all);
         if points.is_empty() {
@@ -152,6 +161,7 @@ impl SweepPlan {
             points,
             grid_size: all.len(),
             shard,
+            splits,
         })
     }
 
@@ -160,7 +170,28 @@ impl SweepPlan {
         let mut cfg = self.base.clone();
         cfg.model.rate = p.rate;
         cfg.seed = p.seed;
+        if let Some((_, data)) = self.splits.iter().find(|(s, _)| *s == p.seed) {
+            cfg.data.d = data.d();
+            cfg.data.loaded = LoadedData(Some(Arc::clone(data)));
+        }
         cfg
+    }
+
+    /// The eigenvalues of Σ that the run of `seed` sees: the power law, or its data file's
+    /// preprocessed training split; None for isotropic data.
+    pub fn spectrum(&self, seed: u64) -> Option<Vec<f64>> {
+        match self.splits.iter().find(|(s, _)| *s == seed) {
+            Some((_, data)) => Some(data.prepared.spectrum.clone()),
+            None => curves::data_spectrum(&self.base),
+        }
+    }
+
+    /// How a data file's runs are whitened (`none` for synthetic sources: the key is unused).
+    pub fn whiten(&self) -> crate::data::preprocess::Whiten {
+        match self.base.data.kind {
+            crate::data::SourceKind::File => self.base.data.whiten,
+            _ => crate::data::preprocess::Whiten::None,
+        }
     }
 
     /// Drop the points already in `done` (keys of [`Row::key`]), to resume a sweep.
@@ -169,6 +200,47 @@ impl SweepPlan {
         self.points
             .retain(|p| !done.contains(&(p.rate.to_bits(), p.seed)));
     }
+}
+
+/// The data of every seed of a data file's sweep, each with its own split (see
+/// [`SweepPlan::splits`]), the file read once more for all the seeds but the base's; empty when
+/// the split does not depend on the seed (a separate validation file) or no file was read.
+fn seed_splits(base: &Config, origin: &str) -> Result<Vec<(u64, Arc<RealData>)>, SweepError> {
+    let data = &base.data;
+    let Some(first) = data.loaded.0.as_ref() else {
+        return Ok(Vec::new());
+    };
+    if data.kind != SourceKind::File || !data.val_path.is_empty() {
+        return Ok(Vec::new());
+    }
+    let seeds: Vec<u64> = (0..base.sweep.seeds)
+        .map(|k| base.seed.wrapping_add(u64::from(k)))
+        .collect();
+    let base_seed = first.spec.split_seed;
+    let others: Vec<u64> = seeds.iter().copied().filter(|&s| s != base_seed).collect();
+    let err = |message: String| {
+        SweepError::Config(ConfigError::Data {
+            origin: origin.to_string(),
+            message,
+        })
+    };
+    let mut rest = if others.is_empty() {
+        Vec::new()
+    } else {
+        let spec = data.file_spec(base_seed).map_err(err)?;
+        RealData::load_splits(&spec, &others).map_err(|e| err(e.to_string()))?
+    }
+    .into_iter();
+    Ok(seeds
+        .iter()
+        .filter_map(|&s| {
+            if s == base_seed {
+                Some((s, Arc::clone(first)))
+            } else {
+                rest.next().map(|d| (s, Arc::new(d)))
+            }
+        })
+        .collect())
 }
 
 /// A 16-hex-digit fingerprint of a resolved configuration (FNV-1a of its TOML form): two

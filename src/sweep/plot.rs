@@ -211,15 +211,24 @@ pub fn figure_curves(rows: &[Row]) -> Vec<Curve> {
 }
 
 fn title(r: &Row) -> String {
-    let mode = match r.mode {
-        crate::protocol::TrainMode::Population => "population GD on the exact risk",
-        crate::protocol::TrainMode::Sample => "trained on samples",
+    let mode = match (r.mode, r.source) {
+        (crate::protocol::TrainMode::Population, SourceKind::File) => {
+            "population GD on the data's Gaussian twin"
+        }
+        (crate::protocol::TrainMode::Population, _) => "population GD on the exact risk",
+        (crate::protocol::TrainMode::Sample, _) => "trained on samples",
     };
-    let source = match r.source {
-        SourceKind::Gaussian => "Gaussian data",
-        SourceKind::Powerlaw => "power-law Gaussian data",
-        SourceKind::Sparse => "sparse (Bernoulli–Gaussian) data",
-        SourceKind::File => "real data (a file)",
+    let source = match (r.source, r.whiten) {
+        (SourceKind::Gaussian, _) => "Gaussian data",
+        (SourceKind::Powerlaw, _) => "power-law Gaussian data",
+        (SourceKind::Sparse, _) => "sparse (Bernoulli–Gaussian) data",
+        (SourceKind::File, crate::data::preprocess::Whiten::None) => "real data (a file)",
+        (SourceKind::File, crate::data::preprocess::Whiten::Pca) => {
+            "real data (a file, PCA-whitened)"
+        }
+        (SourceKind::File, crate::data::preprocess::Whiten::Zca) => {
+            "real data (a file, ZCA-whitened)"
+        }
     };
     format!(
         "{}: {} autoencoder, {source}, d = {}, {mode}",

@@ -143,7 +143,6 @@ pub fn spawn(plan: SweepPlan, opts: RunOptions) -> Result<SweepHandle, SweepErro
         // The GEMM pool and the kernels' scoped threads would each claim every core.
         parallelism: (jobs > 1).then_some(Parallelism::Sequential),
     };
-    let spectrum = super::curves::data_spectrum(&plan.base);
     let (events, rx) = unbounded();
     let cancel = Canceller(Arc::new(AtomicBool::new(false)));
     let shared = Arc::new(Shared {
@@ -152,7 +151,6 @@ pub fn spawn(plan: SweepPlan, opts: RunOptions) -> Result<SweepHandle, SweepErro
         plan,
         control,
         records: opts.records,
-        spectrum,
         queue,
         events,
         cancel: cancel.clone(),
@@ -206,8 +204,6 @@ struct Shared {
     plan: SweepPlan,
     control: RunControl,
     records: Option<PathBuf>,
-    /// Σ's eigenvalues for power-law data and data files (the PCA bound per row).
-    spectrum: Option<Vec<f64>>,
     queue: Receiver<GridPoint>,
     events: Sender<SweepEvent>,
     cancel: Canceller,
@@ -305,7 +301,7 @@ impl Shared {
     fn row(&self, p: &GridPoint, s: &Summary, budget: u64) -> Row {
         let plan = &self.plan;
         let actual_rate = s.n as f64 / s.d as f64;
-        let pca = match &self.spectrum {
+        let pca = match &plan.spectrum(p.seed) {
             Some(spec) => bounds::pca_bound_spectrum(spec, s.n),
             None => bounds::pca_bound(actual_rate),
         };
@@ -315,6 +311,7 @@ impl Shared {
             shard: plan.shard.to_string(),
             activation: s.activation,
             source: plan.base.data.kind,
+            whiten: plan.whiten(),
             mode: plan.base.train.mode,
             d: s.d,
             r: p.rate,

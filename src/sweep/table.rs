@@ -4,6 +4,7 @@
 //! Numbers are written in shortest round-trip form, so a CSV read back gives the same f64s.
 
 use crate::data::SourceKind;
+use crate::data::preprocess::Whiten;
 use crate::model::Activation;
 use crate::protocol::{FinishReason, Summary};
 use serde::{Deserialize, Serialize};
@@ -55,6 +56,11 @@ pub struct Row {
     pub shard: String,
     pub activation: Activation,
     pub source: SourceKind,
+    /// `data.whiten` of a data file (`none`, `pca`, `zca`; `none` for synthetic sources):
+    /// whitened data land on the isotropic limit, so the figure draws it for them only.
+    /// Absent from results written before this column (read as `none`).
+    #[serde(default)]
+    pub whiten: Whiten,
     /// `population` (exact risk, full-batch GD) or `sample`.
     pub mode: crate::protocol::TrainMode,
     /// Input dimension.
@@ -118,6 +124,8 @@ pub struct RateSummary {
     pub sweep_id: String,
     pub activation: Activation,
     pub source: SourceKind,
+    #[serde(default)]
+    pub whiten: Whiten,
     pub d: usize,
     pub r: f64,
     pub n: usize,
@@ -174,7 +182,8 @@ pub fn sort_rows(rows: &mut [Row]) {
 /// One summary per distinct rate, ascending. Rows must come from one sweep.
 pub fn aggregate(rows: &[Row]) -> Vec<RateSummary> {
     let mut sorted: Vec<&Row> = rows.iter().collect();
-    sorted.sort_by(|a, b| a.r.total_cmp(&b.r));
+    // Seed order within a rate: means are summed in the order the curves sum them.
+    sorted.sort_by(|a, b| a.r.total_cmp(&b.r).then(a.seed.cmp(&b.seed)));
     sorted
         .chunk_by(|a, b| a.r.to_bits() == b.r.to_bits())
         .map(summarize)
@@ -198,11 +207,16 @@ fn summarize(group: &[&Row]) -> RateSummary {
         }
     };
     let steps: Vec<f64> = ok.iter().map(|r| r.steps as f64).collect();
+    // Each seed of a data file has its own split, so its own prediction: the rate's is their
+    // mean.
+    let limit = common_mean(&group.iter().map(|r| r.limit).collect::<Vec<_>>());
+    let pca = common_mean(&group.iter().map(|r| r.pca).collect::<Vec<_>>());
     RateSummary {
         preset: first.preset.clone(),
         sweep_id: first.sweep_id.clone(),
         activation: first.activation,
         source: first.source,
+        whiten: first.whiten,
         d: first.d,
         r: first.r,
         n: first.n,
@@ -213,11 +227,11 @@ fn summarize(group: &[&Row]) -> RateSummary {
         risk_min: fold(f64::INFINITY, f64::min),
         risk_max: fold(f64::NEG_INFINITY, f64::max),
         risk_kind: first.risk_kind.clone(),
-        limit: first.limit,
+        limit,
         limit_label: first.limit_label.clone(),
-        gap: mean - first.limit,
-        rel_gap: relative_gap(mean, first.limit),
-        pca: first.pca,
+        gap: mean - limit,
+        rel_gap: relative_gap(mean, limit),
+        pca,
         shannon: first.shannon,
         steps_mean: mean_and_se(&steps).0,
         wall_s: group
@@ -225,6 +239,15 @@ fn summarize(group: &[&Row]) -> RateSummary {
             .map(|r| r.wall_s)
             .filter(|w| w.is_finite())
             .sum(),
+    }
+}
+
+/// The value all of `v` share (bit for bit), else their mean (summed in order); NaN when empty.
+pub fn common_mean(v: &[f64]) -> f64 {
+    match v.first() {
+        None => f64::NAN,
+        Some(&first) if v.iter().all(|x| x.to_bits() == first.to_bits()) => first,
+        Some(_) => v.iter().sum::<f64>() / v.len() as f64,
     }
 }
 

@@ -139,6 +139,12 @@ pub struct Throughput {
     /// GFLOP/s of the five products' shapes with contiguous, untransposed operands
     /// ([`Layout::Plain`]): the plain GEMM rate of this machine at the step's sizes.
     pub plain_gflops: f64,
+    /// The step's FLOPs per CPU-second of the calling thread (NaN without a thread clock):
+    /// on a loaded machine steadier than wall time, and with several threads the calling
+    /// thread's share is the step's critical path (work left unsplit lands there).
+    pub step_cpu_gflops: f64,
+    /// The same for the products alone ([`Layout::Step`]).
+    pub gemm_cpu_gflops: f64,
 }
 
 impl Throughput {
@@ -158,19 +164,43 @@ impl Throughput {
     pub fn ratio(&self) -> f64 {
         self.step_gflops / self.ceiling_gflops()
     }
+
+    /// [`Throughput::ratio`] in CPU-seconds of the calling thread, against the products alone
+    /// in the step's layout.
+    pub fn cpu_ratio(&self) -> f64 {
+        self.step_cpu_gflops / self.gemm_cpu_gflops
+    }
 }
 
-/// Calls per second of `f`, repeated for about `secs` seconds (after one call that sets the count).
-fn rate_of(secs: f64, mut f: impl FnMut()) -> f64 {
+/// CPU time of the calling thread, in seconds; NaN where there is no such clock.
+fn thread_cpu_seconds() -> f64 {
+    #[cfg(unix)]
+    {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `ts` is a valid, writable timespec; the call only writes it.
+        if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &raw mut ts) } == 0 {
+            return ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9;
+        }
+    }
+    f64::NAN
+}
+
+/// Calls of `f` per second of wall time and per CPU-second of the calling thread, repeated for
+/// about `secs` seconds (after one call that sets the count).
+fn rate_of(secs: f64, mut f: impl FnMut()) -> (f64, f64) {
     let t0 = Instant::now();
     f();
     let once = t0.elapsed().as_secs_f64().max(1e-7);
     let reps = ((secs / once).ceil() as usize).max(1);
-    let t0 = Instant::now();
+    let (t0, cpu0) = (Instant::now(), thread_cpu_seconds());
     for _ in 0..reps {
         f();
     }
-    reps as f64 / t0.elapsed().as_secs_f64()
+    let cpu = thread_cpu_seconds() - cpu0;
+    (reps as f64 / t0.elapsed().as_secs_f64(), reps as f64 / cpu)
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -197,12 +227,17 @@ pub fn measure(trainer: &mut Trainer, rounds: usize, secs: f64) -> Throughput {
         plain.run(threads);
     }
     let (mut steps, mut gemms, mut plains) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut step_cpu, mut gemm_cpu) = (Vec::new(), Vec::new());
     for _ in 0..rounds.max(1) {
-        steps.push(rate_of(secs, || {
+        let (wall, cpu) = rate_of(secs, || {
             trainer.step();
-        }));
-        gemms.push(rate_of(secs, || products.run(threads)));
-        plains.push(rate_of(secs, || plain.run(threads)));
+        });
+        steps.push(wall);
+        step_cpu.push(cpu);
+        let (wall, cpu) = rate_of(secs, || products.run(threads));
+        gemms.push(wall);
+        gemm_cpu.push(cpu);
+        plains.push(rate_of(secs, || plain.run(threads)).0);
     }
     let steps_per_s = median(steps);
     Throughput {
@@ -212,5 +247,7 @@ pub fn measure(trainer: &mut Trainer, rounds: usize, secs: f64) -> Throughput {
         step_gflops: shape.flops() * steps_per_s / 1e9,
         gemm_gflops: shape.flops() * median(gemms) / 1e9,
         plain_gflops: shape.flops() * median(plains) / 1e9,
+        step_cpu_gflops: shape.flops() * median(step_cpu) / 1e9,
+        gemm_cpu_gflops: shape.flops() * median(gemm_cpu) / 1e9,
     }
 }

@@ -6,7 +6,9 @@ use crate::data::preprocess::head_rows;
 use crate::data::real::{self, RealData};
 use crate::data::{Batches, DataSource, SourceKind};
 use crate::linalg::Parallelism;
-use crate::model::{Activation, Autoencoder, Grads, Surrogate, Workspace, sum_sq};
+use crate::model::{
+    Activation, Autoencoder, Grads, Surrogate, Workspace, normalize_row, sum_sq_par,
+};
 use crate::protocol::{
     DecoderMode, LearningRate, OptKind, RiskKind, Schedule, SignGrad, TrainMode,
 };
@@ -17,7 +19,7 @@ use crate::train::features::PixelSpace;
 use crate::train::optim::Optimizer;
 use crate::train::population::{self, PopulationEngine, StepSize};
 use crate::train::twin::Twin;
-use ndarray::{Array2, Axis};
+use ndarray::{Array2, ArrayViewMut1, Axis};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::SeedableRng;
 use serde::Serialize;
@@ -217,23 +219,24 @@ impl SampleMode {
         let loss = self
             .batches
             .with_next(|x| model.loss_and_grad(x.view(), surrogate, ws, grads));
-        let grad_norm = (sum_sq(&self.grads.a) + sum_sq(&self.grads.b)).sqrt();
+        let par = self.ws.par;
+        let grad_norm = (sum_sq_par(&self.grads.a, par) + sum_sq_par(&self.grads.b, par)).sqrt();
         if !loss.is_finite() || !grad_norm.is_finite() {
             return (loss, grad_norm, false);
         }
-        let Autoencoder { a, b, .. } = model;
-        match decoder {
-            DecoderMode::Learned => self
-                .opt
-                .step(&mut [a, b], &[&self.grads.a, &self.grads.b], lr),
-            DecoderMode::Optimal => {
-                self.opt.begin_step();
-                self.opt.update(1, b, &self.grads.b, lr);
-            }
+        let Autoencoder { a, b, act } = model;
+        self.opt.begin_step();
+        if decoder == DecoderMode::Learned {
+            let threads = par.threads_for(a.len());
+            let no_finish = None::<&fn(ArrayViewMut1<'_, f32>)>;
+            self.opt
+                .update_split(0, a, &self.grads.a, lr, threads, no_finish);
         }
-        if model.act.is_scale_invariant() {
-            model.normalize_rows();
-        }
+        // Sign keeps B's rows at unit norm: each row is rescaled right after its update.
+        let finish = act.is_scale_invariant().then_some(&normalize_row);
+        let threads = par.threads_for(b.len());
+        self.opt
+            .update_split(1, b, &self.grads.b, lr, threads, finish);
         if decoder == DecoderMode::Optimal
             && let Some(cov) = &self.cov
             && population::refit_decoder(model, cov).is_err()
