@@ -304,6 +304,10 @@ pub const BUILTIN_PRESETS: &[(&str, &str)] = &[
     ("sweep-relu", include_str!("../presets/sweep-relu.toml")),
     ("sweep-sparse", include_str!("../presets/sweep-sparse.toml")),
     ("digits-sign", include_str!("../presets/digits-sign.toml")),
+    (
+        "digits-population",
+        include_str!("../presets/digits-population.toml"),
+    ),
     ("sweep-digits", include_str!("../presets/sweep-digits.toml")),
     ("mnist-sign", include_str!("../presets/mnist-sign.toml")),
     (
@@ -488,19 +492,24 @@ impl Config {
             if !on {
                 continue;
             }
-            let kind = match self.data.kind {
-                SourceKind::Sparse => Some("sparse"),
-                SourceKind::File => Some("file"),
-                SourceKind::Gaussian | SourceKind::Powerlaw => None,
-            };
-            if let Some(kind) = kind {
-                return Err(Invalid::new(
-                    key,
-                    &value,
-                    format!(
-                        "needs Gaussian data (data.source = gaussian or powerlaw): {kind} data has no closed-form risk"
-                    ),
-                ));
+            match self.data.kind {
+                SourceKind::Sparse => {
+                    return Err(Invalid::new(
+                        key,
+                        &value,
+                        "needs Gaussian data (data.source = gaussian or powerlaw): sparse data has no closed-form risk",
+                    ));
+                }
+                // Population mode on a data file trains on its Gaussian twin N(0, Σ̂), where
+                // A*(B) has a closed form too; minibatches of the file have none.
+                SourceKind::File if t.mode == TrainMode::Sample => {
+                    return Err(Invalid::new(
+                        key,
+                        &value,
+                        "needs Gaussian data (data.source = gaussian or powerlaw), or train.mode = population on a data file (A*(B) of its Gaussian twin N(0, Σ̂))",
+                    ));
+                }
+                SourceKind::File | SourceKind::Gaussian | SourceKind::Powerlaw => {}
             }
             if self.model.activation == Activation::Tanh {
                 return Err(Invalid::new(

@@ -135,6 +135,13 @@ fn population_mode_resumes_bit_identically() {
     resumes_bit_identically("sign-population-r0.5", &[]);
 }
 
+/// Population GD on a data file's Gaussian twin, with `lr = "auto"`: the curvature estimate
+/// and the twin's risk in every report continue exactly.
+#[test]
+fn twin_population_resumes_bit_identically() {
+    resumes_bit_identically("digits-population", &[]);
+}
+
 #[test]
 fn powerlaw_with_momentum_resumes_bit_identically() {
     resumes_bit_identically(

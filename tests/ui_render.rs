@@ -65,6 +65,23 @@ fn header_shows_progress_risk_limit_gap() {
     }
 }
 
+/// Under `lr = "auto"` the header says so, beside the rate the last step took.
+#[test]
+fn header_names_the_automatic_step() {
+    let cfg = aescope::config::Config::load("sign-population-r0.5", &[])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut app = AppState::new(&cfg, None);
+    app.on_event(metrics_with(40, |m| m.lr = 12.5));
+    let screen = text(&draw(&app, &theme(ColorMode::TrueColor), 120, 40));
+    assert!(screen.contains("lr auto 1.250e1"), "{screen}");
+    // A fixed rate is shown as the number alone.
+    let fixed = text(&draw(&running(), &theme(ColorMode::TrueColor), 120, 40));
+    assert!(
+        fixed.contains("lr 3.000e-3") && !fixed.contains("lr auto"),
+        "{fixed}"
+    );
+}
+
 #[test]
 fn header_states() {
     let th = theme(ColorMode::Ansi256);

@@ -114,7 +114,13 @@ pub(super) fn print_summary(name: &str, s: &Summary) {
     let best = s.best_risk.map_or(String::new(), |b| {
         format!(" · best decoder R*(B) {}", human::fixed(b, 6))
     });
-    outln!("validation risk {}{best}", human::fixed(s.val_risk, 6));
+    let twin = s.twin_risk.map_or(String::new(), |t| {
+        format!(" · Gaussian twin {}", human::fixed(t, 6))
+    });
+    outln!(
+        "validation risk {}{best}{twin}",
+        human::fixed(s.val_risk, 6)
+    );
     if let Some(p) = &s.record {
         outln!("record {}", p.display());
     }

@@ -193,6 +193,10 @@ pub struct Summary {
     /// The run's newest checkpoint, to `--resume` from (absent from older records).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkpoint: Option<PathBuf>,
+    /// Exact risk of the final weights on the data's Gaussian twin N(0, Σ̂) (data files, when
+    /// the last evaluation carried it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub twin_risk: Option<f64>,
 }
 
 /// What the worker tells its consumer.

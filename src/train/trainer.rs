@@ -281,7 +281,12 @@ impl Trainer {
         };
         let spectrum = matches!(cfg.data.kind, SourceKind::Powerlaw | SourceKind::File)
             .then(|| data.covariance().spectrum);
-        let cov = population::covariance_of(&proto);
+        let twin = real.as_ref().map(|r| Twin::of(r.prepared.train.view()));
+        // Population mode on a data file descends the exact risk of its Gaussian twin.
+        let cov = population::covariance_of(&proto).or_else(|| match (&twin, cfg.train.mode) {
+            (Some(t), TrainMode::Population) => Some(t.covariance().clone()),
+            _ => None,
+        });
         if cfg.train.decoder == DecoderMode::Optimal
             && let Some(cov) = &cov
         {
@@ -294,7 +299,8 @@ impl Trainer {
                 engine: PopulationEngine::new(&model, cfg.train.opt),
                 cov,
             },
-            // Validation admits population mode only for Gaussian data, which has a Σ.
+            // Validation admits population mode only for Gaussian data and data files (the
+            // twin), which have a Σ.
             (TrainMode::Sample | TrainMode::Population, cov) => Mode::Sample(SampleMode {
                 batches: Batches::new(data, cfg.train.batch),
                 opt: Optimizer::new(cfg.train.opt, &[(d, n), (n, d)]),
@@ -319,7 +325,7 @@ impl Trainer {
             train_subset,
             epoch_len,
             data_error,
-            twin: real.as_ref().map(|r| Twin::of(r.prepared.train.view())),
+            twin,
             real,
             stop: StopFlag::default(),
         };
@@ -346,10 +352,15 @@ impl Trainer {
         self.data_error.as_deref()
     }
 
-    /// Passes over the training split so far (file sources).
+    /// Passes over the training split so far (file sources in sample mode: population mode
+    /// trains on the Gaussian twin and draws no rows).
     pub fn epochs(&self) -> Option<f64> {
-        self.epoch_len
-            .map(|len| self.samples as f64 / len.max(1) as f64)
+        match self.mode {
+            Mode::Sample(_) => self
+                .epoch_len
+                .map(|len| self.samples as f64 / len.max(1) as f64),
+            Mode::Population { .. } => None,
+        }
     }
 
     /// Where the model's input coordinates come from, for drawing features as images.
@@ -513,10 +524,13 @@ impl Trainer {
         let per_row = 4.0 * n * d;
         let sampled = (val_rows + self.train_subset.as_ref().map_or(0, Array2::nrows)) as f64;
         // Exact risk and R*(B): a few n²d products and a Cholesky; else the ridge decoder.
-        let closed = if self.mode.cov().is_some() {
-            6.0 * n * n * d + n * n * n
-        } else {
-            2.0 * val_rows as f64 * n * (n + d) + n * n * n
+        let exact = 6.0 * n * n * d + n * n * n;
+        let ridge = 2.0 * val_rows as f64 * n * (n + d) + n * n * n;
+        let closed = match (self.mode.cov(), &self.real) {
+            (Some(_), None) => exact,
+            // The twin's exact risk (a dense Σ̂: n d² more) beside the ridge decoder.
+            (Some(_), Some(_)) => exact + n * d * d + ridge,
+            (None, _) => ridge,
         };
         if per_row * sampled + closed <= QUICK_EVAL_FLOPS {
             return self.evaluate();
@@ -544,13 +558,19 @@ impl Trainer {
             Some(x) => Some(mean_sq_error(model, ws, x.view(), stop)?),
             None => None,
         };
-        let twin_risk = match &mut self.twin {
-            Some(t) if !stop.is_raised() => t.risk_when_due(&self.model),
-            _ => None,
+        let twin_risk = match (&mut self.twin, &self.mode) {
+            _ if stop.is_raised() => None,
+            // Population GD on the twin: the risk it descends, at every report, deterministic
+            // (a resumed run reports the same).
+            (Some(t), Mode::Population { .. }) => t.risk(&self.model).ok().flatten(),
+            (Some(t), Mode::Sample(_)) => t.risk_when_due(&self.model),
+            (None, _) => None,
         };
-        let exact = match self.mode.cov() {
-            Some(cov) => population::exact_risks(&self.model, cov, stop).ok()?,
-            None => None,
+        // The closed forms are the data's own risk only for Gaussian data; for a data file
+        // they are its twin's (above), and the risk is the validation risk.
+        let exact = match (self.mode.cov(), &self.real) {
+            (Some(cov), None) => population::exact_risks(&self.model, cov, stop).ok()?,
+            _ => None,
         };
         Some(match exact {
             Some((risk, best)) => Evaluation {
@@ -678,7 +698,7 @@ impl Trainer {
         if mode == DecoderMode::Optimal {
             let Some(cov) = self.mode.cov() else {
                 return Err(
-                    "the optimal decoder needs Gaussian data (source gaussian or powerlaw)".into(),
+                    "the optimal decoder needs Gaussian data (source gaussian or powerlaw), or population mode on a data file".into(),
                 );
             };
             if !population::has_closed_form(self.model.act) {

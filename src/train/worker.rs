@@ -805,6 +805,7 @@ impl Worker {
             },
             record: self.recorder.as_ref().map(|r| r.path().to_path_buf()),
             checkpoint: self.last_checkpoint_path.clone(),
+            twin_risk: eval.twin_risk,
         }
     }
 

@@ -37,6 +37,9 @@ pub struct RunInfo {
     pub d: usize,
     /// Density of the sparse source (fraction of non-zero coordinates); unused elsewhere.
     pub sparsity: f64,
+    /// `train.lr = "auto"`: the rate follows the curvature (the header says so beside its
+    /// current value).
+    pub lr_auto: bool,
     /// The run record being written, if any.
     pub record: Option<PathBuf>,
     /// The run is another process's, followed through its record: nothing here steers it.
@@ -66,6 +69,7 @@ impl RunInfo {
             source: cfg.data.kind,
             d: cfg.data.d,
             sparsity: cfg.data.p,
+            lr_auto: cfg.train.lr == crate::protocol::LearningRate::Auto,
             record,
             watching: false,
             record_error: None,

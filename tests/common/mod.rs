@@ -128,6 +128,7 @@ pub fn summary() -> Summary {
         steps_per_sec: 3333.0,
         record: None,
         checkpoint: None,
+        twin_risk: None,
     }
 }
 

@@ -93,6 +93,25 @@ impl Header<'_> {
         ])
     }
 
+    /// The learning rate ("lr 3.000e-3"); under `lr = "auto"` "lr auto 1.250e1", with the
+    /// rate the last step took (it follows the curvature).
+    fn lr_item(&self, lr: f64) -> Item {
+        let dim = Style::default().fg(self.theme.dim);
+        let bold = Style::default().add_modifier(Modifier::BOLD);
+        if self.run.lr_auto {
+            vec![
+                Span::styled("lr ", dim),
+                Span::styled("auto", bold),
+                Span::styled(format!(" {lr:.3e}"), dim),
+            ]
+        } else {
+            vec![
+                Span::styled("lr ", dim),
+                Span::styled(format!("{lr:.3e}"), bold),
+            ]
+        }
+    }
+
     fn items(&self) -> (Vec<Item>, Vec<Item>) {
         let (run, theme) = (self.run, self.theme);
         let dim = Style::default().fg(theme.dim);
@@ -187,7 +206,7 @@ impl Header<'_> {
                 Span::styled(human::fixed(b, 4), bold.fg(theme.best)),
             ]);
         }
-        numbers.push(vec![label("lr "), value(format!("{:.3e}", m.lr))]);
+        numbers.push(self.lr_item(m.lr));
         numbers.push(vec![
             label("r "),
             value(format!("{:.3}", m.r)),
