@@ -246,10 +246,7 @@ pub fn resolve(path: &str, preset_dir: Option<&Path>) -> String {
     if path.starts_with(files::builtin::PREFIX) {
         return path.to_string();
     }
-    let other = match path.strip_suffix(".gz") {
-        Some(plain) => plain.to_string(),
-        None => format!("{path}.gz"),
-    };
+    let other = other_name(path);
     for name in [path, other.as_str()] {
         if Path::new(name).is_absolute() {
             if Path::new(name).exists() {
@@ -323,9 +320,17 @@ pub fn describe_missing(path: &str) -> String {
     }
 }
 
+/// `path`'s other compression form: `X` for `X.gz`, `X.gz` for `X`.
+fn other_name(path: &str) -> String {
+    match path.strip_suffix(".gz") {
+        Some(plain) => plain.to_string(),
+        None => format!("{path}.gz"),
+    }
+}
+
 /// The note that the other compression form of `path` would do too (see [`resolve`]).
 fn other_form(path: &str) -> &'static str {
-    if path.ends_with(".gz") {
+    if other_name(path).len() < path.len() {
         " or unpacked, without the .gz"
     } else {
         " or gzipped, with .gz added"

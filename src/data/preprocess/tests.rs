@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::data::random_orthogonal;
+use ndarray::s;
 use rand::Rng;
 use rand_distr::StandardNormal;
 
