@@ -161,6 +161,66 @@ fn the_other_compression_form_is_found() {
     );
 }
 
+/// A bad validation file is reported under `data.val_path`, a bad training file under
+/// `data.path`, each naming the file and the problem.
+#[test]
+fn a_bad_validation_file_names_its_key() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let idx = digits_idx();
+    let write = |name: &str, bytes: &[u8]| {
+        std::fs::write(dir.path().join(name), bytes).unwrap_or_else(|e| panic!("{e}"));
+    };
+    write("train-idx3-ubyte", &idx);
+    write("cut-idx3-ubyte", &idx[..idx.len() - 10]);
+    // 4×17 images: a feature count other than the training file's 8×8.
+    let mut wide = vec![0u8, 0, 8, 3];
+    for d in [1797u32, 4, 17] {
+        wide.extend(d.to_be_bytes());
+    }
+    wide.extend((0..1797 * 68).map(|i| (i % 251) as u8));
+    write("wide-idx3-ubyte", &wide);
+    for (train, val, key, want) in [
+        (
+            "train-idx3-ubyte",
+            "cut-idx3-ubyte",
+            "data.val_path",
+            "truncated",
+        ),
+        (
+            "train-idx3-ubyte",
+            "wide-idx3-ubyte",
+            "data.val_path",
+            "features",
+        ),
+        (
+            "cut-idx3-ubyte",
+            "train-idx3-ubyte",
+            "data.path",
+            "truncated",
+        ),
+    ] {
+        let (code, _, err) = aescope(
+            &[
+                "run",
+                "digits-sign",
+                "--headless",
+                "--set",
+                &format!("data.path={train}"),
+                "--set",
+                &format!("data.val_path={val}"),
+            ],
+            dir.path(),
+        );
+        assert_eq!(code, 2, "{err}");
+        assert!(
+            err.contains(&format!("{key}: ")) && err.contains(want) && !err.contains("panicked"),
+            "{train} {val}: {err}"
+        );
+        let at_fault = if key == "data.path" { train } else { val };
+        assert!(err.contains(at_fault), "{err}");
+    }
+}
+
 fn aescope(args: &[&str], dir: &Path) -> (i32, String, String) {
     let o = Command::new(env!("CARGO_BIN_EXE_aescope"))
         .args(args)

@@ -94,6 +94,21 @@ pub enum RealDataError {
     },
 }
 
+impl RealDataError {
+    /// The `[data]` key naming the file at fault: `data.val_path` when the validation file is
+    /// the one that cannot be used, else `data.path`.
+    pub fn key(&self, spec: &FileSpec) -> &'static str {
+        let Some(val) = spec.val_path.as_deref().filter(|v| *v != spec.path) else {
+            return "data.path";
+        };
+        match self {
+            RealDataError::File(e) if e.path() == Path::new(val) => "data.val_path",
+            RealDataError::ValFeatures { .. } => "data.val_path",
+            _ => "data.path",
+        }
+    }
+}
+
 /// Identity of the file a run trained on, for records.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FileInfo {
