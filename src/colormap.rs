@@ -43,6 +43,44 @@ pub fn max_abs_scale(values: &[f32]) -> f32 {
     if m > 0.0 { m } else { 1.0 }
 }
 
+/// The range `(lo, hi)` of the finite `values` (hi > lo; (0, 1) when there are none): the
+/// scale on which an image is drawn as intensities, darkest at lo.
+pub fn intensity_range(values: &[f32]) -> (f32, f32) {
+    let (lo, hi) = values
+        .iter()
+        .filter(|v| v.is_finite())
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        });
+    if lo > hi {
+        (0.0, 1.0)
+    } else if hi - lo <= f32::EPSILON * hi.abs().max(1.0) {
+        (lo - 0.5, lo + 0.5)
+    } else {
+        (lo, hi)
+    }
+}
+
+/// `v` on the intensity scale `(lo, hi)` as 0..=255 (clamped; NaN is 0).
+pub fn intensity(v: f32, (lo, hi): (f32, f32)) -> u8 {
+    let t = (v - lo) / (hi - lo);
+    if t.is_nan() {
+        0
+    } else {
+        (255.0 * t.clamp(0.0, 1.0)).round() as u8
+    }
+}
+
+/// The colour of a pixel of an image drawn as intensities: `channels` of `px` (1: grey, 3: RGB)
+/// each on the scale `range`.
+pub fn intensity_rgb(px: [f32; 3], channels: usize, range: (f32, f32)) -> [u8; 3] {
+    if channels == 3 {
+        px.map(|v| intensity(v, range))
+    } else {
+        [intensity(px[0], range); 3]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,5 +99,19 @@ mod tests {
         assert_eq!(max_abs_scale(&[0.5, -2.0, f32::NAN]), 2.0);
         assert_eq!(max_abs_scale(&[0.0, 0.0]), 1.0);
         assert_eq!(max_abs_scale(&[]), 1.0);
+    }
+
+    #[test]
+    fn intensities_span_the_range_and_clamp() {
+        let r = intensity_range(&[2.0, f32::NAN, 6.0, 4.0]);
+        assert_eq!(r, (2.0, 6.0));
+        assert_eq!(
+            [2.0, 4.0, 6.0, 9.0, -1.0, f32::NAN].map(|v| intensity(v, r)),
+            [0, 128, 255, 255, 0, 0]
+        );
+        // A constant image is mid-grey, not a division by zero.
+        let c = intensity_range(&[3.0, 3.0]);
+        assert_eq!(intensity(3.0, c), 128);
+        assert_eq!(intensity_range(&[]), (0.0, 1.0));
     }
 }

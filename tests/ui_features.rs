@@ -1,15 +1,18 @@
 //! The feature panel as drawn: tiles in half-block cells on the diverging map (colour images
-//! in colour), its title, the live run opening on it for a data set, and `f` asking the worker
-//! for the right images.
+//! in colour), its title, the strip of validation images over their reconstructions under it,
+//! the live run opening on it for a data set, and `f` asking the worker for the right images.
 
 mod common;
 
 use aescope::config::Config;
 use aescope::protocol::{
     Command, Event, FeatureImages, FeatureKind, FeatureRequest, FeatureTile, ImageShape,
+    Reconstruction, ValidationStrip,
 };
+use aescope::ui::live::layout::areas_for;
 use aescope::ui::live::state::{AppState, Effect};
 use aescope::ui::widgets::features::{FeatureGrid, max_tiles};
+use aescope::ui::widgets::reconstructions::{StripGrid, max_pairs, split};
 use aescope::ui::widgets::theme::ColorMode;
 use common::*;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -35,16 +38,12 @@ fn images(kind: FeatureKind, shape: ImageShape, tiles: Vec<Vec<f32>>) -> Feature
                 pixels,
             })
             .collect(),
+        strip: ValidationStrip::Synthetic,
     }
 }
 
 fn grey(h: usize, w: usize) -> ImageShape {
-    ImageShape {
-        channels: 1,
-        height: h,
-        width: w,
-        channels_last: false,
-    }
+    ImageShape::grey(h, w)
 }
 
 fn render(f: &FeatureImages, kind: FeatureKind, w: u16, h: u16) -> Buffer {
@@ -139,13 +138,14 @@ fn a_data_set_opens_on_its_features_and_f_cycles_them() {
     let mut app = AppState::new(&cfg, Some("run.jsonl".into()));
     assert_eq!(app.view.features, Some(FeatureKind::Encoder));
     assert_eq!(
-        app.set_feature_tiles(20),
+        app.set_feature_tiles(20, 4),
         Some(Command::WantFeatures(Some(FeatureRequest {
             kind: FeatureKind::Encoder,
-            max_tiles: 20
+            max_tiles: 20,
+            strip: 4,
         })))
     );
-    assert_eq!(app.set_feature_tiles(20), None, "sent once");
+    assert_eq!(app.set_feature_tiles(20, 4), None, "sent once");
     let f = images(FeatureKind::Encoder, grey(8, 8), vec![vec![1.0; 64]; 4]);
     app.on_event(Event::Features(Box::new(f)));
     let theme = theme(ColorMode::TrueColor);
@@ -168,7 +168,8 @@ fn a_data_set_opens_on_its_features_and_f_cycles_them() {
         sent(app.on_key(&key('f'), UNIX_EPOCH)),
         [Command::WantFeatures(Some(FeatureRequest {
             kind: FeatureKind::Decoder,
-            max_tiles: 20
+            max_tiles: 20,
+            strip: 4,
         }))]
     );
     assert_eq!(
@@ -259,7 +260,7 @@ fn gaussian_twin_is_drawn_beside_the_validation_risk() {
 fn x_freezes_the_feature_panel() {
     let cfg = Config::load("digits-sign", &[]).unwrap_or_else(|e| panic!("{e}"));
     let mut app = AppState::new(&cfg, Some("run.jsonl".into()));
-    app.set_feature_tiles(20);
+    app.set_feature_tiles(20, 4);
     let f = images(FeatureKind::Encoder, grey(8, 8), vec![vec![1.0; 64]; 4]);
     app.on_event(Event::Features(Box::new(f)));
     assert_eq!(
@@ -276,7 +277,126 @@ fn x_freezes_the_feature_panel() {
         app.on_key(&key('x'), UNIX_EPOCH),
         [Effect::Send(Command::WantFeatures(Some(FeatureRequest {
             kind: FeatureKind::Encoder,
-            max_tiles: 20
+            max_tiles: 20,
+            strip: 4,
         })))]
     );
+}
+
+/// 32 digit features and `pairs` validation images: image i is the ramp 0…63, its
+/// reconstruction the reversed ramp, its risk 0.25 + 0.01 i.
+fn with_strip(pairs: usize) -> FeatureImages {
+    let mut f = images(FeatureKind::Encoder, grey(8, 8), vec![vec![1.0; 64]; 32]);
+    f.strip = ValidationStrip::Images(
+        (0..pairs)
+            .map(|row| Reconstruction {
+                row,
+                original: (0..64).map(|p| p as f32).collect(),
+                reconstruction: (0..64).map(|p| (63 - p) as f32).collect(),
+                risk: 0.25 + 0.01 * row as f64,
+            })
+            .collect(),
+    );
+    f
+}
+
+#[test]
+fn validation_strip_is_drawn_under_the_features_at_80x24_and_120x40() {
+    let cfg = Config::load("digits-sign", &[]).unwrap_or_else(|e| panic!("{e}"));
+    let theme = theme(ColorMode::TrueColor);
+    for (w, h) in [(80u16, 24u16), (120, 40)] {
+        let mut app = AppState::new(&cfg, Some("run.jsonl".into()));
+        app.on_event(Event::Features(Box::new(with_strip(8))));
+        let buf = draw(&app, &theme, w, h);
+        let screen = text(&buf);
+        let lines = rows(&buf);
+        let a = areas_for(&app, &theme, Rect::new(0, 0, w, h)).unwrap_or_else(|| panic!());
+        let area = a.features();
+        let (grid, strip) = split(area, app.features.as_deref());
+        // Stacked, nothing shared: the features above, the strip to the bottom of the side.
+        assert!(strip.height > 0, "{w}×{h}: no strip\n{screen}");
+        assert_eq!(
+            (grid.y, grid.bottom(), strip.bottom()),
+            (area.y, strip.y, area.bottom())
+        );
+        assert!(
+            grid.height >= strip.height,
+            "{w}×{h}: the features keep half"
+        );
+        // Both panels whole: the features' bottom border right above the strip's top border.
+        let at = |x: u16, y: u16| buf[(x, y)].symbol().to_string();
+        assert_eq!(at(grid.x, grid.bottom() - 1), "└", "{w}×{h}\n{screen}");
+        assert_eq!(at(strip.x, strip.y), "┌", "{w}×{h}\n{screen}");
+        assert_eq!(at(strip.right() - 1, strip.bottom() - 1), "┘");
+        let row = |y: u16| lines[y as usize].clone();
+        assert!(row(grid.y).contains("encoder rows of B"), "{}", row(grid.y));
+        assert!(row(grid.bottom() - 2).contains("each tile"), "legend kept");
+        assert!(
+            row(strip.y).contains("x over x̂"),
+            "{w}×{h}: {}",
+            row(strip.y)
+        );
+        // Labels: x beside the images, x̂ beside the reconstructions, each risk under its pair.
+        let g = StripGrid::fit(strip.width, strip.height, with_strip(8).shape)
+            .unwrap_or_else(|| panic!());
+        let ch = g.height.div_ceil(2) as u16;
+        assert_eq!(at(strip.x + 1, strip.y + 1), "x");
+        assert_eq!(at(strip.x + 1, strip.y + 1 + ch), "x̂");
+        let pairs = max_pairs(strip, app.features.as_deref());
+        assert_eq!(pairs, g.pairs);
+        assert!(pairs >= 3, "{w}×{h}: {pairs} pairs");
+        let risks = row(strip.y + 1 + 2 * ch);
+        for i in 0..pairs {
+            let label = format!("{:.2}", 0.25 + 0.01 * i as f64);
+            assert!(risks.contains(&label), "{w}×{h}: {label} in {risks}");
+        }
+        // Every half block of the view is inside one panel's border: the strip holds
+        // exactly its pairs' images and reconstructions.
+        let inside =
+            |r: Rect, x: u16, y: u16| x > r.x && x + 1 < r.right() && y > r.y && y + 1 < r.bottom();
+        let mut in_strip = 0;
+        for y in area.y..area.bottom() {
+            for x in area.x..area.right() {
+                if at(x, y) == "▀" {
+                    assert!(
+                        inside(grid, x, y) || inside(strip, x, y),
+                        "({x}, {y}) on a border"
+                    );
+                    in_strip += usize::from(inside(strip, x, y));
+                }
+            }
+        }
+        assert_eq!(in_strip, pairs * g.width * 2 * ch as usize, "{w}×{h}");
+        if (w, h) == (120, 40) {
+            // 8×8 at full size: the colours are the pixels on the image's range 0…63.
+            assert_eq!(g.width, 8);
+            let (x0, y0) = (strip.x + 3, strip.y + 1);
+            let grey = |v: u8| Color::Rgb(v, v, v);
+            assert_eq!((buf[(x0, y0)].fg, buf[(x0, y0)].bg), (grey(0), grey(32)));
+            assert_eq!(
+                (buf[(x0, y0 + ch)].fg, buf[(x0, y0 + ch)].bg),
+                (grey(255), grey(223))
+            );
+        }
+    }
+}
+
+#[test]
+fn synthetic_sources_say_they_have_no_validation_images() {
+    let cfg = Config::load("digits-sign", &[]).unwrap_or_else(|e| panic!("{e}"));
+    let mut app = AppState::new(&cfg, Some("run.jsonl".into()));
+    let f = images(FeatureKind::Encoder, grey(8, 8), vec![vec![1.0; 64]; 32]);
+    app.on_event(Event::Features(Box::new(f)));
+    let theme = theme(ColorMode::TrueColor);
+    let screen = text(&draw(&app, &theme, 120, 40));
+    assert!(screen.contains("no validation images"), "{screen}");
+    assert!(!screen.contains("x over x̂"), "{screen}");
+    let last = app.features.as_deref();
+    let (_, strip) = split(Rect::new(0, 0, 50, 30), last);
+    assert_eq!(
+        (strip.height, max_pairs(strip, last)),
+        (1, 0),
+        "a note, no request"
+    );
+    assert_eq!(max_pairs(strip, None), 4, "before the first images");
 }

@@ -6,6 +6,7 @@
 use aescope::checkpoint;
 use aescope::protocol::{
     Command, Event, FeatureKind, FeatureRequest, MatrixView, Report, SnapshotRequest, Summary,
+    ValidationStrip,
 };
 use aescope::record::read_header;
 use aescope::train::WorkerHandle;
@@ -156,6 +157,7 @@ fn a_finished_record_replays_as_the_run_reported_it() {
         .send(Command::WantFeatures(Some(FeatureRequest {
             kind: FeatureKind::Encoder,
             max_tiles: 12,
+            strip: 3,
         })))
         .unwrap_or_else(|e| panic!("{e}"));
     let ev = events_until(&h, |e| matches!(e, Event::Features(_)));
@@ -163,6 +165,7 @@ fn a_finished_record_replays_as_the_run_reported_it() {
         panic!("{ev:?}");
     };
     assert_eq!((f.step, f.n, f.tiles.len()), (300, 96, 12));
+    assert_eq!(f.strip, ValidationStrip::Synthetic, "no images to show");
     // Read-only: a command that would steer the run is refused; quitting ends the thread.
     h.commands
         .send(Command::SetRate(1.0))
@@ -325,6 +328,7 @@ fn a_data_file_run_is_watched_with_its_features_in_pixels_and_a_changed_file_is_
     let want = FeatureRequest {
         kind: FeatureKind::Decoder,
         max_tiles: 8,
+        strip: 3,
     };
     let h = spawn(&rec);
     h.commands
@@ -341,14 +345,14 @@ fn a_data_file_run_is_watched_with_its_features_in_pixels_and_a_changed_file_is_
     let ck =
         checkpoint::load(&checkpoint::beside(&rec)[0], u64::MAX).unwrap_or_else(|e| panic!("{e}"));
     let t = aescope::train::Trainer::from_state(ck.state).unwrap_or_else(|e| panic!("{e}"));
-    let direct = aescope::train::features::images(
-        t.model(),
-        &t.pixel_space(),
-        want.kind,
-        want.max_tiles,
-        200,
-    );
+    let direct = aescope::train::features::images(t.model(), &t.pixel_space(), want, 200);
     assert_eq!(f.tiles, direct.tiles);
+    // The strip too: the checkpoint's reconstructions of the first validation images.
+    let ValidationStrip::Images(pairs) = &f.strip else {
+        panic!("a data file has images: {:?}", f.strip)
+    };
+    assert_eq!(pairs.len(), 3);
+    assert_eq!(f.strip, direct.strip);
     h.commands.send(Command::Quit).ok();
     h.join();
 

@@ -1,6 +1,7 @@
 //! Learned features as images: which weights to draw (`FeatureRequest`), and the images the
 //! worker sends back (`FeatureImages`), already mapped to the data's pixel space and cut to
-//! the tiles a front end can show.
+//! the tiles a front end can show, with a strip of validation images beside their
+//! reconstructions (`ValidationStrip`).
 
 use serde::Serialize;
 use std::fmt;
@@ -50,6 +51,8 @@ pub struct FeatureRequest {
     /// At most this many neurons (the ones with the largest decoder norm), so an event
     /// carries only what is on screen.
     pub max_tiles: usize,
+    /// At most this many validation images with their reconstructions (0: none).
+    pub strip: usize,
 }
 
 /// The layout of one image's pixels in a feature vector.
@@ -65,16 +68,21 @@ pub struct ImageShape {
 }
 
 impl ImageShape {
-    /// The image layout of a sample of shape `shape` (as a data file gives it): `[h, w]`,
-    /// `[c, h, w]` or `[h, w, c]` with c = 1 or 3; anything else (`[d]`, `[]`) is one grey
-    /// image of the most nearly square `h × w = d` (h ≤ w).
-    pub fn from_sample_shape(shape: &[usize], d: usize) -> ImageShape {
-        let grey = |height, width| ImageShape {
+    /// A grey image of `height × width` pixels.
+    pub fn grey(height: usize, width: usize) -> ImageShape {
+        ImageShape {
             channels: 1,
             height,
             width,
             channels_last: false,
-        };
+        }
+    }
+
+    /// The image layout of a sample of shape `shape` (as a data file gives it): `[h, w]`,
+    /// `[c, h, w]` or `[h, w, c]` with c = 1 or 3; anything else (`[d]`, `[]`) is one grey
+    /// image of the most nearly square `h × w = d` (h ≤ w).
+    pub fn from_sample_shape(shape: &[usize], d: usize) -> ImageShape {
+        let grey = ImageShape::grey;
         match *shape {
             [h, w] if h * w == d => grey(h, w),
             [c, h, w] if c * h * w == d && (c == 1 || c == 3) => ImageShape {
@@ -155,6 +163,33 @@ pub struct FeatureImages {
     /// model's own input coordinates (synthetic sources).
     pub pixel_space: bool,
     pub tiles: Vec<FeatureTile>,
+    /// The first validation images beside the current model's reconstructions.
+    pub strip: ValidationStrip,
+}
+
+/// One held-out image and the current model's reconstruction of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reconstruction {
+    /// Its row in the validation split.
+    pub row: usize,
+    /// The image as the model sees it, taken back to the file's units: `μ + T⁺z` (the image
+    /// itself unless the preprocessing projects), laid out as the images' `shape`.
+    pub original: Vec<f32>,
+    /// `μ + T⁺ẑ` with `ẑ = A σ(Bz)`: the reconstruction taken back the same way.
+    pub reconstruction: Vec<f32>,
+    /// `‖z − ẑ‖²/d` in the model's coordinates: this image's share of the validation risk
+    /// (the validation risk is its mean over the validation set).
+    pub risk: f64,
+}
+
+/// What the strip of validation images holds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ValidationStrip {
+    /// The source is synthetic: it has no images to show.
+    Synthetic,
+    /// The first validation images (the same rows every time) and their reconstructions; empty
+    /// when none were asked for or the data has no validation split.
+    Images(Vec<Reconstruction>),
 }
 
 #[cfg(test)]

@@ -17,4 +17,7 @@ pub use choices::{
 };
 pub use command::{Command, MatrixView, SnapshotRequest};
 pub use event::{Event, Features, FinishReason, Metrics, PauseReason, Report, Snapshot, Summary};
-pub use features::{FeatureImages, FeatureKind, FeatureRequest, FeatureTile, ImageShape};
+pub use features::{
+    FeatureImages, FeatureKind, FeatureRequest, FeatureTile, ImageShape, Reconstruction,
+    ValidationStrip,
+};

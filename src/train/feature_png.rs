@@ -1,9 +1,12 @@
 //! Feature images as one PNG grid: every tile on its own symmetric scale (blue − · white 0 ·
 //! red + for grey images; RGB around mid-grey for colour images), small images enlarged by
-//! pixel repetition, tiles separated by a dark gap.
+//! pixel repetition, tiles separated by a dark gap. The validation strip as a second grid:
+//! images over their reconstructions, as intensities.
 
-use crate::colormap::{diverging_rgb, max_abs_scale, signed_channel};
-use crate::protocol::{FeatureImages, ImageShape};
+use crate::colormap::{
+    diverging_rgb, intensity_range, intensity_rgb, max_abs_scale, signed_channel,
+};
+use crate::protocol::{FeatureImages, ImageShape, ValidationStrip};
 use std::fs::File;
 use std::io::{self, BufWriter};
 use std::path::Path;
@@ -32,47 +35,102 @@ fn tile_rgb(px: [f32; 3], channels: usize, scale: f32) -> [u8; 3] {
     }
 }
 
-/// The grid: `cols` tiles a row (0: as square as possible), each pixel repeated `zoom` times.
+/// The features as a grid as nearly square as possible, small images enlarged.
 pub fn grid(images: &FeatureImages) -> Rgb {
     let shape: ImageShape = images.shape;
     let count = images.tiles.len().max(1);
     let cols = (count as f64).sqrt().ceil() as usize;
-    let rows = count.div_ceil(cols);
-    let zoom = MIN_TILE
-        .div_ceil(shape.height.max(shape.width).max(1))
-        .max(1);
-    let (tw, th) = (shape.width * zoom, shape.height * zoom);
-    let width = GAP + cols * (tw + GAP);
-    let height = GAP + rows * (th + GAP);
-    let mut data: Vec<u8> = GAP_RGB.repeat(width * height);
+    let mut img = Canvas::new(shape, cols, count.div_ceil(cols));
     for (i, tile) in images.tiles.iter().enumerate() {
         let scale = max_abs_scale(&tile.pixels);
-        let (x0, y0) = (GAP + (i % cols) * (tw + GAP), GAP + (i / cols) * (th + GAP));
+        img.paint(i % cols, i / cols, &tile.pixels, |px| {
+            tile_rgb(px, shape.channels, scale)
+        });
+    }
+    img.rgb
+}
+
+/// Validation images written by `e` (as many as the validation split has, up to this).
+pub const STRIP_IMAGES: usize = 16;
+/// The file they go to, in the export directory.
+pub const STRIP_FILE: &str = "reconstructions.png";
+
+/// The validation images (top row) over their reconstructions (bottom row), each pair on the
+/// intensity scale of its image (darkest to lightest pixel; RGB for colour images). None for a
+/// synthetic source or an empty strip.
+pub fn strip_grid(images: &FeatureImages) -> Option<Rgb> {
+    let ValidationStrip::Images(pairs) = &images.strip else {
+        return None;
+    };
+    if pairs.is_empty() {
+        return None;
+    }
+    let shape = images.shape;
+    let mut img = Canvas::new(shape, pairs.len(), 2);
+    for (i, pair) in pairs.iter().enumerate() {
+        let range = intensity_range(&pair.original);
+        let color = |px| intensity_rgb(px, shape.channels, range);
+        img.paint(i, 0, &pair.original, color);
+        img.paint(i, 1, &pair.reconstruction, color);
+    }
+    Some(img.rgb)
+}
+
+/// A grid of `cols × rows` image tiles of one shape, enlarged to at least [`MIN_TILE`] pixels,
+/// on the dark gap colour.
+struct Canvas {
+    rgb: Rgb,
+    shape: ImageShape,
+    zoom: usize,
+}
+
+impl Canvas {
+    fn new(shape: ImageShape, cols: usize, rows: usize) -> Canvas {
+        let zoom = MIN_TILE
+            .div_ceil(shape.height.max(shape.width).max(1))
+            .max(1);
+        let width = GAP + cols * (shape.width * zoom + GAP);
+        let height = GAP + rows * (shape.height * zoom + GAP);
+        Canvas {
+            rgb: Rgb {
+                width,
+                height,
+                data: GAP_RGB.repeat(width * height),
+            },
+            shape,
+            zoom,
+        }
+    }
+
+    /// Paint the image `pixels` (laid out as the shape says) into tile (`col`, `row`), a pixel's
+    /// channel values (`shape.channels` of them; missing ones 0) coloured by `color`.
+    fn paint(
+        &mut self,
+        col: usize,
+        row: usize,
+        pixels: &[f32],
+        color: impl Fn([f32; 3]) -> [u8; 3],
+    ) {
+        let (shape, zoom) = (self.shape, self.zoom);
+        let x0 = GAP + col * (shape.width * zoom + GAP);
+        let y0 = GAP + row * (shape.height * zoom + GAP);
+        let width = self.rgb.width;
         for y in 0..shape.height {
             for x in 0..shape.width {
                 let mut px = [0.0f32; 3];
                 for (c, v) in px.iter_mut().enumerate().take(shape.channels) {
-                    *v = tile
-                        .pixels
-                        .get(shape.index(c, y, x))
-                        .copied()
-                        .unwrap_or(0.0);
+                    *v = pixels.get(shape.index(c, y, x)).copied().unwrap_or(0.0);
                 }
-                let rgb = tile_rgb(px, shape.channels, scale);
+                let rgb = color(px);
                 for dy in 0..zoom {
-                    let row = y0 + y * zoom + dy;
+                    let line = y0 + y * zoom + dy;
                     for dx in 0..zoom {
-                        let at = 3 * (row * width + x0 + x * zoom + dx);
-                        data[at..at + 3].copy_from_slice(&rgb);
+                        let at = 3 * (line * width + x0 + x * zoom + dx);
+                        self.rgb.data[at..at + 3].copy_from_slice(&rgb);
                     }
                 }
             }
         }
-    }
-    Rgb {
-        width,
-        height,
-        data,
     }
 }
 

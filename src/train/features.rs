@@ -5,7 +5,11 @@
 use crate::data::preprocess::Transform;
 use crate::data::real::RealData;
 use crate::model::Autoencoder;
-use crate::protocol::{FeatureImages, FeatureKind, FeatureTile, ImageShape};
+use crate::protocol::{
+    FeatureImages, FeatureKind, FeatureRequest, FeatureTile, ImageShape, ValidationStrip,
+};
+use crate::train::reconstructions;
+use ndarray::ArrayView2;
 
 /// How model coordinates become pixels: the data's preprocessing and its sample shape, or
 /// (synthetic sources) the identity on a near-square image.
@@ -16,6 +20,8 @@ pub struct PixelSpace<'a> {
     /// Features the training data leaves (nearly) constant: a weight there is never exercised
     /// by the data (and an adaptive optimizer lets it drift freely), so it is drawn as 0.
     dead: Option<&'a [bool]>,
+    /// The preprocessed validation split (`rows × d`), for the strip of reconstructions.
+    val: Option<ArrayView2<'a, f32>>,
 }
 
 impl<'a> PixelSpace<'a> {
@@ -26,21 +32,29 @@ impl<'a> PixelSpace<'a> {
             transform: Some(t),
             shape: ImageShape::from_sample_shape(&data.train_file.shape, t.d_in()),
             dead: Some(&data.dead_features),
+            val: Some(data.prepared.val.view()),
         }
     }
 
     /// The model's own input coordinates as a `d`-pixel image (synthetic sources).
-    pub fn identity(d: usize) -> PixelSpace<'static> {
+    pub fn identity(d: usize) -> PixelSpace<'a> {
         PixelSpace {
             transform: None,
             shape: ImageShape::from_sample_shape(&[], d),
             dead: None,
+            val: None,
         }
     }
 
     /// The image layout.
     pub fn shape(&self) -> ImageShape {
         self.shape
+    }
+
+    /// The preprocessing and the preprocessed validation split (`rows × d`): None for a
+    /// synthetic source, which has no images.
+    pub fn validation(&self) -> Option<(&'a Transform, ArrayView2<'a, f32>)> {
+        self.transform.zip(self.val)
     }
 
     /// One neuron's feature in pixels: its encoder row through Tᵀ, or its decoder column
@@ -82,17 +96,18 @@ pub fn by_decoder_norm(model: &Autoencoder) -> Vec<(usize, f32)> {
     order
 }
 
-/// The first `max_tiles` features of `kind` (by decoder norm) as images.
+/// The first `req.max_tiles` features of `req.kind` (by decoder norm) as images, and the
+/// first `req.strip` validation images beside their reconstructions.
 pub fn images(
     model: &Autoencoder,
     space: &PixelSpace,
-    kind: FeatureKind,
-    max_tiles: usize,
+    req: FeatureRequest,
     step: u64,
 ) -> FeatureImages {
+    let kind = req.kind;
     let tiles = by_decoder_norm(model)
         .into_iter()
-        .take(max_tiles)
+        .take(req.max_tiles)
         .map(|(neuron, decoder_norm)| FeatureTile {
             neuron,
             decoder_norm,
@@ -106,6 +121,10 @@ pub fn images(
         n: model.n(),
         pixel_space: space.transform.is_some(),
         tiles,
+        strip: match space.validation() {
+            Some((t, val)) => reconstructions::strip(model, t, val, req.strip),
+            None => ValidationStrip::Synthetic,
+        },
     }
 }
 
@@ -146,14 +165,21 @@ mod tests {
                 channels_last: false
             }
         );
-        let enc = images(&m, &space, FeatureKind::Encoder, 2, 7);
+        let req = |kind, max_tiles| FeatureRequest {
+            kind,
+            max_tiles,
+            strip: 3,
+        };
+        let enc = images(&m, &space, req(FeatureKind::Encoder, 2), 7);
         assert_eq!((enc.n, enc.step, enc.tiles.len()), (3, 7, 2));
         assert_eq!(enc.tiles[0].neuron, 1);
         assert_eq!(enc.tiles[0].pixels, [0.0, 1.0, 0.0, 0.0]);
         assert!((enc.tiles[0].decoder_norm - 3.0).abs() < 1e-6);
-        let dec = images(&m, &space, FeatureKind::Decoder, 10, 7);
+        let dec = images(&m, &space, req(FeatureKind::Decoder, 10), 7);
         assert_eq!(dec.tiles.len(), 3);
         assert_eq!(dec.tiles[1].pixels, [0.0, 1.0, 0.0, 0.0]);
         assert!(!dec.pixel_space);
+        // A synthetic source has no validation images to show.
+        assert_eq!(dec.strip, ValidationStrip::Synthetic);
     }
 }

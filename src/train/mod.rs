@@ -8,6 +8,7 @@ pub mod feature_png;
 pub mod features;
 pub mod optim;
 pub mod population;
+pub mod reconstructions;
 pub mod snapshot;
 pub mod speed;
 pub mod stop;

@@ -694,7 +694,7 @@ impl Worker {
             .map(|req| snapshot::snapshot(self.trainer.model(), step, req));
         let images = self.features_req.map(|req| {
             let t = &self.trainer;
-            features::images(t.model(), &t.pixel_space(), req.kind, req.max_tiles, step)
+            features::images(t.model(), &t.pixel_space(), req, step)
         });
         let cost = t0.elapsed();
         self.next_snapshot = Instant::now()
@@ -709,16 +709,30 @@ impl Worker {
     }
 
     /// Every neuron's encoder and decoder feature as a PNG grid in `dir`
-    /// (`features-encoder.png`, `features-decoder.png`).
+    /// (`features-encoder.png`, `features-decoder.png`), and for a data file the first
+    /// validation images over their reconstructions (`reconstructions.png`).
     fn export_features(&self, dir: &std::path::Path) -> std::io::Result<Vec<PathBuf>> {
         let t = &self.trainer;
-        let n = t.model().n();
         let mut written = Vec::new();
         for kind in FeatureKind::ALL {
-            let images = features::images(t.model(), &t.pixel_space(), kind, n, t.steps_done());
+            let req = FeatureRequest {
+                kind,
+                max_tiles: t.model().n(),
+                strip: if kind == FeatureKind::Encoder {
+                    feature_png::STRIP_IMAGES
+                } else {
+                    0
+                },
+            };
+            let images = features::images(t.model(), &t.pixel_space(), req, t.steps_done());
             let path = dir.join(format!("features-{kind}.png"));
             feature_png::write_png(&path, &feature_png::grid(&images))?;
             written.push(path);
+            if let Some(strip) = feature_png::strip_grid(&images) {
+                let path = dir.join(feature_png::STRIP_FILE);
+                feature_png::write_png(&path, &strip)?;
+                written.push(path);
+            }
         }
         Ok(written)
     }

@@ -68,12 +68,13 @@ impl Weights {
     }
 
     /// The learned features as images, as `req` asks, in the pixels of `space` (the data's
-    /// preprocessing undone; see [`super::pixels`]). None before a checkpoint is loaded or
+    /// preprocessing undone; see [`super::pixels`]), with the strip of validation images and
+    /// their reconstructions by the checkpoint's weights. None before a checkpoint is loaded or
     /// without a pixel space for the model's d.
     pub fn features(&self, req: FeatureRequest, data: &RunData) -> Option<FeatureImages> {
         let (step, m) = self.model.as_ref()?;
         let space = data.space(m.d())?;
-        Some(features::images(m, &space, req.kind, req.max_tiles, *step))
+        Some(features::images(m, &space, req, *step))
     }
 
     /// Write the loaded weights' matrices into `dir` (as the live run's export does).

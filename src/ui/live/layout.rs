@@ -19,6 +19,7 @@ use crate::ui::widgets::features::FeatureGrid;
 use crate::ui::widgets::header::Header;
 use crate::ui::widgets::heatmap::Heatmap;
 use crate::ui::widgets::help::{ConfirmQuit, HelpOverlay, HintLine, RecordFailed};
+use crate::ui::widgets::reconstructions::{self, StripPanel};
 use crate::ui::widgets::risk_chart::RiskChart;
 use crate::ui::widgets::spectrum::Spectrum;
 use crate::ui::widgets::theme::Theme;
@@ -157,13 +158,18 @@ pub fn render(app: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
     header(app, theme).render(a.header, buf);
     risk_chart(app, theme).render(a.risk, buf);
     match app.view.features {
-        Some(kind) => FeatureGrid {
-            images: app.features.as_deref(),
-            kind,
-            frozen: app.view.frozen,
-            theme,
+        Some(kind) => {
+            let images = app.features.as_deref();
+            let (grid, strip) = reconstructions::split(a.features(), images);
+            FeatureGrid {
+                images,
+                kind,
+                frozen: app.view.frozen,
+                theme,
+            }
+            .render(grid, buf);
+            StripPanel { images, theme }.render(strip, buf);
         }
-        .render(a.features(), buf),
         None => {
             heatmap(app, theme).render(a.heatmap, buf);
             if !a.spectrum.is_empty() {

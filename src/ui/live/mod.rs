@@ -19,7 +19,7 @@ use crate::train::{Durability, RunControl, WorkerHandle, WorkerOptions, spawn_du
 use crate::ui::compare::ComparedRun;
 use crate::ui::terminal::{self, Session, Term};
 use crate::ui::widgets::theme::{ColorMode, Theme};
-use crate::ui::widgets::{features, heatmap};
+use crate::ui::widgets::{features, heatmap, reconstructions};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, bounded, select};
 use crossterm::event::Event as Input;
 use ratatui::layout::Rect;
@@ -323,10 +323,13 @@ fn draw(
         areas = layout::areas_for(app, theme, f.area());
     })?;
     if let Some(a) = areas {
-        let tiles = features::max_tiles(a.features(), app.features.as_deref());
+        let last = app.features.as_deref();
+        let (grid, strip) = reconstructions::split(a.features(), last);
+        let tiles = features::max_tiles(grid, last);
+        let pairs = reconstructions::max_pairs(strip, last);
         let cmds = [
             app.set_heatmap_side(heatmap::max_side(a.heatmap)),
-            app.set_feature_tiles(tiles),
+            app.set_feature_tiles(tiles, pairs),
         ];
         for cmd in cmds.into_iter().flatten() {
             link.send(cmd);

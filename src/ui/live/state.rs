@@ -217,6 +217,8 @@ pub struct Requests {
     features: Option<FeatureRequest>,
     /// How many feature tiles the panel draws (set from the layout).
     feature_tiles: usize,
+    /// How many validation images the strip under them draws (set from the layout).
+    strip: usize,
     /// How writing the UI's series for the last export went, until the worker's matrices
     /// are written too.
     series_export: Option<Result<PathBuf, String>>,
@@ -264,6 +266,7 @@ impl Requests {
             Some(kind) if self.feature_tiles > 0 => Some(FeatureRequest {
                 kind,
                 max_tiles: self.feature_tiles,
+                strip: self.strip,
             }),
             Some(_) => return None,
             None => None,
@@ -437,9 +440,11 @@ impl AppState {
         self.requests.sync_snapshots(&self.view)
     }
 
-    /// The feature panel draws this many tiles now: the request to send, if it changed.
-    pub fn set_feature_tiles(&mut self, tiles: usize) -> Option<Command> {
+    /// The feature panel draws this many tiles, and its strip this many validation images,
+    /// now: the request to send, if it changed.
+    pub fn set_feature_tiles(&mut self, tiles: usize, strip: usize) -> Option<Command> {
         self.requests.feature_tiles = tiles;
+        self.requests.strip = strip;
         self.requests.sync_features(&self.view)
     }
 

@@ -61,14 +61,10 @@ impl TileGrid {
 /// when the first `min(n, 12)` tiles still fit, shrunk (block means) when not even they fit at
 /// full size; None when not even one tile of 2 pixels fits.
 pub fn tile_grid(cols: usize, rows: usize, shape: ImageShape, n: usize) -> Option<TileGrid> {
-    let (w, h) = (shape.width.max(1), shape.height.max(1));
     let want = n.clamp(1, TARGET_TILES);
-    let mut widths: Vec<usize> = (1..=4).rev().map(|k| k * w).collect();
-    widths.extend((1..8).rev().map(|k| w * k / 8));
-    widths.retain(|&tw| tw >= 2);
-    widths.dedup();
+    let widths = tile_widths(shape);
     let at = |tw: usize| {
-        let th = ((h * tw) as f64 / w as f64).round().max(1.0) as usize;
+        let th = tile_height(shape, tw);
         TileGrid {
             cols: (cols + 1) / (tw + 1),
             rows: (rows + 1) / (th.div_ceil(2) + 1),
@@ -81,6 +77,23 @@ pub fn tile_grid(cols: usize, rows: usize, shape: ImageShape, n: usize) -> Optio
         .map(|&tw| at(tw))
         .find(|g| g.capacity() >= want)
         .or_else(|| widths.iter().map(|&tw| at(tw)).find(|g| g.capacity() >= 1))
+}
+
+/// The tile widths in pixels an image of `shape` is drawn at, largest first: enlarged by whole
+/// factors up to 4, then shrunk in eighths, never under 2 pixels.
+pub fn tile_widths(shape: ImageShape) -> Vec<usize> {
+    let w = shape.width.max(1);
+    let mut widths: Vec<usize> = (1..=4).rev().map(|k| k * w).collect();
+    widths.extend((1..8).rev().map(|k| w * k / 8));
+    widths.retain(|&tw| tw >= 2);
+    widths.dedup();
+    widths
+}
+
+/// The height in pixels of a tile `width` pixels wide, keeping the image's aspect ratio.
+pub fn tile_height(shape: ImageShape, width: usize) -> usize {
+    let (w, h) = (shape.width.max(1), shape.height.max(1));
+    ((h * width) as f64 / w as f64).round().max(1.0) as usize
 }
 
 /// The area the tiles are drawn in: inside the border, above the legend line.
@@ -190,40 +203,53 @@ fn pixel_color(px: [f32; 3], channels: usize, theme: &Theme) -> Color {
     }
 }
 
-/// One tile at cell (`x`, `y`), resampled to the grid's tile size.
+/// One tile at cell (`x`, `y`), resampled to the grid's tile size, on its own symmetric scale.
 fn draw_tile(
     tile: &FeatureTile,
     shape: ImageShape,
     g: TileGrid,
-    (x, y): (u16, u16),
+    at: (u16, u16),
     theme: &Theme,
     buf: &mut Buffer,
 ) {
     let scale = max_abs_scale(&tile.pixels);
+    let channels = shape.channels.min(3);
+    draw_image(&tile.pixels, shape, (g.width, g.height), at, buf, |px| {
+        pixel_color(px.map(|v| v / scale), channels, theme)
+    });
+}
+
+/// The image `pixels` (laid out as `shape`) resampled (block means) to `width × height`
+/// pixels in half-block cells from cell (`x`, `y`): `color` maps a pixel's channel values
+/// (`shape.channels`, at most 3; the rest 0) to its colour.
+pub fn draw_image(
+    pixels: &[f32],
+    shape: ImageShape,
+    (width, height): (usize, usize),
+    (x, y): (u16, u16),
+    buf: &mut Buffer,
+    color: impl Fn([f32; 3]) -> Color,
+) {
     let planes: Vec<Array2<f32>> = (0..shape.channels.min(3))
         .map(|c| {
             let plane = Array2::from_shape_fn((shape.height, shape.width), |(py, px)| {
-                tile.pixels
-                    .get(shape.index(c, py, px))
-                    .copied()
-                    .unwrap_or(0.0)
-                    / scale
+                pixels.get(shape.index(c, py, px)).copied().unwrap_or(0.0)
             });
-            resample(plane.view(), g.height, g.width, BlockMode::Mean)
+            resample(plane.view(), height, width, BlockMode::Mean)
         })
         .collect();
-    let color = |py: usize, px: usize| {
+    let at = |py: usize, px: usize| {
         let mut v = [0.0f32; 3];
         for (c, plane) in planes.iter().enumerate() {
             v[c] = plane[[py, px]];
         }
-        pixel_color(v, planes.len(), theme)
+        color(v)
     };
-    for cy in 0..g.cell_height() {
-        for cx in 0..g.width {
-            let upper = color(2 * cy, cx);
-            let lower = if 2 * cy + 1 < g.height {
-                color(2 * cy + 1, cx)
+    for cy in 0..height.div_ceil(2) {
+        for cx in 0..width {
+            let upper = at(2 * cy, cx);
+            let lower = if 2 * cy + 1 < height {
+                at(2 * cy + 1, cx)
             } else {
                 Color::Reset
             };
@@ -257,12 +283,7 @@ mod tests {
     use super::*;
 
     fn grey(h: usize, w: usize) -> ImageShape {
-        ImageShape {
-            channels: 1,
-            height: h,
-            width: w,
-            channels_last: false,
-        }
+        ImageShape::grey(h, w)
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod features;
 pub mod header;
 pub mod heatmap;
 pub mod help;
+pub mod reconstructions;
 pub mod risk_chart;
 pub mod spectrum;
 pub mod theme;
