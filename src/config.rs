@@ -39,8 +39,13 @@ pub enum ConfigError {
     BadOverride { arg: String },
     #[error("unknown preset '{name}': not a file, and not a built-in preset (built-in: {builtin})")]
     UnknownPreset { name: String, builtin: String },
-    #[error("{origin}: data.path: {message}")]
-    Data { origin: String, message: String },
+    #[error("{origin}: {key}: {message}")]
+    Data {
+        origin: String,
+        /// The preset key naming the file at fault: `data.path` or `data.val_path`.
+        key: &'static str,
+        message: String,
+    },
 }
 
 /// The autoencoder (`[model]`).
@@ -386,11 +391,15 @@ impl Config {
         if self.data.kind != SourceKind::File {
             return Ok(());
         }
-        let err = |message: String| ConfigError::Data {
+        let err = |key: &'static str, message: String| ConfigError::Data {
             origin: origin.to_string(),
+            key,
             message,
         };
-        let spec = self.data.file_spec(self.seed).map_err(err)?;
+        let spec = self
+            .data
+            .file_spec(self.seed)
+            .map_err(|m| err("data.path", m))?;
         let data = real::load_shared(&spec).map_err(|e| {
             let mut message = e.to_string();
             if let real::RealDataError::File(crate::data::files::DataFileError::Missing { path }) =
@@ -401,7 +410,7 @@ impl Config {
                     real::describe_missing(&path.to_string_lossy())
                 );
             }
-            err(message)
+            err(e.key(&spec), message)
         })?;
         self.data.d = data.d();
         self.data.loaded = real::LoadedData(Some(data));

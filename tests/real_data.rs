@@ -53,10 +53,8 @@ fn whitened_digits_sit_on_the_isotropic_limit() {
     assert!((t.limit().value - r_sign(0.5)).abs() < 1e-12);
 }
 
-/// The digits written as a gzip IDX file next to a preset that names it relatively: the preset
-/// is found from another directory, and the prediction is the built-in digits' own.
-#[test]
-fn relative_path_next_to_the_preset() {
+/// The built-in digits as an uncompressed IDX file (1 797 images of 8×8 bytes).
+fn digits_idx() -> Vec<u8> {
     let (bytes, opts) = builtin::get("digits").unwrap_or_else(|| panic!("no digits"));
     let ds = load_bytes(Path::new("d"), bytes, &opts).unwrap_or_else(|e| panic!("{e}"));
     let mut idx = vec![0u8, 0, 8, 3];
@@ -64,13 +62,26 @@ fn relative_path_next_to_the_preset() {
         idx.extend(d.to_be_bytes());
     }
     idx.extend(ds.x.iter().map(|&v| v as u8));
+    idx
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(bytes).unwrap_or_else(|e| panic!("{e}"));
+    gz.finish().unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The digits written as a gzip IDX file next to a preset that names it relatively: the preset
+/// is found from another directory, and the prediction is the built-in digits' own.
+#[test]
+fn relative_path_next_to_the_preset() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     std::fs::create_dir(dir.path().join("data")).unwrap_or_else(|e| panic!("{e}"));
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gz.write_all(&idx).unwrap_or_else(|e| panic!("{e}"));
-    let gz = gz.finish().unwrap_or_else(|e| panic!("{e}"));
-    std::fs::write(dir.path().join("data/digits-idx3-ubyte.gz"), gz)
-        .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        dir.path().join("data/digits-idx3-ubyte.gz"),
+        gzip(&digits_idx()),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     let preset = dir.path().join("p.toml");
     std::fs::write(
         &preset,
@@ -82,6 +93,132 @@ fn relative_path_next_to_the_preset() {
     let builtin_cfg = load("digits-sign", &[]);
     let (a, b) = (Trainer::new(&cfg), Trainer::new(&builtin_cfg));
     assert!((a.limit().value - b.limit().value).abs() < 1e-12);
+}
+
+/// MNIST is published gzipped (the presets name `….gz`) but often sits unpacked on disk, and
+/// the other way round: a preset that names one form finds the other, next to the preset or in
+/// the working directory, and reads the same images.
+#[test]
+fn the_other_compression_form_is_found() {
+    let idx = digits_idx();
+    for (on_disk, named, bytes) in [
+        ("digits-idx3-ubyte", "digits-idx3-ubyte.gz", idx.clone()),
+        ("digits-idx3-ubyte.gz", "digits-idx3-ubyte", gzip(&idx)),
+    ] {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        std::fs::create_dir(dir.path().join("data")).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(dir.path().join("data").join(on_disk), &bytes)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let preset = dir.path().join("p.toml");
+        std::fs::write(
+            &preset,
+            format!(
+                "[data]\nsource = \"file\"\npath = \"data/{named}\"\nval_path = \"data/{named}\"\n[model]\nrate = 0.5\n"
+            ),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let cfg = load(&preset.to_string_lossy(), &[]);
+        assert!(cfg.data.path.ends_with(on_disk), "{}", cfg.data.path);
+        assert!(
+            cfg.data.val_path.ends_with(on_disk),
+            "{}",
+            cfg.data.val_path
+        );
+        assert_eq!(cfg.data.d, 64);
+        // From the working directory, with a preset elsewhere (here: a built-in one).
+        let (code, out, err) = aescope(
+            &[
+                "run",
+                "digits-sign",
+                "--headless",
+                "--steps",
+                "1",
+                "--set",
+                &format!("data.path=data/{named}"),
+            ],
+            dir.path(),
+        );
+        assert_eq!(code, 0, "{named}: {err}");
+        assert!(out.contains("water-filling (sign)"), "{out}");
+    }
+    // Neither form: the message names the path as written and the other form.
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let (code, _, err) = aescope(
+        &[
+            "run",
+            "digits-sign",
+            "--headless",
+            "--set",
+            "data.path=data/none-idx3-ubyte.gz",
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("data/none-idx3-ubyte.gz: no such file")
+            && err.contains("or unpacked, without the .gz"),
+        "{err}"
+    );
+}
+
+/// A bad validation file is reported under `data.val_path`, a bad training file under
+/// `data.path`, each naming the file and the problem.
+#[test]
+fn a_bad_validation_file_names_its_key() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let idx = digits_idx();
+    let write = |name: &str, bytes: &[u8]| {
+        std::fs::write(dir.path().join(name), bytes).unwrap_or_else(|e| panic!("{e}"));
+    };
+    write("train-idx3-ubyte", &idx);
+    write("cut-idx3-ubyte", &idx[..idx.len() - 10]);
+    // 4×17 images: a feature count other than the training file's 8×8.
+    let mut wide = vec![0u8, 0, 8, 3];
+    for d in [1797u32, 4, 17] {
+        wide.extend(d.to_be_bytes());
+    }
+    wide.extend((0..1797 * 68).map(|i| (i % 251) as u8));
+    write("wide-idx3-ubyte", &wide);
+    for (train, val, key, want) in [
+        (
+            "train-idx3-ubyte",
+            "cut-idx3-ubyte",
+            "data.val_path",
+            "truncated",
+        ),
+        (
+            "train-idx3-ubyte",
+            "wide-idx3-ubyte",
+            "data.val_path",
+            "features",
+        ),
+        (
+            "cut-idx3-ubyte",
+            "train-idx3-ubyte",
+            "data.path",
+            "truncated",
+        ),
+    ] {
+        let (code, _, err) = aescope(
+            &[
+                "run",
+                "digits-sign",
+                "--headless",
+                "--set",
+                &format!("data.path={train}"),
+                "--set",
+                &format!("data.val_path={val}"),
+            ],
+            dir.path(),
+        );
+        assert_eq!(code, 2, "{err}");
+        assert!(
+            err.contains(&format!("{key}: ")) && err.contains(want) && !err.contains("panicked"),
+            "{train} {val}: {err}"
+        );
+        let at_fault = if key == "data.path" { train } else { val };
+        assert!(err.contains(at_fault), "{err}");
+    }
 }
 
 fn aescope(args: &[&str], dir: &Path) -> (i32, String, String) {

@@ -7,7 +7,7 @@
 
 use crate::linalg::{Parallelism, clear_upper_simd_state, gemm, mat_ref};
 use faer::{Accum, Side};
-use ndarray::{Array2, ArrayView2, Axis, s};
+use ndarray::{Array2, ArrayView2, Axis};
 use rand::seq::SliceRandom;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::SeedableRng;
@@ -439,9 +439,20 @@ pub fn effective_rank(spectrum: &[f64]) -> f64 {
     if s2 > 0.0 { s * s / s2 } else { 0.0 }
 }
 
-/// The first `rows` rows (a fixed subset, e.g. for the training risk beside the validation risk).
-pub fn head_rows(x: &Array2<f32>, rows: usize) -> Array2<f32> {
-    x.slice(s![..rows.min(x.nrows()), ..]).to_owned()
+/// A fixed subset of `rows` rows (for the validation risk and the training risk beside it):
+/// all of them when there are no more, else rows drawn without replacement by a permutation
+/// seeded by `seed`, kept in file order. Not the first rows: files are often ordered (MNIST's
+/// training file drifts in style from block to block, other sets are sorted by class), and a
+/// head would measure one part of the data.
+pub fn subset_rows(x: &Array2<f32>, rows: usize, seed: u64) -> Array2<f32> {
+    if rows >= x.nrows() {
+        return x.clone();
+    }
+    let mut idx: Vec<usize> = (0..x.nrows()).collect();
+    idx.shuffle(&mut Xoshiro256PlusPlus::seed_from_u64(seed));
+    idx.truncate(rows);
+    idx.sort_unstable();
+    x.select(Axis(0), &idx)
 }
 
 #[cfg(test)]

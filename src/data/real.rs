@@ -94,6 +94,21 @@ pub enum RealDataError {
     },
 }
 
+impl RealDataError {
+    /// The `[data]` key naming the file at fault: `data.val_path` when the validation file is
+    /// the one that cannot be used, else `data.path`.
+    pub fn key(&self, spec: &FileSpec) -> &'static str {
+        let Some(val) = spec.val_path.as_deref().filter(|v| *v != spec.path) else {
+            return "data.path";
+        };
+        match self {
+            RealDataError::File(e) if e.path() == Path::new(val) => "data.val_path",
+            RealDataError::ValFeatures { .. } => "data.val_path",
+            _ => "data.path",
+        }
+    }
+}
+
 /// Identity of the file a run trained on, for records.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FileInfo {
@@ -274,16 +289,30 @@ fn info(path: &str, ds: &Dataset) -> FileInfo {
 }
 
 /// A relative `path` is looked up next to the preset file first, then in the working
-/// directory; `builtin:` names and absolute paths are kept. Returns the path to use (the
-/// preset-relative one when it exists, else the path as given).
+/// directory; `builtin:` names are kept. When no file has the name, its other compression
+/// form is looked up the same way (`X.gz` for `X`, `X` for `X.gz`): MNIST and its kin are
+/// published gzipped but often unpacked on disk, and the reader detects gzip by its magic.
+/// Returns the path to use (the first that exists, else the path as given).
 pub fn resolve(path: &str, preset_dir: Option<&Path>) -> String {
-    if path.starts_with(files::builtin::PREFIX) || Path::new(path).is_absolute() {
+    if path.starts_with(files::builtin::PREFIX) {
         return path.to_string();
     }
-    if let Some(dir) = preset_dir {
-        let candidate = dir.join(path);
-        if candidate.exists() {
-            return candidate.to_string_lossy().into_owned();
+    let other = other_name(path);
+    for name in [path, other.as_str()] {
+        if Path::new(name).is_absolute() {
+            if Path::new(name).exists() {
+                return name.to_string();
+            }
+            continue;
+        }
+        if let Some(dir) = preset_dir {
+            let candidate = dir.join(name);
+            if candidate.exists() {
+                return candidate.to_string_lossy().into_owned();
+            }
+        }
+        if Path::new(name).exists() {
+            return name.to_string();
         }
     }
     path.to_string()
@@ -334,10 +363,28 @@ pub fn describe_missing(path: &str) -> String {
     let abs = std::env::current_dir().map_or_else(|_| PathBuf::from(path), |d| d.join(path));
     match where_published(path) {
         Some(src) => format!(
-            "put the file at {} (relative to the preset file or the working directory); it is published at {src}",
-            abs.display()
+            "put the file at {}{} (relative to the preset file or the working directory); it is published at {src}",
+            abs.display(),
+            other_form(path)
         ),
-        None => format!("put the file at {}", abs.display()),
+        None => format!("put the file at {}{}", abs.display(), other_form(path)),
+    }
+}
+
+/// `path`'s other compression form: `X` for `X.gz`, `X.gz` for `X`.
+fn other_name(path: &str) -> String {
+    match path.strip_suffix(".gz") {
+        Some(plain) => plain.to_string(),
+        None => format!("{path}.gz"),
+    }
+}
+
+/// The note that the other compression form of `path` would do too (see [`resolve`]).
+fn other_form(path: &str) -> &'static str {
+    if other_name(path).len() < path.len() {
+        " or unpacked, without the .gz"
+    } else {
+        " or gzipped, with .gz added"
     }
 }
 

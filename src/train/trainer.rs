@@ -2,7 +2,7 @@
 //! advances training one step at a time. The worker thread drives it; tests drive it directly.
 
 use crate::config::{Config, n_for_rate};
-use crate::data::preprocess::head_rows;
+use crate::data::preprocess::subset_rows;
 use crate::data::real::{self, RealData};
 use crate::data::{Batches, DataSource, SourceKind};
 use crate::linalg::Parallelism;
@@ -38,6 +38,8 @@ pub use state::{PopulationState, SampleState, TrainerState};
 
 const STREAM_TRAIN: u64 = 0x5eed_0001;
 const STREAM_VAL: u64 = 0x5eed_0002;
+/// Picks the fixed training rows whose risk is reported beside the validation risk.
+const STREAM_TRAIN_SUBSET: u64 = 0x5eed_0003;
 
 /// Outcome of one step.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -270,8 +272,8 @@ impl Trainer {
                 let p = &r.prepared;
                 // No held-out rows (val_fraction rounds to 0): validate on training rows.
                 let held = if p.val.nrows() > 0 { &p.val } else { &p.train };
-                let val = head_rows(held, cfg.eval.val_size);
-                let subset = head_rows(&p.train, val.nrows());
+                let val = subset_rows(held, cfg.eval.val_size, seed ^ STREAM_VAL);
+                let subset = subset_rows(&p.train, val.nrows(), seed ^ STREAM_TRAIN_SUBSET);
                 (val, Some(subset), Some(p.train.nrows()))
             }
             None => (

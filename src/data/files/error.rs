@@ -131,3 +131,31 @@ pub enum DataFileError {
     )]
     Constant { path: PathBuf, samples: usize },
 }
+
+impl DataFileError {
+    /// The file the error is about.
+    pub fn path(&self) -> &std::path::Path {
+        match self {
+            DataFileError::Missing { path, .. }
+            | DataFileError::Directory { path, .. }
+            | DataFileError::Empty { path, .. }
+            | DataFileError::Io { path, .. }
+            | DataFileError::Gzip { path, .. }
+            | DataFileError::UnknownFormat { path, .. }
+            | DataFileError::BadMagic { path, .. }
+            | DataFileError::Unsupported { path, .. }
+            | DataFileError::BadHeader { path, .. }
+            | DataFileError::AbsurdDims { path, .. }
+            | DataFileError::LengthMismatch { path, .. }
+            | DataFileError::Truncated { path, .. }
+            | DataFileError::TooLarge { path, .. }
+            | DataFileError::Ragged { path, .. }
+            | DataFileError::NonNumeric { path, .. }
+            | DataFileError::NonFinite { path, .. }
+            | DataFileError::LabelColumn { path, .. }
+            | DataFileError::ShapeMismatch { path, .. }
+            | DataFileError::NoSamples { path, .. }
+            | DataFileError::Constant { path, .. } => path,
+        }
+    }
+}

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::data::random_orthogonal;
+use ndarray::s;
 use rand::Rng;
 use rand_distr::StandardNormal;
 
@@ -278,4 +279,35 @@ fn features_pull_back_and_push_forward() {
             );
         }
     }
+}
+
+/// A file sorted by class (rows 0..1000 in ten blocks of 100, one label each): the fixed
+/// subset must spread over the file, not be its first block, and repeat with its seed.
+#[test]
+fn subset_rows_spreads_over_an_ordered_file() {
+    let x = Array2::from_shape_fn(
+        (1000, 2),
+        |(i, j)| if j == 0 { (i / 100) as f32 } else { i as f32 },
+    );
+    let s = subset_rows(&x, 200, 7);
+    assert_eq!(s.dim(), (200, 2));
+    let mut classes = [0usize; 10];
+    for row in s.rows() {
+        classes[row[0] as usize] += 1;
+    }
+    // Each class holds 20 of the 200 on average; a head would hold only classes 0 and 1.
+    assert!(
+        classes.iter().all(|&c| (8..=32).contains(&c)),
+        "{classes:?}"
+    );
+    let ids: Vec<f32> = s.column(1).to_vec();
+    assert!(
+        ids.windows(2).all(|w| w[0] < w[1]),
+        "rows in file order, no repeats"
+    );
+    assert_eq!(subset_rows(&x, 200, 7), s);
+    assert_ne!(subset_rows(&x, 200, 8), s);
+    // Asking for all rows or more gives the file as it is.
+    assert_eq!(subset_rows(&x, 1000, 7), x);
+    assert_eq!(subset_rows(&x, 5000, 7), x);
 }
