@@ -4,10 +4,11 @@
 //! the real rows equal an evaluation of the same weights written out here by hand.
 
 use aescope::config::Config;
+use aescope::data::preprocess::subset_rows;
 use aescope::model::Activation;
 use aescope::protocol::RiskKind;
 use aescope::theory::data::data_limits;
-use aescope::train::trainer::{StepOutcome, Trainer};
+use aescope::train::trainer::{STREAM_TRAIN_SUBSET, StepOutcome, Trainer};
 use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -59,6 +60,18 @@ fn write_csv(path: &Path, rows: &[Vec<f32>]) {
 
 /// (1/(rows·d)) Σ ‖z − A sign(B z)‖² in f64, z = c (x − μ): the preprocessing of THEORY §6
 /// (centre on the training mean, scale so that (1/d) Tr Σ̂ = 1) and the risk, by hand.
+/// The `rows` training rows whose risk the trainer reports, drawn as it draws them.
+fn training_subset(train: &[Vec<f32>], rows: usize, seed: u64) -> Vec<Vec<f32>> {
+    let flat: Vec<f32> = train.iter().flatten().copied().collect();
+    let all =
+        ndarray::Array2::from_shape_vec((train.len(), D), flat).unwrap_or_else(|e| panic!("{e}"));
+    subset_rows(&all, rows, seed ^ STREAM_TRAIN_SUBSET)
+        .rows()
+        .into_iter()
+        .map(|r| r.to_vec())
+        .collect()
+}
+
 fn risk_by_hand(rows: &[Vec<f32>], mean: &[f64], c: f64, a: &[Vec<f64>], b: &[Vec<f64>]) -> f64 {
     let mut sse = 0.0;
     for x in rows {
@@ -185,8 +198,9 @@ fn population_gd_on_the_twin_reaches_water_filling_and_reports_the_real_risks() 
         "reported {} vs by hand {val_by_hand}",
         e.val_risk
     );
-    // The training subset: the first rows of the training file, as many as validate.
-    let train_by_hand = risk_by_hand(&train[..400], &mean, c, &a, &b);
+    // The training subset: as many training rows as validate, drawn as the trainer does.
+    let picked = training_subset(&train, 400, cfg.seed);
+    let train_by_hand = risk_by_hand(&picked, &mean, c, &a, &b);
     let reported = e.train_risk.unwrap_or(f64::NAN);
     assert!(
         (reported - train_by_hand).abs() < 1e-4 * train_by_hand,

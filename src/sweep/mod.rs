@@ -221,6 +221,8 @@ fn seed_splits(base: &Config, origin: &str) -> Result<Vec<(u64, Arc<RealData>)>,
     let err = |message: String| {
         SweepError::Config(ConfigError::Data {
             origin: origin.to_string(),
+            // Only a file without a separate validation file gets here.
+            key: "data.path",
             message,
         })
     };

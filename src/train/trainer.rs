@@ -38,8 +38,10 @@ pub use state::{PopulationState, SampleState, TrainerState};
 
 const STREAM_TRAIN: u64 = 0x5eed_0001;
 const STREAM_VAL: u64 = 0x5eed_0002;
-/// Picks the fixed training rows whose risk is reported beside the validation risk.
-const STREAM_TRAIN_SUBSET: u64 = 0x5eed_0003;
+/// Picks the fixed training rows whose risk is reported beside the validation risk (with the
+/// config's seed, through [`crate::data::preprocess::subset_rows`]; public so that tests can
+/// recompute that risk by hand on the same rows).
+pub const STREAM_TRAIN_SUBSET: u64 = 0x5eed_0003;
 
 /// Outcome of one step.
 #[derive(Debug, Clone, Copy, PartialEq)]
