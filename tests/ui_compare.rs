@@ -171,23 +171,15 @@ fn the_cursor_reads_the_compared_runs_at_its_step() {
 fn a_real_record_is_read_through_the_record_reader() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let rec = dir.path().join("run.jsonl");
-    let out = Command::new(env!("CARGO_BIN_EXE_aescope"))
-        .args([
-            "run",
-            "sign-population-r0.5",
-            "--headless",
-            "--steps",
-            "300",
-        ])
-        .args(["--set", "eval.every=50", "--record"])
-        .arg(&rec)
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let args = [
+        "run",
+        "sign-population-r0.5",
+        "--steps",
+        "300",
+        "--set",
+        "eval.every=50",
+    ];
+    run_headless(&args, &rec, "sign-population-r0.5");
     let text = std::fs::read_to_string(&rec).unwrap_or_else(|e| panic!("{e}"));
     let reports: Vec<serde_json::Value> = text
         .lines()

@@ -11,7 +11,6 @@ use aescope::ui::live::state::AppState;
 use aescope::ui::run_config::{command_line, current};
 use aescope::ui::widgets::theme::ColorMode;
 use common::*;
-use std::process::Command;
 use std::time::UNIX_EPOCH;
 
 #[test]
@@ -68,17 +67,7 @@ fn the_command_line_reproduces_the_run() {
         assert_eq!(words[..3], ["aescope", "run", preset]);
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let rec = dir.path().join("r.jsonl");
-        let out = Command::new(env!("CARGO_BIN_EXE_aescope"))
-            .args(&words[1..])
-            .args(["--headless", "--record"])
-            .arg(&rec)
-            .output()
-            .unwrap_or_else(|e| panic!("{e}"));
-        assert!(
-            out.status.success(),
-            "{line}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        run_headless(&words[1..], &rec, &line);
         let header = aescope::record::read_header(&rec).unwrap_or_else(|e| panic!("{e}"));
         let mut want = cfg.clone();
         want.data.loaded = aescope::data::real::LoadedData::default();
@@ -136,17 +125,11 @@ fn a_watched_run_describes_its_data_file_as_the_live_one_does() {
     let cfg = Config::load("digits-sign", &sets).unwrap_or_else(|e| panic!("{e}"));
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let rec = dir.path().join("r.jsonl");
-    let out = Command::new(env!("CARGO_BIN_EXE_aescope"))
-        .args(["run", "digits-sign", "--headless", "--record"])
-        .arg(&rec)
-        .args(sets.iter().flat_map(|s| ["--set", s.as_str()]))
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let args: Vec<&str> = ["run", "digits-sign"]
+        .into_iter()
+        .chain(sets.iter().flat_map(|s| ["--set", s.as_str()]))
+        .collect();
+    run_headless(&args, &rec, "digits-sign");
     let header = aescope::record::read_header(&rec).unwrap_or_else(|e| panic!("{e}"));
 
     let th = theme(ColorMode::TrueColor);

@@ -159,3 +159,19 @@ pub fn rows(buf: &Buffer) -> Vec<String> {
 pub fn text(buf: &Buffer) -> String {
     rows(buf).join("\n")
 }
+
+/// Run `aescope ARGS... --headless --record REC` and insist it succeeds (its stderr in the
+/// failure message, after `context`).
+pub fn run_headless(args: &[&str], rec: &std::path::Path, context: &str) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_aescope"))
+        .args(args)
+        .args(["--headless", "--record"])
+        .arg(rec)
+        .output()
+        .unwrap_or_else(|e| panic!("{context}: {e}"));
+    assert!(
+        out.status.success(),
+        "{context}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
