@@ -8,6 +8,7 @@ use faer::{Accum, MatMut, MatRef, Par};
 use ndarray::{ArrayView2, ArrayViewMut2, Axis, Ix2, NdProducer, Zip};
 
 mod sgemm;
+mod team;
 pub use sgemm::{Simd, sgemm, sgemm_with};
 
 /// How the dense kernels of this module use the cores.
@@ -91,33 +92,45 @@ pub(crate) fn rows_per_part(rows: usize, parts: usize) -> usize {
     rows.div_ceil(parts.max(1)).max(1)
 }
 
-/// `f(part)` for every part, in parallel: the first on the calling thread, the others on the
-/// rayon pool (the pool the f32 products run on, so a pass between two products finds its
-/// threads awake); the results in the order of `parts`. Give at most one part per thread.
+/// `f(part)` for every part, in parallel on the calling thread and the step's helper threads
+/// (see [`team`]: the ones the products use, so a pass between two products finds them awake);
+/// the results in the order of `parts`. Parts are claimed one at a time, so a helper that starts
+/// late costs nothing: give about one part per thread.
 pub(crate) fn run_parts<P, R, F>(parts: Vec<P>, f: F) -> Vec<R>
 where
     P: Send,
     R: Send,
     F: Fn(P) -> R + Sync,
 {
-    let mut parts = parts.into_iter();
-    let Some(first) = parts.next() else {
-        return Vec::new();
-    };
-    if parts.len() == 0 {
-        return vec![f(first)];
+    if parts.len() <= 1 {
+        return parts.into_iter().map(f).collect();
     }
-    let mut rest: Vec<Option<R>> = parts.as_slice().iter().map(|_| None).collect();
-    let f = &f;
-    let head = rayon::in_place_scope(|s| {
-        for (slot, part) in rest.iter_mut().zip(parts) {
-            s.spawn(move |_| *slot = Some(f(part)));
+    let helpers = parts.len() - 1;
+    let slots: Vec<std::sync::Mutex<(Option<P>, Option<R>)>> = parts
+        .into_iter()
+        .map(|p| std::sync::Mutex::new((Some(p), None)))
+        .collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    team::broadcast(helpers, &|| {
+        loop {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(slot) = slots.get(i) else {
+                break;
+            };
+            // Each slot is claimed once, so its lock is never contended (nor poisoned: a
+            // panic in `f` is re-raised by `broadcast`).
+            let part = slot.lock().ok().and_then(|mut s| s.0.take());
+            if let Some(part) = part {
+                let r = f(part);
+                if let Ok(mut s) = slot.lock() {
+                    s.1 = Some(r);
+                }
+            }
         }
-        f(first)
     });
-    // Every spawned job has finished when the scope returns (a panic in one is re-raised).
-    std::iter::once(head)
-        .chain(rest.into_iter().flatten())
+    slots
+        .into_iter()
+        .filter_map(|s| s.into_inner().ok().and_then(|s| s.1))
         .collect()
 }
 

@@ -17,6 +17,8 @@ use ndarray::{ArrayView2, ArrayViewMut2};
 use std::cell::RefCell;
 use std::sync::OnceLock;
 
+mod shared;
+
 /// Depth of one packed block (k direction). Part of the result's rounding: never tune it per
 /// machine or thread count.
 const KC: usize = 256;
@@ -213,39 +215,13 @@ pub fn sgemm_with(
     };
     let work = m.saturating_mul(n).saturating_mul(k);
     let threads = threads.clamp(1, work.div_ceil(PARALLEL_MIN_WORK).max(1));
-    // Split the longer side of the output into `threads` blocks of whole micro-tiles.
-    let (along_rows, len, unit) = if m > n {
-        (true, m, MR)
-    } else {
-        (false, n, simd.nr())
-    };
-    let tiles = len.div_ceil(unit);
-    let threads = threads.min(tiles);
     if threads <= 1 {
         // SAFETY: the views guarantee the extents; the output is exclusively borrowed.
         unsafe { p.run(0..m, 0..n) };
         return;
     }
-    let bounds: Vec<usize> = (0..=threads)
-        .map(|t| (tiles * t / threads * unit).min(len))
-        .collect();
-    let block = |t: usize| {
-        let r = bounds[t]..bounds[t + 1];
-        // SAFETY: as above; the blocks are disjoint, so no element is written twice.
-        unsafe {
-            if along_rows {
-                p.run(r, 0..n);
-            } else {
-                p.run(0..m, r);
-            }
-        }
-    };
-    rayon::in_place_scope(|s| {
-        for t in 1..threads {
-            s.spawn(move |_| block(t));
-        }
-        block(0);
-    });
+    // SAFETY: as above.
+    unsafe { p.run_shared(m, n, threads) };
 }
 
 /// One product, shared by the threads that compute blocks of it.
@@ -855,18 +831,20 @@ mod tests {
 
     #[test]
     fn wide_products_cross_every_block_boundary() {
-        // n > NC, m > MC, k > KC, none a multiple of the tile sizes.
+        // n > NC, m > MC, k > KC, none a multiple of the tile sizes; then the tall transpose
+        // (split into row blocks instead of column blocks).
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(8);
-        let (m, n, k) = (197, NC + 45, 2 * KC + 3);
-        let a = quarters(m, k, false, &mut rng);
-        let b = quarters(k, n, true, &mut rng);
-        let c0 = quarters(m, n, false, &mut rng);
-        let want = naive(&c0, true, &a, &b, 1.0);
-        for simd in Simd::available() {
-            for threads in [1, 3] {
-                let mut c = c0.clone();
-                sgemm_with(simd, c.view_mut(), true, a.view(), b.view(), 1.0, threads);
-                assert!(c == want, "{simd:?} threads={threads}");
+        for (m, n, k) in [(197, NC + 45, 2 * KC + 3), (NC + 45, 197, 2 * KC + 3)] {
+            let a = quarters(m, k, false, &mut rng);
+            let b = quarters(k, n, true, &mut rng);
+            let c0 = quarters(m, n, false, &mut rng);
+            let want = naive(&c0, true, &a, &b, 1.0);
+            for simd in Simd::available() {
+                for threads in [1, 2, 3] {
+                    let mut c = c0.clone();
+                    sgemm_with(simd, c.view_mut(), true, a.view(), b.view(), 1.0, threads);
+                    assert!(c == want, "{simd:?} threads={threads} {m}×{n}");
+                }
             }
         }
     }
@@ -884,33 +862,35 @@ mod tests {
 
     #[test]
     fn bits_do_not_depend_on_threads_or_on_the_fma_kernel() {
-        // Inexact inputs: rounding differs with any change of summation order.
+        // Inexact inputs: rounding differs with any change of summation order. A wide and a
+        // tall output: threads split the first into column blocks, the second into row blocks.
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(9);
-        let (m, n, k) = (300, 520, 700);
-        let a = Array2::from_shape_simple_fn((m, k), || rng.random::<f32>() - 0.5);
-        let b = Array2::from_shape_simple_fn((n, k), || rng.random::<f32>() - 0.5);
-        let run = |simd: Simd, threads: usize| {
-            let mut c = Array2::<f32>::zeros((m, n));
-            sgemm_with(simd, c.view_mut(), false, a.view(), b.t(), 0.3, threads);
-            c
-        };
-        let fma: Vec<Simd> = Simd::available()
-            .into_iter()
-            .filter(|s| *s != Simd::Portable)
-            .collect();
-        let reference = run(fma.first().copied().unwrap_or(Simd::Portable), 1);
-        let naive = naive(&reference, false, &a, &b.t().to_owned(), 0.3);
-        for (x, y) in reference.iter().zip(&naive) {
-            assert!((x - y).abs() <= 1e-4, "{x} vs {y}");
-        }
-        for simd in fma.iter().copied().chain([Simd::Portable]) {
-            let kernels_agree = simd != Simd::Portable;
-            for threads in [1, 2, 3, 4] {
-                let c = run(simd, threads);
-                if kernels_agree {
-                    assert!(c == reference, "{simd:?} threads={threads}");
-                } else {
-                    assert!(c == run(simd, 1), "portable, threads={threads}");
+        for (m, n, k) in [(300, 520, 700), (520, 300, 700)] {
+            let a = Array2::from_shape_simple_fn((m, k), || rng.random::<f32>() - 0.5);
+            let b = Array2::from_shape_simple_fn((n, k), || rng.random::<f32>() - 0.5);
+            let run = |simd: Simd, threads: usize| {
+                let mut c = Array2::<f32>::zeros((m, n));
+                sgemm_with(simd, c.view_mut(), false, a.view(), b.t(), 0.3, threads);
+                c
+            };
+            let fma: Vec<Simd> = Simd::available()
+                .into_iter()
+                .filter(|s| *s != Simd::Portable)
+                .collect();
+            let reference = run(fma.first().copied().unwrap_or(Simd::Portable), 1);
+            let naive = naive(&reference, false, &a, &b.t().to_owned(), 0.3);
+            for (x, y) in reference.iter().zip(&naive) {
+                assert!((x - y).abs() <= 1e-4, "{x} vs {y}");
+            }
+            for simd in fma.iter().copied().chain([Simd::Portable]) {
+                let kernels_agree = simd != Simd::Portable;
+                for threads in [1, 2, 3, 4] {
+                    let c = run(simd, threads);
+                    if kernels_agree {
+                        assert!(c == reference, "{simd:?} threads={threads} {m}×{n}");
+                    } else {
+                        assert!(c == run(simd, 1), "portable, threads={threads} {m}×{n}");
+                    }
                 }
             }
         }
