@@ -10,7 +10,7 @@ use ndarray::Array2;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use std::thread::JoinHandle;
 
-/// Batches in flight: one being used, one ready, one being filled.
+/// Batches in flight: one being used (kept until the next step starts), one ready, one being filled.
 const DEPTH: usize = 3;
 
 /// A source running ahead of the trainer by up to [`DEPTH`] batches.
@@ -21,6 +21,11 @@ pub struct Prefetcher {
     /// The stream's position after the last batch handed out.
     position: Xoshiro256PlusPlus,
     empty: Sender<Array2<f32>>,
+    /// The batch of the last step, handed back to the sampler when the next step starts: then
+    /// the sampler refills it while the step's first products run, whose blocks the other
+    /// threads take over when the sampler interrupts one (see `linalg::team`), rather than
+    /// during the short passes at the end of a step, which wait for every thread.
+    held: Option<Array2<f32>>,
     join: Option<JoinHandle<()>>,
 }
 
@@ -60,6 +65,7 @@ impl Prefetcher {
                     filled: filled_rx,
                     position,
                     empty: empty_tx,
+                    held: None,
                     join: Some(join),
                 })
             }
@@ -128,17 +134,22 @@ impl Batches {
                 source.fill(buf.view_mut());
                 f(buf)
             }
-            Batches::Prefetched(p) => match p.filled.recv() {
-                Ok((buf, position)) => {
-                    p.position = position;
-                    let out = f(&buf);
-                    let _ = p.empty.send(buf);
-                    out
+            Batches::Prefetched(p) => {
+                if let Some(used) = p.held.take() {
+                    let _ = p.empty.send(used);
                 }
+                match p.filled.recv() {
+                    Ok((buf, position)) => {
+                        p.position = position;
+                        let out = f(&buf);
+                        p.held = Some(buf);
+                        out
+                    }
                 // The sampler thread is gone (filling cannot panic; be safe anyway): a batch
                 // of NaN makes the step report divergence instead of hanging or crashing.
-                Err(_) => f(&Array2::from_elem(p.shape, f32::NAN)),
-            },
+                    Err(_) => f(&Array2::from_elem(p.shape, f32::NAN)),
+                }
+            }
         }
     }
 }

@@ -152,6 +152,9 @@ fn helper(s: &'static Shared) {
             for _ in 0..64 {
                 std::hint::spin_loop();
             }
+            // Free on an idle core (nothing else to run), and on a busy machine it lets the
+            // threads that have work run instead of this one's spinning.
+            std::thread::yield_now();
             if idle.elapsed() > SPIN {
                 let mut guard = s
                     .lock
