@@ -13,9 +13,9 @@ pub use sgemm::{Simd, sgemm, sgemm_with};
 
 /// How the dense kernels of this module use the cores.
 ///
-/// `Auto` runs matrix products on the rayon pool (all cores) and splits the elementwise kernel
-/// passes across `std::thread::available_parallelism()` scoped threads once the matrices are
-/// large enough for that to pay; `Sequential` keeps everything on the calling thread (useful when
+/// `Auto` runs the f32 products and the step's elementwise passes on the calling thread and the
+/// step's helper threads (one per further core, `team`), faer's f64 products on the rayon pool,
+/// once the work is large enough for that to pay; `Sequential` keeps everything on the calling thread (useful when
 /// the caller already runs several models in parallel); `Threads(n)` uses at most n threads.
 /// The f32 products ([`sgemm`]) give the same bits for every setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

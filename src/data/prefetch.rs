@@ -145,8 +145,8 @@ impl Batches {
                         p.held = Some(buf);
                         out
                     }
-                // The sampler thread is gone (filling cannot panic; be safe anyway): a batch
-                // of NaN makes the step report divergence instead of hanging or crashing.
+                    // The sampler thread is gone (filling cannot panic; be safe anyway): a batch
+                    // of NaN makes the step report divergence instead of hanging or crashing.
                     Err(_) => f(&Array2::from_elem(p.shape, f32::NAN)),
                 }
             }

@@ -1,6 +1,6 @@
 //! The f32 matrix product of the training step: packed panels, register-blocked micro-kernels
 //! chosen at run time (AVX-512F, AVX2 + FMA, or portable code), threads over disjoint blocks of
-//! the output.
+//! the output that they claim one at a time (`shared.rs`).
 //!
 //! It replaced faer's f32 product, which ran the step's products at about 60 % of OpenBLAS on an
 //! AVX2 machine (issue 12); at the step's shapes it runs within about 10 % of OpenBLAS and MKL per
@@ -142,7 +142,8 @@ unsafe impl Send for MatOut {}
 unsafe impl Sync for MatOut {}
 
 /// `dst = alpha · lhs · rhs` (or `dst += alpha · lhs · rhs` when `accumulate`) on up to
-/// `threads` threads (the rayon pool; the caller takes a share), with the best kernel of the CPU.
+/// `threads` threads (the caller and the step's helper threads, see `shared.rs`), with the best
+/// kernel of the CPU.
 ///
 /// Shapes: lhs m×k, rhs k×n, dst m×n; any strides.
 ///

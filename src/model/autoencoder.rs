@@ -5,7 +5,7 @@
 //! fused into one pass after each GEMM and every buffer owned by a reusable [`Workspace`].
 
 use super::activation::Activation;
-use crate::linalg::{Parallelism, for_each_split, run_parts, sgemm};
+use crate::linalg::{Parallelism, for_each_split, rows_per_part, run_parts, sgemm};
 use ndarray::{Array2, ArrayView2, ArrayViewMut1, Axis, Zip};
 use rand::Rng;
 use rand_distr::StandardNormal;
@@ -225,10 +225,19 @@ impl Autoencoder {
     ) -> f64 {
         sgemm(h.view_mut(), false, x, self.b.t(), 1.0, par.threads());
         let act = self.act;
-        h.mapv_inplace(|u| act.eval(u));
-        Zip::from(&mut *e).and(&x).for_each(|e, &x| *e = -x);
+        // Split like the training step's passes (validation sets are large).
+        let threads = par.threads_for(h.len());
+        let rows = rows_per_part(h.nrows(), threads);
+        run_parts(
+            h.axis_chunks_iter_mut(Axis(0), rows).collect(),
+            |mut part| {
+                part.mapv_inplace(|u| act.eval(u));
+            },
+        );
+        let data_threads = par.threads_for(e.len());
+        for_each_split(Zip::from(&mut *e).and(&x), data_threads, |e, &x| *e = -x);
         sgemm(e.view_mut(), true, h.view(), self.a.t(), 1.0, par.threads());
-        sum_sq(e)
+        sum_sq_par(e, par)
     }
 
     /// Sum over samples of `‖x − x̂‖²` with the true activation, f64-accumulated, evaluated in
