@@ -199,7 +199,7 @@ fn auto(
     query: impl FnOnce() -> Option<Answer>,
 ) -> Detected {
     if env.in_multiplexer() {
-        return Detected::blocks("inside tmux/screen (they do not pass images on)");
+        return Detected::blocks("inside tmux or screen, which do not pass images on");
     }
     if matches!(env.term.as_str(), "" | "dumb" | "linux") {
         return Detected::blocks(format!("TERM={:?} shows no images", env.term));

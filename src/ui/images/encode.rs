@@ -153,8 +153,10 @@ pub fn sixel(image: &Rgb) -> Vec<u8> {
     out.into_bytes()
 }
 
-/// Sixel characters (`?` + the six bits) of `bits`, runs of four or more as `!n c`.
+/// Sixel characters (`?` + the six bits) of `bits`, runs of four or more as `!n c`, the
+/// trailing empty ones left out (the next colour starts again at the left).
 fn push_run_length(out: &mut String, bits: &[u8]) {
+    let bits = &bits[..bits.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1)];
     let mut i = 0;
     while i < bits.len() {
         let run = bits[i..].iter().take_while(|&&b| b == bits[i]).count();
@@ -276,12 +278,15 @@ mod tests {
         let png = STANDARD.decode(payload).unwrap();
         assert_eq!(decode_png(&png), img);
         // A large picture goes in chunks of at most 4096 base64 characters, the last m=0.
+        let mut x = 1u32;
+        let noise = (0..64 * 64 * 3).map(|_| {
+            x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (x >> 24) as u8
+        });
         let noisy = Rgb {
             width: 64,
             height: 64,
-            data: (0..64 * 64 * 3)
-                .map(|i: usize| (i.wrapping_mul(2_654_435_761) >> 7) as u8)
-                .collect(),
+            data: noise.collect(),
         };
         let text = String::from_utf8(kitty(&noisy, 8, 10, 5).unwrap()).unwrap();
         let chunks: Vec<&str> = text.split("\x1b\\").filter(|c| !c.is_empty()).collect();
