@@ -15,6 +15,7 @@ mod watch;
 use crate::config::{BUILTIN_PRESETS, Config, DEFAULT_PRESET};
 use crate::safe_io::OutputMode;
 use crate::train::{CheckpointPolicy, Durability, Resume};
+use crate::ui::images::ImageMode;
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -102,6 +103,11 @@ pub struct RunArgs {
     /// frames send fewer bytes over a slow link. A key press is still answered at once.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=60))]
     pub fps: Option<u32>,
+    /// How the feature images are drawn: `auto` asks the terminal for an image protocol
+    /// (kitty, sixel, iTerm2) and keeps half blocks under tmux/screen or when it does not
+    /// answer; the others force one (default: auto, or AESCOPE_IMAGES when set).
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = ImageMode::Auto)]
+    pub images: ImageMode,
     /// Replace an existing --record file (without it an existing file is refused).
     #[arg(long)]
     pub force: bool,

@@ -45,6 +45,7 @@ pub(super) fn run(cfg: Config, args: &RunArgs, durable: Durability) -> Result<i3
         fps: args.fps,
         durable,
         compare,
+        images: args.images,
     };
     let outcome = crate::ui::run(cfg, &opts)?;
     match outcome.ending {

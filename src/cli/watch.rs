@@ -2,6 +2,7 @@
 
 use super::tui::ColorArg;
 use crate::train::Durability;
+use crate::ui::images::ImageMode;
 use crate::ui::widgets::theme::ColorMode;
 use crate::ui::{Ending, UiOptions};
 use anyhow::Result;
@@ -31,6 +32,11 @@ pub struct WatchArgs {
     /// frames send fewer bytes over a slow link. A key press is still answered at once.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=60))]
     pub fps: Option<u32>,
+    /// How the feature images are drawn: `auto` asks the terminal for an image protocol
+    /// (kitty, sixel, iTerm2) and keeps half blocks under tmux/screen or when it does not
+    /// answer; the others force one (default: auto, or AESCOPE_IMAGES when set).
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = ImageMode::Auto)]
+    pub images: ImageMode,
     /// Largest checkpoint loaded for the heatmap (e.g. 8G, 512M; default: half the
     /// physical memory).
     #[arg(long, value_name = "SIZE", value_parser = super::parse_size)]
@@ -52,6 +58,7 @@ pub(super) fn run(args: &WatchArgs) -> Result<i32> {
         exit_when_done: false,
         durable: Durability::default(),
         compare,
+        images: args.images,
     };
     let outcome = crate::ui::watch(&cfg, data, args.record.clone(), feed, &opts)?;
     Ok(match outcome.ending {

@@ -8,7 +8,7 @@ use crate::colormap::{
 };
 use crate::protocol::{FeatureImages, ImageShape, ValidationStrip};
 use std::fs::File;
-use std::io::{self, BufWriter};
+use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 /// Gap between tiles and around the grid, in output pixels.
@@ -27,7 +27,7 @@ pub struct Rgb {
 }
 
 /// The colour of channel values `px` (`channels` of them) of a tile scaled by `scale`.
-fn tile_rgb(px: [f32; 3], channels: usize, scale: f32) -> [u8; 3] {
+pub fn tile_rgb(px: [f32; 3], channels: usize, scale: f32) -> [u8; 3] {
     if channels == 3 {
         px.map(|v| signed_channel(v / scale))
     } else {
@@ -115,32 +115,61 @@ impl Canvas {
         let x0 = GAP + col * (shape.width * zoom + GAP);
         let y0 = GAP + row * (shape.height * zoom + GAP);
         let width = self.rgb.width;
-        for y in 0..shape.height {
-            for x in 0..shape.width {
-                let mut px = [0.0f32; 3];
-                for (c, v) in px.iter_mut().enumerate().take(shape.channels) {
-                    *v = pixels.get(shape.index(c, y, x)).copied().unwrap_or(0.0);
-                }
-                let rgb = color(px);
-                for dy in 0..zoom {
-                    let line = y0 + y * zoom + dy;
-                    for dx in 0..zoom {
-                        let at = 3 * (line * width + x0 + x * zoom + dx);
-                        self.rgb.data[at..at + 3].copy_from_slice(&rgb);
-                    }
+        let tile = image_rgb(pixels, shape, color);
+        for (i, rgb) in tile.data.chunks_exact(3).enumerate() {
+            let (y, x) = (i / shape.width, i % shape.width);
+            for dy in 0..zoom {
+                let line = y0 + y * zoom + dy;
+                for dx in 0..zoom {
+                    let at = 3 * (line * width + x0 + x * zoom + dx);
+                    self.rgb.data[at..at + 3].copy_from_slice(rgb);
                 }
             }
         }
     }
 }
 
+/// The image `pixels` (laid out as `shape`) at its own size, a pixel's channel values
+/// (`shape.channels` of them, at most 3; missing ones 0) coloured by `color`.
+pub fn image_rgb(pixels: &[f32], shape: ImageShape, color: impl Fn([f32; 3]) -> [u8; 3]) -> Rgb {
+    let mut data = Vec::with_capacity(3 * shape.width * shape.height);
+    for y in 0..shape.height {
+        for x in 0..shape.width {
+            let mut px = [0.0f32; 3];
+            for (c, v) in px.iter_mut().enumerate().take(shape.channels) {
+                *v = pixels.get(shape.index(c, y, x)).copied().unwrap_or(0.0);
+            }
+            data.extend_from_slice(&color(px));
+        }
+    }
+    Rgb {
+        width: shape.width,
+        height: shape.height,
+        data,
+    }
+}
+
 /// Write `img` as an 8-bit RGB PNG.
 pub fn write_png(path: &Path, img: &Rgb) -> io::Result<()> {
-    let w = BufWriter::new(File::create(path)?);
+    encode_png(BufWriter::new(File::create(path)?), img)
+}
+
+/// `img` as the bytes of an 8-bit RGB PNG (for terminal image protocols).
+pub fn png_bytes(img: &Rgb) -> io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    encode_png(&mut out, img)?;
+    Ok(out)
+}
+
+fn encode_png(w: impl Write, img: &Rgb) -> io::Result<()> {
     let dims = |v: usize| u32::try_from(v).map_err(io::Error::other);
     let mut enc = png::Encoder::new(w, dims(img.width)?, dims(img.height)?);
     enc.set_color(png::ColorType::Rgb);
     enc.set_depth(png::BitDepth::Eight);
+    // Small images are enlarged by repeating pixels: the best level with the per-row filter
+    // choice stores a repeated row in a few bytes (about a tenth of the default's size).
+    enc.set_compression(png::Compression::Best);
+    enc.set_adaptive_filter(png::AdaptiveFilterType::Adaptive);
     let mut writer = enc.write_header().map_err(io::Error::other)?;
     writer
         .write_image_data(&img.data)

@@ -10,6 +10,8 @@
 //! - [`run_info`], [`view`]: the parts of a front end's state the shared widgets draw;
 //! - [`terminal`]: the terminal session (raw mode, alternate screen, panic hook, input
 //!   thread) both loops run in;
+//! - [`images`]: the feature images as pixels through a terminal image protocol (kitty,
+//!   sixel, iTerm2) where the terminal has one, half blocks elsewhere;
 //! - [`history`], [`record_tail`]: the series a front end keeps, and a reader that follows a
 //!   run record while it is written;
 //! - [`compare`]: earlier runs' records, read once, drawn beside the run (`--compare`).
@@ -22,6 +24,7 @@
 pub mod compare;
 pub mod event_log;
 pub mod history;
+pub mod images;
 pub mod keys;
 pub mod live;
 pub mod record_tail;

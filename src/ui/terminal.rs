@@ -8,6 +8,8 @@
 //! neither tear the screen down under the running UI nor print over it: its message is kept
 //! and printed once the terminal is restored.
 
+use super::images::detect::{self, Detected, ImageMode, Protocol};
+use super::images::encode;
 use crossbeam_channel::{Receiver, bounded};
 use crossterm::cursor::{Hide, Show};
 use crossterm::event::{self as ct, DisableMouseCapture, EnableMouseCapture, Event as Input};
@@ -32,6 +34,8 @@ pub type Term = Terminal<CrosstermBackend<Stdout>>;
 
 /// Whether the UI currently owns the terminal (the panic hook restores only then).
 static ACTIVE: AtomicBool = AtomicBool::new(false);
+/// Whether kitty images may be on the screen (deleted when the terminal is restored).
+static KITTY_IMAGES: AtomicBool = AtomicBool::new(false);
 static HOOK: Once = Once::new();
 /// The thread that owns the terminal.
 static UI_THREAD: Mutex<Option<ThreadId>> = Mutex::new(None);
@@ -102,15 +106,32 @@ pub struct Session {
     input: Receiver<Input>,
     stop: Arc<AtomicBool>,
     guard: TerminalGuard,
+    images: Detected,
 }
 
 impl Session {
-    /// Take over the terminal (and the mouse, when `mouse`) and start reading its input.
-    pub fn start(mouse: bool) -> io::Result<Session> {
+    /// Take over the terminal (and the mouse, when `mouse`), decide how images are drawn
+    /// (`images`; the terminal is asked, if at all, before anything reads its input) and start
+    /// reading its input.
+    pub fn start(mouse: bool, images: ImageMode) -> io::Result<Session> {
         let guard = TerminalGuard::enter(mouse)?;
+        // Raw mode is on (the answer is read unechoed, byte by byte), the input thread not
+        // started yet: the answer cannot reach the keys.
+        let images = detect::detect(images, &mut io::stdout());
+        KITTY_IMAGES.store(images.protocol == Protocol::Kitty, Ordering::SeqCst);
         let stop = Arc::new(AtomicBool::new(false));
         let input = spawn_input(stop.clone())?;
-        Ok(Session { input, stop, guard })
+        Ok(Session {
+            input,
+            stop,
+            guard,
+            images,
+        })
+    }
+
+    /// How images are drawn in this session, and why.
+    pub fn images(&self) -> &Detected {
+        &self.images
     }
 
     /// The terminal to draw on and its input events; None once the terminal is being given
@@ -161,6 +182,12 @@ fn spawn_input(stop: Arc<AtomicBool>) -> io::Result<Receiver<Input>> {
 /// better place to report them, and the terminal may be gone).
 pub fn restore() {
     if ACTIVE.swap(false, Ordering::SeqCst) {
+        if KITTY_IMAGES.swap(false, Ordering::SeqCst) {
+            // kitty keeps images until deleted: none is left on the screen given back.
+            let mut out = io::stdout();
+            let _ = out.write_all(encode::KITTY_DELETE_ALL);
+            let _ = out.flush();
+        }
         let _ = disable_raw_mode();
         // Mouse capture off whether or not it was on: harmless, and never left behind.
         let _ = execute!(

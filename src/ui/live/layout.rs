@@ -13,9 +13,10 @@
 use super::keys::{Action, HELP_NOTE, KEYS};
 use super::state::{AppState, Overlay};
 use crate::data::SourceKind;
+use crate::ui::images::Picture;
 use crate::ui::widgets::config_panel::ConfigOverlay;
 use crate::ui::widgets::event_log::LogOverlay;
-use crate::ui::widgets::features::FeatureGrid;
+use crate::ui::widgets::features::{self, FeatureGrid};
 use crate::ui::widgets::header::Header;
 use crate::ui::widgets::heatmap::Heatmap;
 use crate::ui::widgets::help::{ConfirmQuit, HelpOverlay, HintLine, RecordFailed};
@@ -222,6 +223,26 @@ pub fn render(app: &AppState, theme: &Theme, area: Rect, buf: &mut Buffer) {
         }
         .render(area, buf),
     }
+}
+
+/// The feature view's images as pictures for a terminal image protocol, at the cells
+/// [`render`] draws them in half blocks: none while the view is off or an overlay covers it.
+pub fn pictures(app: &AppState, theme: &Theme, area: Rect) -> Vec<Picture> {
+    let Some(kind) = app
+        .view
+        .features
+        .filter(|_| matches!(app.overlay, Overlay::None))
+    else {
+        return Vec::new();
+    };
+    let Some(a) = areas_for(app, theme, area) else {
+        return Vec::new();
+    };
+    let images = app.features.as_deref();
+    let (grid, strip) = reconstructions::split(a.features(), images);
+    let mut out = features::pictures(images, kind, grid);
+    out.extend(reconstructions::pictures(images, strip));
+    out
 }
 
 /// The message shown instead of the panels on a tiny terminal.

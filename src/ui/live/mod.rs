@@ -17,13 +17,15 @@ use crate::protocol::{Command, Event, FinishReason, Summary};
 use crate::record::RecordError;
 use crate::train::{Durability, RunControl, WorkerHandle, WorkerOptions, spawn_durable};
 use crate::ui::compare::ComparedRun;
+use crate::ui::event_log::EventKind;
+use crate::ui::images::{ImageLayer, ImageMode};
 use crate::ui::terminal::{self, Session, Term};
 use crate::ui::widgets::theme::{ColorMode, Theme};
 use crate::ui::widgets::{features, heatmap, reconstructions};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, bounded, select};
 use crossterm::event::Event as Input;
 use ratatui::layout::Rect;
-use std::io::{self, IsTerminal};
+use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 use thiserror::Error;
@@ -59,6 +61,9 @@ pub struct UiOptions {
     pub durable: Durability,
     /// Earlier runs drawn beside this one (`--compare`), read before the terminal is set up.
     pub compare: Vec<ComparedRun>,
+    /// How the feature images are drawn (`--images`): a terminal image protocol or half
+    /// blocks.
+    pub images: ImageMode,
 }
 
 impl UiOptions {
@@ -215,23 +220,55 @@ fn session(
     signal: &Receiver<()>,
     opts: &UiOptions,
 ) -> Result<Ending, UiError> {
-    let mut session = Session::start(!opts.no_mouse)?;
+    let mut session = Session::start(!opts.no_mouse, opts.images)?;
+    let detected = session.images().clone();
+    app.log.push(
+        app.run.step(),
+        EventKind::Message,
+        format!(
+            "feature images: {} ({})",
+            detected.protocol, detected.reason
+        ),
+        false,
+    );
+    let mut images = ImageLayer::new(detected);
     match session.parts() {
-        Some((term, input)) => event_loop(term, app, theme, worker, input, signal, opts),
+        Some((term, input)) => {
+            let ui = Ui {
+                theme,
+                worker,
+                input,
+                signal,
+                opts,
+            };
+            event_loop(term, app, &mut images, &ui)
+        }
         None => Ok(Ending::TerminalGone),
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What the event loop reads: the look, the worker, the input and signal channels, the options.
+struct Ui<'a> {
+    theme: &'a Theme,
+    worker: &'a WorkerHandle,
+    input: &'a Receiver<Input>,
+    signal: &'a Receiver<()>,
+    opts: &'a UiOptions,
+}
+
 fn event_loop(
     term: &mut Term,
     app: &mut AppState,
-    theme: &Theme,
-    worker: &WorkerHandle,
-    input: &Receiver<Input>,
-    signal: &Receiver<()>,
-    opts: &UiOptions,
+    images: &mut ImageLayer,
+    ui: &Ui,
 ) -> Result<Ending, UiError> {
+    let Ui {
+        theme,
+        worker,
+        input,
+        signal,
+        opts,
+    } = *ui;
     let calm = opts.calm_interval();
     // A key is answered at once, and no slower than training data is drawn.
     let fast = FRAME_FAST.min(calm);
@@ -276,9 +313,9 @@ fn event_loop(
                     return Ok(Ending::TerminalGone);
                 };
                 fast_until = Instant::now() + FAST_AFTER_INPUT;
-                quit |= on_input(&ev, term, app, theme, &mut link)?;
+                quit |= on_input(&ev, term, app, images, theme, &mut link)?;
                 for ev in input.try_iter() {
-                    quit |= on_input(&ev, term, app, theme, &mut link)?;
+                    quit |= on_input(&ev, term, app, images, theme, &mut link)?;
                 }
             }
             recv(signal) -> _ => return Ok(Ending::Signal),
@@ -291,7 +328,7 @@ fn event_loop(
         let now = Instant::now();
         let interval = if now < fast_until { fast } else { calm };
         if pending_draw && last_frame.is_none_or(|t| now >= t + interval) {
-            draw(term, app, theme, &mut link)?;
+            draw(term, app, images, theme, &mut link)?;
             pending_draw = false;
             last_frame = Some(Instant::now());
             if opts.exit_when_done && app.run.finished.is_some() {
@@ -318,14 +355,29 @@ impl Link<'_> {
 fn draw(
     term: &mut Term,
     app: &mut AppState,
+    images: &mut ImageLayer,
     theme: &Theme,
     link: &mut Link,
 ) -> Result<(), UiError> {
     let mut areas = None;
+    let mut pictures = Vec::new();
+    let mut screen = Rect::default();
     term.draw(|f| {
         layout::draw(f, app, theme);
-        areas = layout::areas_for(app, theme, f.area());
+        screen = f.area();
+        areas = layout::areas_for(app, theme, screen);
+        if images.active() {
+            pictures = layout::pictures(app, theme, screen);
+            images.mask(&pictures, f.buffer_mut());
+        }
     })?;
+    // The pictures go after ratatui's frame, over the cells it left to them.
+    let seq = images.update(screen, &pictures);
+    if !seq.is_empty() {
+        let out = term.backend_mut();
+        out.write_all(&seq)?;
+        Write::flush(out)?;
+    }
     if let Some(a) = areas {
         let last = app.features.as_deref();
         let (grid, strip) = reconstructions::split(a.features(), last);
@@ -347,6 +399,7 @@ fn on_input(
     ev: &Input,
     term: &mut Term,
     app: &mut AppState,
+    images: &mut ImageLayer,
     theme: &Theme,
     link: &mut Link,
 ) -> Result<bool, UiError> {
@@ -371,6 +424,9 @@ fn on_input(
             app.on_mouse(m, Rect::new(0, 0, size.width, size.height), theme);
         }
         Input::Resize(w, h) => {
+            // The resize clears the screen: every picture is sent again with the next frame.
+            let seq = images.forget();
+            term.backend_mut().write_all(&seq)?;
             terminal::resize(term, *w, *h)?;
             app.mark_dirty();
         }

@@ -10,6 +10,7 @@ pub mod view;
 use crate::sweep::SweepEvent;
 use crate::sweep::runner::Canceller;
 use crate::ui::UiError;
+use crate::ui::images::ImageMode;
 use crate::ui::terminal::{self, Session, Term};
 use crate::ui::widgets::theme::Theme;
 use crossbeam_channel::{Receiver, select};
@@ -30,7 +31,7 @@ pub fn run_sweep(
     theme: &Theme,
     on_event: &mut dyn FnMut(&SweepEvent),
 ) -> Result<bool, UiError> {
-    let mut session = Session::start(false)?;
+    let mut session = Session::start(false, ImageMode::Blocks)?;
     let result = match session.parts() {
         Some((term, input)) => event_loop(term, events, canceller, state, theme, input, on_event),
         None => Ok(false),

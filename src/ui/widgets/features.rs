@@ -7,6 +7,8 @@ use super::heatmap::resample;
 use super::theme::Theme;
 use crate::colormap::{max_abs_scale, signed_channel};
 use crate::protocol::{FeatureImages, FeatureKind, FeatureTile, ImageShape};
+use crate::train::feature_png::{image_rgb, tile_rgb};
+use crate::ui::images::Picture;
 use crate::ui::view::BlockMode;
 use ndarray::Array2;
 use ratatui::buffer::Buffer;
@@ -177,13 +179,8 @@ impl Widget for FeatureGrid<'_> {
                 .render(inner, buf);
             return;
         };
-        let (gw, gh) = g.size(f.tiles.len());
-        let x0 = tiles.x + (tiles.width as usize).saturating_sub(gw) as u16 / 2;
-        let y0 = tiles.y + (tiles.height as usize).saturating_sub(gh) as u16 / 2;
-        for (i, tile) in f.tiles.iter().take(g.capacity()).enumerate() {
-            let x = x0 + ((i % g.cols) * (g.width + 1)) as u16;
-            let y = y0 + ((i / g.cols) * (g.cell_height() + 1)) as u16;
-            draw_tile(tile, f.shape, g, (x, y), theme, buf);
+        for (rect, tile) in tile_rects(g, f.tiles.len(), tiles).zip(&f.tiles) {
+            draw_tile(tile, f.shape, g, (rect.x, rect.y), theme, buf);
         }
         let legend = Rect {
             y: inner.bottom().saturating_sub(1),
@@ -192,6 +189,44 @@ impl Widget for FeatureGrid<'_> {
         };
         draw_legend(f.shape.channels, legend, theme, buf);
     }
+}
+
+/// The cells of the first `count` tiles of grid `g`, centred in the tiles' area `tiles`.
+fn tile_rects(g: TileGrid, count: usize, tiles: Rect) -> impl Iterator<Item = Rect> {
+    let (gw, gh) = g.size(count);
+    let x0 = tiles.x + (tiles.width as usize).saturating_sub(gw) as u16 / 2;
+    let y0 = tiles.y + (tiles.height as usize).saturating_sub(gh) as u16 / 2;
+    (0..count.min(g.capacity())).map(move |i| {
+        Rect::new(
+            x0 + ((i % g.cols) * (g.width + 1)) as u16,
+            y0 + ((i / g.cols) * (g.cell_height() + 1)) as u16,
+            g.width as u16,
+            g.cell_height() as u16,
+        )
+    })
+}
+
+/// The tiles [`FeatureGrid`] draws in a panel over `area`, as pictures in the same cells
+/// (for a terminal image protocol): each tile at its own size, on its own symmetric scale.
+pub fn pictures(images: Option<&FeatureImages>, kind: FeatureKind, area: Rect) -> Vec<Picture> {
+    let Some(f) = images.filter(|f| f.kind == kind) else {
+        return Vec::new();
+    };
+    let tiles = tiles_area(area);
+    let Some(g) = tile_grid(tiles.width as usize, tiles.height as usize, f.shape, f.n) else {
+        return Vec::new();
+    };
+    let channels = f.shape.channels.min(3);
+    tile_rects(g, f.tiles.len(), tiles)
+        .zip(&f.tiles)
+        .map(|(rect, tile)| {
+            let scale = max_abs_scale(&tile.pixels);
+            Picture {
+                rect,
+                image: image_rgb(&tile.pixels, f.shape, |px| tile_rgb(px, channels, scale)),
+            }
+        })
+        .collect()
 }
 
 /// The colour of one pixel: `px` holds `channels` values already divided by the tile's scale.

@@ -17,11 +17,13 @@ use super::features::{draw_image, tile_height, tile_widths};
 use super::theme::Theme;
 use crate::colormap::{intensity_range, intensity_rgb};
 use crate::protocol::{FeatureImages, ImageShape, ValidationStrip};
+use crate::train::feature_png::image_rgb;
+use crate::ui::images::Picture;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Alignment, Rect};
 use ratatui::style::Style;
 use ratatui::text::Line;
-use ratatui::widgets::{Paragraph, Widget};
+use ratatui::widgets::{Block, Paragraph, Widget};
 
 /// Cells left of the images for the row labels `x` and `x̂`.
 const GUTTER: u16 = 2;
@@ -164,25 +166,72 @@ impl Widget for StripPanel<'_> {
         let shape = f.shape;
         let channels = shape.channels.min(3);
         for (i, pair) in pairs.iter().take(g.pairs).enumerate() {
-            let x = inner.x + GUTTER + (i * (g.width + 1)) as u16;
+            let (top, bottom) = pair_rects(g, inner, i);
             let range = intensity_range(&pair.original);
             let color = |px| theme.rgb(intensity_rgb(px, channels, range));
             let size = (g.width, g.height);
-            draw_image(&pair.original, shape, size, (x, inner.y), buf, color);
+            draw_image(&pair.original, shape, size, (top.x, top.y), buf, color);
             draw_image(
                 &pair.reconstruction,
                 shape,
                 size,
-                (x, inner.y + ch),
+                (bottom.x, bottom.y),
                 buf,
                 color,
             );
             let risk = risk_label(pair.risk, g.width);
             Paragraph::new(Line::from(risk))
                 .style(dim)
-                .render(Rect::new(x, inner.y + 2 * ch, g.width as u16, 1), buf);
+                .render(Rect::new(top.x, bottom.bottom(), g.width as u16, 1), buf);
         }
     }
+}
+
+/// The cells of the `i`-th pair's image (top) and reconstruction (bottom) in a strip of grid
+/// `g` whose area inside the border is `inner`.
+fn pair_rects(g: StripGrid, inner: Rect, i: usize) -> (Rect, Rect) {
+    let x = inner.x + GUTTER + (i * (g.width + 1)) as u16;
+    let ch = g.cell_height();
+    let top = Rect::new(x, inner.y, g.width as u16, ch);
+    (
+        top,
+        Rect {
+            y: inner.y + ch,
+            ..top
+        },
+    )
+}
+
+/// The pairs [`StripPanel`] draws in a strip panel over `area`, as pictures in the same cells
+/// (for a terminal image protocol): each pair on its image's intensity range.
+pub fn pictures(images: Option<&FeatureImages>, area: Rect) -> Vec<Picture> {
+    let Some(f) = images else {
+        return Vec::new();
+    };
+    let ValidationStrip::Images(pairs) = &f.strip else {
+        return Vec::new();
+    };
+    let Some(g) = StripGrid::fit(area.width, area.height, f.shape).filter(|_| !area.is_empty())
+    else {
+        return Vec::new();
+    };
+    let inner = Block::bordered().inner(area);
+    let channels = f.shape.channels.min(3);
+    let mut out = Vec::with_capacity(2 * g.pairs);
+    for (i, pair) in pairs.iter().take(g.pairs).enumerate() {
+        let (top, bottom) = pair_rects(g, inner, i);
+        let range = intensity_range(&pair.original);
+        let color = |px| intensity_rgb(px, channels, range);
+        out.push(Picture {
+            rect: top,
+            image: image_rgb(&pair.original, f.shape, color),
+        });
+        out.push(Picture {
+            rect: bottom,
+            image: image_rgb(&pair.reconstruction, f.shape, color),
+        });
+    }
+    out
 }
 
 /// An image's risk in at most `width` characters ("0.31", ".31" when narrow; empty when not
