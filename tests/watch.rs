@@ -353,6 +353,36 @@ fn a_data_file_run_is_watched_with_its_features_in_pixels_and_a_changed_file_is_
     };
     assert_eq!(pairs.len(), 3);
     assert_eq!(f.strip, direct.strip);
+    // `e` writes the checkpoint's features as images too, the same files a live run writes:
+    // the same PNG bytes as the shared export of the checkpoint, computed here.
+    let out = dir.path().join("export");
+    h.commands
+        .send(Command::Export(out.clone()))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let ev = events_until(&h, |e| matches!(e, Event::Exported(_) | Event::Error(_)));
+    let Some(Event::Exported(files)) = ev.last() else {
+        panic!("{ev:?}");
+    };
+    let mine = dir.path().join("mine");
+    std::fs::create_dir_all(&mine).unwrap_or_else(|e| panic!("{e}"));
+    let want_files = aescope::train::feature_png::export(t.model(), &t.pixel_space(), 200, &mine)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let names = |v: &[std::path::PathBuf]| -> Vec<String> {
+        v.iter()
+            .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .collect()
+    };
+    let got = names(files);
+    for (name, path) in names(&want_files).iter().zip(&want_files) {
+        assert!(got.contains(name), "{name} not exported: {got:?}");
+        let read = |p: &Path| std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        assert_eq!(read(&out.join(name)), read(path), "{name}");
+    }
+    assert!(got.iter().any(|n| n == "reconstructions.png"), "{got:?}");
+    assert!(
+        got.iter().any(|n| n.ends_with(".npy")),
+        "the matrices too: {got:?}"
+    );
     h.commands.send(Command::Quit).ok();
     h.join();
 

@@ -6,10 +6,13 @@
 use crate::colormap::{
     diverging_rgb, intensity_range, intensity_rgb, max_abs_scale, signed_channel,
 };
+use crate::model::Autoencoder;
 use crate::protocol::{FeatureImages, ImageShape, ValidationStrip};
+use crate::protocol::{FeatureKind, FeatureRequest};
+use crate::train::features::{self, PixelSpace};
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Gap between tiles and around the grid, in output pixels.
 const GAP: usize = 2;
@@ -147,6 +150,40 @@ pub fn image_rgb(pixels: &[f32], shape: ImageShape, color: impl Fn([f32; 3]) -> 
         height: shape.height,
         data,
     }
+}
+
+/// What `e` writes besides the matrices, live or under `aescope watch`: every feature of
+/// `model` as `features-encoder.png` and `features-decoder.png` in the pixels of `space`, and
+/// the first [`STRIP_IMAGES`] validation images over their reconstructions as [`STRIP_FILE`]
+/// (data files only). Returns the files written.
+pub fn export(
+    model: &Autoencoder,
+    space: &PixelSpace,
+    step: u64,
+    dir: &Path,
+) -> io::Result<Vec<PathBuf>> {
+    let mut written = Vec::new();
+    for kind in FeatureKind::ALL {
+        let req = FeatureRequest {
+            kind,
+            max_tiles: model.n(),
+            strip: if kind == FeatureKind::Encoder {
+                STRIP_IMAGES
+            } else {
+                0
+            },
+        };
+        let images = features::images(model, space, req, step);
+        let path = dir.join(format!("features-{kind}.png"));
+        write_png(&path, &grid(&images))?;
+        written.push(path);
+        if let Some(strip) = strip_grid(&images) {
+            let path = dir.join(STRIP_FILE);
+            write_png(&path, &strip)?;
+            written.push(path);
+        }
+    }
+    Ok(written)
 }
 
 /// Write `img` as an 8-bit RGB PNG.

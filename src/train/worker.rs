@@ -4,8 +4,8 @@
 
 use crate::config::Config;
 use crate::protocol::{
-    Command, Event, FeatureKind, FeatureRequest, FinishReason, Metrics, PauseReason, Report,
-    SnapshotRequest, Summary, TrainMode,
+    Command, Event, FeatureRequest, FinishReason, Metrics, PauseReason, Report, SnapshotRequest,
+    Summary, TrainMode,
 };
 use crate::record::{RecordError, Recorder};
 use crate::safe_io::OutputMode;
@@ -713,28 +713,7 @@ impl Worker {
     /// validation images over their reconstructions (`reconstructions.png`).
     fn export_features(&self, dir: &std::path::Path) -> std::io::Result<Vec<PathBuf>> {
         let t = &self.trainer;
-        let mut written = Vec::new();
-        for kind in FeatureKind::ALL {
-            let req = FeatureRequest {
-                kind,
-                max_tiles: t.model().n(),
-                strip: if kind == FeatureKind::Encoder {
-                    feature_png::STRIP_IMAGES
-                } else {
-                    0
-                },
-            };
-            let images = features::images(t.model(), &t.pixel_space(), req, t.steps_done());
-            let path = dir.join(format!("features-{kind}.png"));
-            feature_png::write_png(&path, &feature_png::grid(&images))?;
-            written.push(path);
-            if let Some(strip) = feature_png::strip_grid(&images) {
-                let path = dir.join(feature_png::STRIP_FILE);
-                feature_png::write_png(&path, &strip)?;
-                written.push(path);
-            }
-        }
-        Ok(written)
+        feature_png::export(t.model(), &t.pixel_space(), t.steps_done(), dir)
     }
 
     fn set_paused(&mut self, paused: bool) {

@@ -120,7 +120,13 @@ impl Watcher {
                 self.send_snapshot()
             }
             Command::Export(dir) => {
-                let ev = match self.weights.export(&dir) {
+                // The pixel space of a data file needs its preprocessing (read once).
+                if let Err(e) = self.data.prepare()
+                    && self.emit(Event::Error(e)) == Flow::Stop
+                {
+                    return Flow::Stop;
+                }
+                let ev = match self.weights.export(&dir, &self.data) {
                     Ok(files) => Event::Exported(files),
                     Err(e) => Event::Error(e),
                 };

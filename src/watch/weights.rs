@@ -4,8 +4,8 @@
 use super::pixels::RunData;
 use crate::model::Autoencoder;
 use crate::protocol::{FeatureImages, FeatureRequest, Snapshot, SnapshotRequest};
-use crate::train::features;
 use crate::train::{checkpoint, snapshot};
+use crate::train::{feature_png, features};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -77,11 +77,17 @@ impl Weights {
         Some(features::images(m, &space, req, *step))
     }
 
-    /// Write the loaded weights' matrices into `dir` (as the live run's export does).
-    pub fn export(&self, dir: &Path) -> Result<Vec<PathBuf>, String> {
-        let Some((_, m)) = &self.model else {
+    /// Write the loaded weights' matrices into `dir`, and their features as images when the
+    /// run's pixel space is known (`data` prepared), as the live run's export does.
+    pub fn export(&self, dir: &Path, data: &RunData) -> Result<Vec<PathBuf>, String> {
+        let Some((step, m)) = &self.model else {
             return Err("no checkpoint beside the record yet: nothing to export".into());
         };
-        snapshot::export(m, dir).map_err(|e| format!("cannot export into {}: {e}", dir.display()))
+        let failed = |e: std::io::Error| format!("cannot export into {}: {e}", dir.display());
+        let mut files = snapshot::export(m, dir).map_err(failed)?;
+        if let Some(space) = data.space(m.d()) {
+            files.extend(feature_png::export(m, &space, *step, dir).map_err(failed)?);
+        }
+        Ok(files)
     }
 }
