@@ -48,8 +48,8 @@ struct Shared {
 
 /// The process-wide helpers: one fewer than the cores (the caller is the last), none on a
 /// single core or where threads cannot be started.
-fn team() -> Option<(&'static Shared, usize)> {
-    static TEAM: OnceLock<Option<(&'static Shared, usize)>> = OnceLock::new();
+fn team() -> Option<&'static Shared> {
+    static TEAM: OnceLock<Option<&'static Shared>> = OnceLock::new();
     *TEAM.get_or_init(|| {
         let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
         let shared: &'static Shared = Box::leak(Box::new(Shared {
@@ -69,7 +69,7 @@ fn team() -> Option<(&'static Shared, usize)> {
                     .is_ok()
             })
             .count();
-        (started > 0).then_some((shared, started))
+        (started > 0).then_some(shared)
     })
 }
 
@@ -80,7 +80,7 @@ fn team() -> Option<(&'static Shared, usize)> {
 /// # Panics
 /// If `f` panicked on a helper (a bug: the work is incomplete).
 pub(crate) fn broadcast(helpers: usize, f: &(dyn Fn() + Sync)) {
-    let Some((shared, _)) = team().filter(|_| helpers > 0) else {
+    let Some(shared) = team().filter(|_| helpers > 0) else {
         f();
         return;
     };
