@@ -167,3 +167,92 @@ fn straight_through_estimator_is_the_window_indicator() {
         "outside the window: no gradient"
     );
 }
+
+/// The fused SGD step (update added inside the products) against the stored gradient and an
+/// explicit update, for each way sign is trained through and for a smooth activation.
+#[test]
+fn fused_sgd_step_is_the_stored_gradient_step() {
+    let cases = [
+        (Activation::Sign, Surrogate::Ste),
+        (Activation::Sign, Surrogate::Tanh { beta: 2.0 }),
+        (Activation::Relu, Surrogate::Exact),
+    ];
+    for (seed, (act, surrogate)) in cases.into_iter().enumerate() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(40 + seed as u64);
+        let mut model = Autoencoder {
+            b: random(N, D, 0.6, &mut rng),
+            a: random(D, N, 0.5, &mut rng),
+            act,
+        };
+        if act == Activation::Sign {
+            model.normalize_rows();
+        }
+        let x = random(BATCH, D, 1.0, &mut rng);
+        let lr = 0.3;
+        let mut grads = Grads::zeros(N, D);
+        let stored =
+            model.loss_and_grad(x.view(), surrogate, &mut Workspace::default(), &mut grads);
+        let mut expected = model.clone();
+        expected.a.scaled_add(-lr, &grads.a);
+        expected.b.scaled_add(-lr, &grads.b);
+        if act == Activation::Sign {
+            expected.normalize_rows();
+        }
+
+        for learn_decoder in [true, false] {
+            let mut fused = model.clone();
+            let (loss, applied) = fused.sgd_step(
+                x.view(),
+                surrogate,
+                &mut Workspace::default(),
+                lr,
+                learn_decoder,
+            );
+            assert!(applied, "{act}: a small step was refused");
+            assert_eq!(loss.to_bits(), stored.to_bits(), "{act}: the loss differs");
+            let worst = |got: &Array2<f32>, want: &Array2<f32>| {
+                got.iter()
+                    .zip(want)
+                    .map(|(g, w)| (g - w).abs())
+                    .fold(0.0f32, f32::max)
+            };
+            assert!(worst(&fused.b, &expected.b) < 1e-6, "{act}: B differs");
+            if learn_decoder {
+                assert!(worst(&fused.a, &expected.a) < 1e-6, "{act}: A differs");
+                // Not a tautology: the step moved A by far more than the tolerance.
+                assert!(worst(&fused.a, &model.a) > 1e-3, "{act}: A did not move");
+            } else {
+                assert!(fused.a == model.a, "{act}: a fixed decoder was changed");
+            }
+        }
+    }
+}
+
+/// A step whose update could leave the f32 range, or whose loss is not finite, is not taken
+/// and leaves the weights as they were (the run then pauses as diverged).
+#[test]
+fn fused_sgd_step_refuses_a_step_that_could_overflow() {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
+    let mut model = Autoencoder {
+        b: random(N, D, 0.6, &mut rng),
+        a: random(D, N, 0.5, &mut rng),
+        act: Activation::Relu,
+    };
+    let before = model.clone();
+    let x = random(BATCH, D, 1.0, &mut rng);
+    let mut ws = Workspace::default();
+    let (loss, applied) = model.sgd_step(x.view(), Surrogate::Exact, &mut ws, 1e36, true);
+    assert!(loss.is_finite() && !applied, "lr 1e36 was applied");
+    assert!(model == before, "a refused step changed the weights");
+
+    let mut bad = x.clone();
+    bad[[2, 3]] = f32::NAN;
+    let (loss, applied) = model.sgd_step(bad.view(), Surrogate::Exact, &mut ws, 0.1, true);
+    assert!(loss.is_nan() && !applied, "a NaN sample was applied");
+    assert!(model == before, "a refused step changed the weights");
+    let (_, applied) = model.sgd_step(x.view(), Surrogate::Exact, &mut ws, 0.1, true);
+    assert!(
+        applied && model != before,
+        "a sound step after a refused one was not taken"
+    );
+}

@@ -54,6 +54,8 @@ pub struct Metrics {
     pub r: f64,
     pub n: usize,
     pub d: usize,
+    /// Norm of the last minibatch gradient (both tensors); NaN when no gradient was stored
+    /// (plain SGD adds its update inside the products, and a replayed record has none).
     pub grad_norm: f64,
     pub steps_per_sec: f64,
     pub activation: Activation,

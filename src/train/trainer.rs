@@ -219,6 +219,9 @@ impl SampleMode {
         lr: f64,
         decoder: DecoderMode,
     ) -> (f64, f64, bool) {
+        if self.opt.params().kind == OptKind::Sgd {
+            return self.sgd_step(model, surrogate, lr, decoder);
+        }
         let (ws, grads) = (&mut self.ws, &mut self.grads);
         let loss = self
             .batches
@@ -248,6 +251,33 @@ impl SampleMode {
             return (loss, grad_norm, false);
         }
         (loss, grad_norm, true)
+    }
+
+    /// [`SampleMode::step`] for plain SGD: the update is added inside the products
+    /// ([`Autoencoder::sgd_step`]), so no gradient is stored and its norm is not known (NaN).
+    fn sgd_step(
+        &mut self,
+        model: &mut Autoencoder,
+        surrogate: Surrogate,
+        lr: f64,
+        decoder: DecoderMode,
+    ) -> (f64, f64, bool) {
+        let ws = &mut self.ws;
+        let learn_decoder = decoder == DecoderMode::Learned;
+        let (loss, applied) = self
+            .batches
+            .with_next(|x| model.sgd_step(x.view(), surrogate, ws, lr as f32, learn_decoder));
+        if !applied {
+            return (loss, f64::NAN, false);
+        }
+        self.opt.begin_step();
+        if decoder == DecoderMode::Optimal
+            && let Some(cov) = &self.cov
+            && population::refit_decoder(model, cov).is_err()
+        {
+            return (loss, f64::NAN, false);
+        }
+        (loss, f64::NAN, true)
     }
 }
 
