@@ -196,7 +196,9 @@ impl Autoencoder {
         let bound_a = f64::from(pass.scale) * (e_sq * sum_sq_par(&ws.h, par)).sqrt();
         let bound_b = (sum_sq_par(&ws.dh, par) * sum_sq_par(&x, par)).sqrt();
         let step = f64::from(lr) * bound_a.max(bound_b);
-        if !pass.loss.is_finite() || !(step <= MAX_SAFE_STEP) {
+        // A NaN bound (a NaN in ∂U or X) refuses the step too.
+        let safe = step.is_finite() && step <= MAX_SAFE_STEP;
+        if !pass.loss.is_finite() || !safe {
             return (pass.loss, false);
         }
         if learn_decoder {
