@@ -550,8 +550,8 @@ mod x86 {
     //! the lhs and NR/lanes loads of the rhs per step of k.
     use super::{MR, Tile, store_tile};
     use std::arch::x86_64::{
-        __m256, _MM_HINT_T0, _mm_prefetch, _mm256_fmadd_ps, _mm256_load_ps, _mm256_loadu_ps,
-        _mm256_mul_ps, _mm256_permute2f128_ps, _mm256_set1_ps, _mm256_setzero_ps,
+        __m256, __m512, _MM_HINT_T0, _mm_prefetch, _mm256_fmadd_ps, _mm256_load_ps,
+        _mm256_loadu_ps, _mm256_mul_ps, _mm256_permute2f128_ps, _mm256_set1_ps, _mm256_setzero_ps,
         _mm256_shuffle_ps, _mm256_storeu_ps, _mm256_unpackhi_ps, _mm256_unpacklo_ps,
         _mm512_fmadd_ps, _mm512_load_ps, _mm512_loadu_ps, _mm512_mul_ps, _mm512_set1_ps,
         _mm512_setzero_ps, _mm512_storeu_ps,
@@ -689,7 +689,7 @@ mod x86 {
             }
             let mut acc = [_mm256_setzero_ps(); 2 * MR];
             let (mut a, mut b) = (a, b);
-            for _ in 0..t.kc {
+            let step = |a: *const f32, b: *const f32, acc: &mut [__m256; 2 * MR]| {
                 let b0 = _mm256_load_ps(b);
                 let b1 = _mm256_load_ps(b.add(8));
                 for i in 0..MR {
@@ -697,6 +697,20 @@ mod x86 {
                     acc[2 * i] = _mm256_fmadd_ps(ai, b0, acc[2 * i]);
                     acc[2 * i + 1] = _mm256_fmadd_ps(ai, b1, acc[2 * i + 1]);
                 }
+            };
+            // Four depth steps per round, the lhs panel fetched two rounds ahead: 0.5–1.5 %
+            // faster than one step per round (`AESCOPE_SIMD=avx2`, one thread).
+            for _ in 0..t.kc / 4 {
+                _mm_prefetch::<_MM_HINT_T0>(a.add(8 * MR).cast::<i8>());
+                step(a, b, &mut acc);
+                step(a.add(MR), b.add(NR), &mut acc);
+                step(a.add(2 * MR), b.add(2 * NR), &mut acc);
+                step(a.add(3 * MR), b.add(3 * NR), &mut acc);
+                a = a.add(4 * MR);
+                b = b.add(4 * NR);
+            }
+            for _ in 0..t.kc % 4 {
+                step(a, b, &mut acc);
                 a = a.add(MR);
                 b = b.add(NR);
             }
@@ -762,7 +776,7 @@ mod x86 {
             }
             let mut acc = [_mm512_setzero_ps(); 2 * MR];
             let (mut a, mut b) = (a, b);
-            for _ in 0..t.kc {
+            let step = |a: *const f32, b: *const f32, acc: &mut [__m512; 2 * MR]| {
                 let b0 = _mm512_load_ps(b);
                 let b1 = _mm512_load_ps(b.add(16));
                 for i in 0..MR {
@@ -770,6 +784,19 @@ mod x86 {
                     acc[2 * i] = _mm512_fmadd_ps(ai, b0, acc[2 * i]);
                     acc[2 * i + 1] = _mm512_fmadd_ps(ai, b1, acc[2 * i + 1]);
                 }
+            };
+            // Unrolled as in `kernel_avx2`.
+            for _ in 0..t.kc / 4 {
+                _mm_prefetch::<_MM_HINT_T0>(a.add(8 * MR).cast::<i8>());
+                step(a, b, &mut acc);
+                step(a.add(MR), b.add(NR), &mut acc);
+                step(a.add(2 * MR), b.add(2 * NR), &mut acc);
+                step(a.add(3 * MR), b.add(3 * NR), &mut acc);
+                a = a.add(4 * MR);
+                b = b.add(4 * NR);
+            }
+            for _ in 0..t.kc % 4 {
+                step(a, b, &mut acc);
                 a = a.add(MR);
                 b = b.add(NR);
             }
