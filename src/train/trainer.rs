@@ -244,13 +244,18 @@ impl SampleMode {
         let threads = par.threads_for(b.len());
         self.opt
             .update_split(1, b, &self.grads.b, lr, threads, finish);
+        (loss, grad_norm, !self.refit_failed(model, decoder))
+    }
+
+    /// With the optimal decoder, refit A to the new encoder in closed form; true when that
+    /// failed (the step then counts as diverged).
+    fn refit_failed(&self, model: &mut Autoencoder, decoder: DecoderMode) -> bool {
         if decoder == DecoderMode::Optimal
             && let Some(cov) = &self.cov
-            && population::refit_decoder(model, cov).is_err()
         {
-            return (loss, grad_norm, false);
+            return population::refit_decoder(model, cov).is_err();
         }
-        (loss, grad_norm, true)
+        false
     }
 
     /// [`SampleMode::step`] for plain SGD: the update is added inside the products
@@ -271,13 +276,7 @@ impl SampleMode {
             return (loss, f64::NAN, false);
         }
         self.opt.begin_step();
-        if decoder == DecoderMode::Optimal
-            && let Some(cov) = &self.cov
-            && population::refit_decoder(model, cov).is_err()
-        {
-            return (loss, f64::NAN, false);
-        }
-        (loss, f64::NAN, true)
+        (loss, f64::NAN, !self.refit_failed(model, decoder))
     }
 }
 
