@@ -553,7 +553,8 @@ macro_rules! depth_loop {
     ($kc:expr, $a:ident, $b:ident, $acc:ident, $step:ident, $nr:expr) => {
         let (mut $a, mut $b) = ($a, $b);
         for _ in 0..$kc / 4 {
-            _mm_prefetch::<_MM_HINT_T0>($a.add(8 * MR).cast::<i8>());
+            // A hint: past the panel's end it fetches nothing useful but never faults.
+            _mm_prefetch::<_MM_HINT_T0>($a.wrapping_add(8 * MR).cast::<i8>());
             $step($a, $b, &mut $acc);
             $step($a.add(MR), $b.add($nr), &mut $acc);
             $step($a.add(2 * MR), $b.add(2 * $nr), &mut $acc);
