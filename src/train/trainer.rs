@@ -195,6 +195,8 @@ struct SampleMode {
     batches: Batches,
     opt: Optimizer<f32>,
     ws: Workspace,
+    /// Gradients of the stored-gradient optimizers, sized at their first step (plain SGD
+    /// never stores one: no n×d buffers it would not use).
     grads: Grads,
     /// Σ when the data is Gaussian (exact risk, optimal decoder).
     cov: Option<Covariance>,
@@ -221,6 +223,9 @@ impl SampleMode {
     ) -> (f64, f64, bool) {
         if self.opt.params().kind == OptKind::Sgd {
             return self.sgd_step(model, surrogate, lr, decoder);
+        }
+        if self.grads.b.dim() != model.b.dim() {
+            self.grads = Grads::zeros(model.n(), model.d());
         }
         let (ws, grads) = (&mut self.ws, &mut self.grads);
         let loss = self
@@ -339,7 +344,7 @@ impl Trainer {
                 batches: Batches::new(data, cfg.train.batch),
                 opt: Optimizer::new(cfg.train.opt, &[(d, n), (n, d)]),
                 ws: Workspace::default(),
-                grads: Grads::zeros(n, d),
+                grads: Grads::zeros(0, 0),
                 cov,
             }),
         };
@@ -678,7 +683,7 @@ impl Trainer {
             Mode::Sample(s) => {
                 s.opt.remap(0, Axis(1), &map);
                 s.opt.remap(1, Axis(0), &map);
-                s.grads = Grads::zeros(n, self.model.d());
+                s.grads = Grads::zeros(0, 0);
             }
             Mode::Population { engine, .. } => engine.remap(&map, &self.model),
         }
