@@ -8,7 +8,7 @@
 //! at (784, 0.5, 256) lost the whole sampling time, 0.65 ms of its 5.5 ms). Here a thread that
 //! is held up delays at most the one block it holds, and the calling thread claims blocks too.
 //!
-//! Every output element is still summed by one thread over the same [`KC`] blocks in the same
+//! Every output element is still summed by one thread over the same depth blocks in the same
 //! order with the same kernel: the bits do not depend on the thread count.
 
 use super::{KC, Line, MC, MR, PACKED, Problem, Tile, lines, macro_kernel, pack_a, pack_b};
@@ -98,7 +98,7 @@ impl Problem {
                 padded,
                 panel,
                 pack_claims,
-                pack_total: pack_claims * self.k.div_ceil(KC),
+                pack_total: pack_claims * self.k.div_ceil(self.kstep),
                 block,
                 blocks: side.div_ceil(block),
                 next_pack: AtomicUsize::new(0),
@@ -161,8 +161,8 @@ impl Split {
     /// # Safety
     /// As [`Problem::run_shared`]; each claim is packed by one thread only.
     unsafe fn pack(&self, claim: usize) {
-        let pc = claim / self.pack_claims * KC;
-        let kc = KC.min(self.p.k - pc);
+        let pc = claim / self.pack_claims * self.p.kstep;
+        let kc = self.p.kstep.min(self.p.k - pc);
         let first = claim % self.pack_claims * PACK_PANELS * self.panel;
         let extent = if self.along_rows { self.n } else { self.m };
         let count = (PACK_PANELS * self.panel).min(extent - first);
@@ -188,8 +188,8 @@ impl Split {
         let start = b * self.block;
         let side = if self.along_rows { self.m } else { self.n };
         let end = side.min(start + self.block);
-        for pc in (0..p.k).step_by(KC) {
-            let kc = KC.min(p.k - pc);
+        for pc in (0..p.k).step_by(p.kstep) {
+            let kc = p.kstep.min(p.k - pc);
             let tile = Tile {
                 kc,
                 c: p.c,
