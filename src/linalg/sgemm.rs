@@ -79,20 +79,26 @@ impl Simd {
 
     /// Every kernel this CPU can run, best first (always ends with [`Simd::Portable`]).
     pub fn available() -> Vec<Simd> {
-        let mut out = Vec::new();
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                out.push(Simd::Avx512);
+        [Simd::Avx512, Simd::Avx2, Simd::Portable]
+            .into_iter()
+            .filter(|s| s.supported())
+            .collect()
+    }
+
+    /// Whether this CPU runs the kernel (checked on every product: no allocation).
+    pub fn supported(self) -> bool {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx512 => std::arch::is_x86_feature_detected!("avx512f"),
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx2 => {
+                std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma")
             }
-            if std::arch::is_x86_feature_detected!("avx2")
-                && std::arch::is_x86_feature_detected!("fma")
-            {
-                out.push(Simd::Avx2);
-            }
+            Simd::Portable => true,
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => false,
         }
-        out.push(Simd::Portable);
-        out
     }
 
     /// Name as printed by the benches.
@@ -193,10 +199,7 @@ pub fn sgemm_with(
     let n = rhs.ncols();
     assert_eq!(rhs.nrows(), k, "sgemm: inner dimensions differ");
     assert_eq!(dst.dim(), (m, n), "sgemm: output shape differs");
-    assert!(
-        Simd::available().contains(&simd),
-        "sgemm: {simd:?} not supported here"
-    );
+    assert!(simd.supported(), "sgemm: {simd:?} not supported here");
     if m == 0 || n == 0 {
         return;
     }
@@ -662,6 +665,8 @@ mod x86 {
                 }
                 let last = dst.add((p + 7) * MR);
                 _mm_storeu_ps(last, _mm256_castps256_ps128(out[7]));
+                // `movsd` to memory takes any address: the f64 pointer need not be aligned.
+                #[allow(clippy::cast_ptr_alignment)]
                 _mm_store_sd(
                     last.add(4).cast::<f64>(),
                     _mm_castps_pd(_mm256_extractf128_ps::<1>(out[7])),
