@@ -5,7 +5,10 @@ use crate::theory::gaussian::{
     GaussianError, Parallelism, check_finite, check_shape, clear_upper_simd_state, gemm_symmetric,
     mat_ref,
 };
-use faer::Side;
+use faer::diag::Diag;
+use faer::dyn_stack::{MemBuffer, MemStack};
+use faer::linalg::evd::{self, ComputeEigenvectors};
+use faer::{Par, Spec};
 use ndarray::{Array2, ArrayView2, Zip};
 
 /// `G = B̃ B̃ᵀ` (n×n) for an encoder `b` (n×d), where `B̃` is B with rows scaled to unit Euclidean
@@ -44,12 +47,32 @@ pub fn normalized_gram(b: ArrayView2<'_, f64>) -> Array2<f64> {
 /// Eigenvalues of the symmetric matrix `g` (n×n), sorted in descending order. Only the lower
 /// triangle is read. Uses faer's self-adjoint eigensolver on its global thread pool.
 pub fn symmetric_eigenvalues(g: ArrayView2<'_, f64>) -> Result<Vec<f64>, GaussianError> {
+    symmetric_eigenvalues_with(g, faer::get_global_parallelism())
+}
+
+/// [`symmetric_eigenvalues`] with the solver's threads given: `Par::Seq` keeps it on the
+/// calling thread.
+pub fn symmetric_eigenvalues_with(
+    g: ArrayView2<'_, f64>,
+    par: Par,
+) -> Result<Vec<f64>, GaussianError> {
     let n = g.nrows();
     check_shape("symmetric matrix", g, (n, n))?;
     check_finite("symmetric matrix", g)?;
-    let values = mat_ref(g).self_adjoint_eigenvalues(Side::Lower);
+    let mut s = Diag::<f64>::zeros(n);
+    let scratch =
+        evd::self_adjoint_evd_scratch::<f64>(n, ComputeEigenvectors::No, par, Spec::default());
+    let solved = evd::self_adjoint_evd(
+        mat_ref(g),
+        s.as_mut(),
+        None,
+        par,
+        MemStack::new(&mut MemBuffer::new(scratch)),
+        Spec::default(),
+    );
     clear_upper_simd_state();
-    let mut values = values.map_err(|_| GaussianError::Eigen)?;
+    solved.map_err(|_| GaussianError::Eigen)?;
+    let mut values: Vec<f64> = (0..n).map(|i| s[i]).collect();
     values.sort_by(|x, y| y.total_cmp(x));
     Ok(values)
 }
