@@ -27,8 +27,8 @@ pub struct Diagnostics {
 /// Largest n whose eigendecomposition runs on the worker thread alone. Waking faer's thread
 /// pool for it disturbed the step's own threads more than it saved: on a 2-core AMD Zen 3
 /// machine sign-r2 (n = 512) with the interface ran at a median 91 % of headless with the
-/// pool, 97 % without (eight alternated pairs each). Larger problems (a second at n = 2000)
-/// still use the pool.
+/// pool (15 pairs), 96 % without (16 pairs; single pairs scatter by ±10 % there). Larger
+/// problems (a second at n = 2000) still use the pool.
 const SEQUENTIAL_EIGEN_MAX_N: usize = 1024;
 
 impl Diagnostics {
