@@ -278,7 +278,7 @@ impl DataSource {
         }
         match self.spec.kind {
             SourceKind::Gaussian | SourceKind::File => {
-                gaussian::fill_standard(&mut self.rng, &mut x);
+                gaussian::fill_standard_streamed(&mut self.rng, &mut x);
             }
             SourceKind::Sparse => sparse::fill(&mut self.rng, &mut x, self.spec.p),
             SourceKind::Powerlaw => match &self.qt {
