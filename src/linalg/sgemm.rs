@@ -230,7 +230,6 @@ pub fn sgemm_with(
         b,
         c,
         k,
-        kstep: depth_step(k),
         alpha,
         accumulate,
     };
@@ -253,8 +252,6 @@ struct Problem {
     b: Mat,
     c: MatOut,
     k: usize,
-    /// Depth of a packed block ([`depth_step`]).
-    kstep: usize,
     alpha: f32,
     accumulate: bool,
 }
@@ -278,6 +275,23 @@ fn lines(buf: &mut Vec<Line>, floats: usize) -> *mut f32 {
 }
 
 impl Problem {
+    /// Number of depth blocks ([`depth_step`]).
+    fn depth_block_count(&self) -> usize {
+        self.k.div_ceil(depth_step(self.k))
+    }
+
+    /// Depth block `i` (< [`Problem::depth_block_count`]): its first index and its depth.
+    fn depth_block(&self, i: usize) -> (usize, usize) {
+        let step = depth_step(self.k);
+        let pc = i * step;
+        (pc, step.min(self.k - pc))
+    }
+
+    /// The depth blocks in summation order, as [`Problem::depth_block`].
+    fn depth_blocks(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        (0..self.depth_block_count()).map(|i| self.depth_block(i))
+    }
+
     /// The output block `rows × cols`, sequentially (BLIS loop order).
     ///
     /// # Safety
@@ -290,8 +304,7 @@ impl Problem {
             let bp = lines(bbuf, NC * KC);
             for jc in cols.clone().step_by(NC) {
                 let nc = NC.min(cols.end - jc);
-                for pc in (0..self.k).step_by(self.kstep) {
-                    let kc = self.kstep.min(self.k - pc);
+                for (pc, kc) in self.depth_blocks() {
                     let overwrite = pc == 0 && !self.accumulate;
                     // SAFETY: (pc.., jc..) + (kc, nc) lies inside rhs; bp holds NC·KC floats.
                     unsafe { pack_b(self.simd, self.b, pc, jc, kc, nc, bp) };

@@ -98,7 +98,7 @@ impl Problem {
                 padded,
                 panel,
                 pack_claims,
-                pack_total: pack_claims * self.k.div_ceil(self.kstep),
+                pack_total: pack_claims * self.depth_block_count(),
                 block,
                 blocks: side.div_ceil(block),
                 next_pack: AtomicUsize::new(0),
@@ -161,8 +161,7 @@ impl Split {
     /// # Safety
     /// As [`Problem::run_shared`]; each claim is packed by one thread only.
     unsafe fn pack(&self, claim: usize) {
-        let pc = claim / self.pack_claims * self.p.kstep;
-        let kc = self.p.kstep.min(self.p.k - pc);
+        let (pc, kc) = self.p.depth_block(claim / self.pack_claims);
         let first = claim % self.pack_claims * PACK_PANELS * self.panel;
         let extent = if self.along_rows { self.n } else { self.m };
         let count = (PACK_PANELS * self.panel).min(extent - first);
@@ -188,8 +187,7 @@ impl Split {
         let start = b * self.block;
         let side = if self.along_rows { self.m } else { self.n };
         let end = side.min(start + self.block);
-        for pc in (0..p.k).step_by(p.kstep) {
-            let kc = p.kstep.min(p.k - pc);
+        for (pc, kc) in p.depth_blocks() {
             let tile = Tile {
                 kc,
                 c: p.c,
