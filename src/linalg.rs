@@ -29,6 +29,18 @@ pub enum Parallelism {
     Threads(usize),
 }
 
+/// Cores this process may use (at least 1), read once per process.
+///
+/// `std::thread::available_parallelism` reads the affinity mask and the cgroup's CPU quota
+/// from /proc and /sys on every call: 21 system calls, 40 µs on the AMD Zen 3 CI-kind VM.
+/// The step asks for its thread count about a dozen times, and with `train.threads = 0` (the
+/// presets' default) that call took 10–25 % of a sign-r2 step (headless, 220–249 steps/s
+/// against 257–296 with `train.threads = 2`, alternated).
+pub fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get))
+}
+
 /// Below this many multiply-adds a product runs faster on one thread than on faer's pool
 /// (measured with `cargo bench --bench train_step`: a 64×256×128 step product lost 45 % on two
 /// threads, 256×784×392 gained 12 %).
@@ -52,9 +64,7 @@ impl Parallelism {
     pub fn threads(self) -> usize {
         match self {
             Parallelism::Sequential => 1,
-            Parallelism::Auto => {
-                std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
-            }
+            Parallelism::Auto => cores(),
             Parallelism::Threads(n) => n.max(1),
         }
     }

@@ -140,7 +140,7 @@ pub(super) fn run(args: &SweepArgs) -> Result<i32> {
     };
     let jobs = match args.jobs {
         Some(j) => j,
-        None => std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+        None => crate::linalg::cores(),
     };
     if let Some(p) = &args.plot {
         plot_paths(p)?;

@@ -51,7 +51,7 @@ struct Shared {
 fn team() -> Option<&'static Shared> {
     static TEAM: OnceLock<Option<&'static Shared>> = OnceLock::new();
     *TEAM.get_or_init(|| {
-        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let cores = super::cores();
         let shared: &'static Shared = Box::leak(Box::new(Shared {
             call: AtomicPtr::new(std::ptr::null_mut()),
             round: AtomicU64::new(0),
