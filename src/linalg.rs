@@ -311,3 +311,22 @@ where
     let mut none = ndarray::Array2::<f64>::zeros((out.nrows(), 0));
     par_rows2(out, none.view_mut(), par, |i0, a, _| f(i0, a))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thread_settings_map_to_thread_counts() {
+        let all = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        // Read once and kept: asking again gives the same count.
+        assert_eq!(cores(), all);
+        assert_eq!(cores(), all);
+        assert_eq!(Parallelism::from_threads(0), Parallelism::Auto);
+        assert_eq!(Parallelism::Auto.threads(), all);
+        assert_eq!(Parallelism::from_threads(1).threads(), 1);
+        assert_eq!(Parallelism::from_threads(3).threads(), 3);
+        assert_eq!(Parallelism::Auto.threads_for(10), 1);
+        assert_eq!(Parallelism::Auto.threads_for(PARALLEL_PASS_MIN_ELEMS), all);
+    }
+}
