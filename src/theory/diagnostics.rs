@@ -5,16 +5,22 @@ use crate::theory::gaussian::{
     GaussianError, Parallelism, check_finite, check_shape, clear_upper_simd_state, gemm_symmetric,
     mat_ref,
 };
+use faer::Spec;
 use faer::diag::Diag;
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::evd::{self, ComputeEigenvectors};
-use faer::{Par, Spec};
 use ndarray::{Array2, ArrayView2, Zip};
 
 /// `G = B̃ B̃ᵀ` (n×n) for an encoder `b` (n×d), where `B̃` is B with rows scaled to unit Euclidean
 /// norm. A zero row stays zero (its row and column of G are 0). The diagonal is set to exactly 1
 /// for non-zero rows.
 pub fn normalized_gram(b: ArrayView2<'_, f64>) -> Array2<f64> {
+    normalized_gram_with(b, Parallelism::default())
+}
+
+/// [`normalized_gram`] with the product's threads given: `Parallelism::Sequential` keeps it
+/// on the calling thread.
+pub fn normalized_gram_with(b: ArrayView2<'_, f64>, par: Parallelism) -> Array2<f64> {
     let mut unit = b.as_standard_layout().into_owned();
     let mut nonzero = Vec::with_capacity(unit.nrows());
     for mut row in unit.rows_mut() {
@@ -29,13 +35,7 @@ pub fn normalized_gram(b: ArrayView2<'_, f64>) -> Array2<f64> {
     }
     let n = unit.nrows();
     let mut g = Array2::zeros((n, n));
-    gemm_symmetric(
-        g.view_mut(),
-        unit.view(),
-        unit.t(),
-        1.0,
-        Parallelism::default(),
-    );
+    gemm_symmetric(g.view_mut(), unit.view(), unit.t(), 1.0, par);
     for (i, ok) in nonzero.into_iter().enumerate() {
         if ok {
             g[[i, i]] = 1.0;
@@ -47,15 +47,16 @@ pub fn normalized_gram(b: ArrayView2<'_, f64>) -> Array2<f64> {
 /// Eigenvalues of the symmetric matrix `g` (n×n), sorted in descending order. Only the lower
 /// triangle is read. Uses faer's self-adjoint eigensolver on its global thread pool.
 pub fn symmetric_eigenvalues(g: ArrayView2<'_, f64>) -> Result<Vec<f64>, GaussianError> {
-    symmetric_eigenvalues_with(g, faer::get_global_parallelism())
+    symmetric_eigenvalues_with(g, Parallelism::default())
 }
 
-/// [`symmetric_eigenvalues`] with the solver's threads given: `Par::Seq` keeps it on the
-/// calling thread.
+/// [`symmetric_eigenvalues`] with the solver's threads given: `Parallelism::Sequential` keeps
+/// it on the calling thread.
 pub fn symmetric_eigenvalues_with(
     g: ArrayView2<'_, f64>,
-    par: Par,
+    par: Parallelism,
 ) -> Result<Vec<f64>, GaussianError> {
+    let par = par.faer();
     let n = g.nrows();
     check_shape("symmetric matrix", g, (n, n))?;
     check_finite("symmetric matrix", g)?;

@@ -1,6 +1,7 @@
 //! Matrix snapshots and exports of the current weights: the Gram matrix and its spectrum, the
 //! matrix the UI shows (downsampled), the alignment of A with Bᵀ.
 
+use crate::linalg::Parallelism;
 use crate::model::Autoencoder;
 use crate::protocol::{Features, MatrixView, Snapshot, SnapshotRequest};
 use crate::theory::diagnostics;
@@ -24,25 +25,26 @@ pub struct Diagnostics {
     pub b: Array2<f64>,
 }
 
-/// Largest n whose eigendecomposition runs on the worker thread alone. Waking faer's thread
-/// pool for it disturbed the step's own threads more than it saved: on a 2-core AMD Zen 3
-/// machine sign-r2 (n = 512) with the interface ran at a median 91 % of headless with the
-/// pool (15 pairs), 96 % without (16 pairs; single pairs scatter by ±10 % there). Larger
-/// problems (a second at n = 2000) still use the pool.
-const SEQUENTIAL_EIGEN_MAX_N: usize = 1024;
+/// Largest n whose snapshot (the Gram product and its eigendecomposition) runs on the worker
+/// thread alone. Waking faer's thread pool for it disturbed the step's own threads more than it
+/// saved: on a 2-core AMD Zen 3 machine sign-r2 (n = 512) with the interface ran at a median
+/// 91 % of headless with the eigendecomposition on the pool (15 pairs), 96 % without (16 pairs;
+/// single pairs scatter by ±10 % there). Larger problems (a second at n = 2000) still use the
+/// pool.
+const SEQUENTIAL_MAX_N: usize = 1024;
 
 impl Diagnostics {
     /// Gram, eigendecomposition (O(n³): n = 2000 takes about a second) and alignment.
     pub fn of(model: &Autoencoder) -> Self {
         let a = model.a.mapv(f64::from);
         let b = model.b.mapv(f64::from);
-        let gram = diagnostics::normalized_gram(b.view());
-        // A failed eigensolve (non-finite weights) shows an empty spectrum, not a crash.
-        let par = if model.n() <= SEQUENTIAL_EIGEN_MAX_N {
-            faer::Par::Seq
+        let par = if model.n() <= SEQUENTIAL_MAX_N {
+            Parallelism::Sequential
         } else {
-            faer::get_global_parallelism()
+            Parallelism::Auto
         };
+        let gram = diagnostics::normalized_gram_with(b.view(), par);
+        // A failed eigensolve (non-finite weights) shows an empty spectrum, not a crash.
         let eigenvalues =
             diagnostics::symmetric_eigenvalues_with(gram.view(), par).unwrap_or_default();
         let (beta, alignment_rel) =
